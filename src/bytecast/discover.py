@@ -54,7 +54,7 @@ class Problem:
     column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.kind}: {self.message}"
+        return f"{self.path}:{max(self.line, 0)}:{max(self.column, 0)}: {self.kind}: {self.message}"
 
 
 @dataclass(frozen=True)

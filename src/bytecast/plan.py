@@ -151,6 +151,9 @@ def plan(
     return jobs
 
 
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
 class _Checker:
     """Reads headers and says whether a pyc satisfies a source, for one target and mode."""
 
@@ -173,12 +176,17 @@ class _Checker:
 
     def state(self, cfile: str, src: Source) -> str:
         try:
-            with open(cfile, "rb") as f:
-                head = f.read(self.size)
+            fd = os.open(cfile, _O_RDONLY)  # os.open: a third of the cost of open() here
         except FileNotFoundError:
             return "missing"
         except OSError:
             return "invalid"
+        try:
+            head = os.read(fd, self.size)
+        except OSError:
+            return "invalid"
+        finally:
+            os.close(fd)
         prefix = self.prefix
         if len(head) < self.size or head[:4] != prefix[:4]:
             return "invalid"
