@@ -41,11 +41,11 @@ _DASH = "\u2013"
 # shipped the number (CPython's tag); a release row ends with the minor it stayed in. Rows
 # are in the order CPython assigned them.
 _ROWS: tuple[tuple[int, str, str, bool, str], ...] = (
-    (20121, "1.5–1.5.2", "1.5", True, "final release magic of 1.5 (1.5, 1.5.1, 1.5.2)"),
+    (20121, "1.5", "1.5", True, "final release magic of 1.5 (1.5, 1.5.1, 1.5.2)"),
     (50428, "1.6", "1.6", True, "final release magic of 1.6"),
-    (50823, "2.0–2.0.1", "2.0", True, "final release magic of 2.0 (2.0, 2.0.1)"),
-    (60202, "2.1–2.1.x", "2.1", True, "final release magic of 2.1 (2.1, 2.1.1, 2.1.2)"),
-    (60717, "2.2–2.2.x", "2.2", True, "final release magic of 2.2"),
+    (50823, "2.0", "2.0", True, "final release magic of 2.0 (2.0, 2.0.1)"),
+    (60202, "2.1", "2.1", True, "final release magic of 2.1 (2.1, 2.1.1, 2.1.2)"),
+    (60717, "2.2", "2.2", True, "final release magic of 2.2"),
     (62011, "2.3a0–2.3", "2.3", True,
      "final release magic of 2.3; reused: 2.3a0 went to 62021 and back to 62011"),
     (62021, "2.3a0", "2.3", False, "pre-release; abandoned, 2.3 went back to 62011"),
