@@ -109,7 +109,7 @@ class Header:
         return (Header, self._key())
 
 
-def _u32(data: bytes, offset: int) -> int:
+def _u32(data: bytes | bytearray, offset: int) -> int:
     return int.from_bytes(data[offset:offset + 4], "little")
 
 
@@ -117,7 +117,7 @@ def _bytes(n: int) -> str:
     return f"{n} byte" if n == 1 else f"{n} bytes"
 
 
-def parse_header(data: bytes, name: str = "<pyc>") -> Header:
+def parse_header(data: bytes | bytearray, name: str = "<pyc>") -> Header:
     """Parse the header at the start of ``data`` (the header alone or a whole .pyc).
 
     The layout comes from the magic number (by range when the number is unknown). Raises
