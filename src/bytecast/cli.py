@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Callable, Sequence
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Callable, Sequence
+
     from bytecast.magic import MagicEntry
 
 __all__ = ["main"]
@@ -20,7 +22,8 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 
-Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    Handler = Callable[[argparse.Namespace], int]
 
 
 def _err(message: str) -> None:

@@ -135,6 +135,8 @@ def plan(
     for level in levels:
         if level not in (0, 1, 2):
             raise UsageError(f"optimization level must be 0, 1 or 2, not {level}")
+    if ddir is not None and (stripdir is not None or prependdir is not None):
+        raise UsageError("--ddir cannot be combined with --strip-prefix or --prepend-prefix")
     levels = sorted(set(levels))
     renamed = ddir is not None or stripdir is not None or prependdir is not None
     jobs: list[Job] = []
