@@ -178,6 +178,7 @@ def compile_jobs(
     counts = [0, 0, 0]  # done, written, linked
     if groups:
         _compile_groups(groups, mode, options, failed, failed_pycs, counts, total, progress)
+    failed = list(dict.fromkeys(failed))  # Python 2's .pyc and .pyo lanes fail alike
     for problem in failed:
         failures.setdefault(problem.path, problem)
     all_problems = sorted(problems + failed, key=lambda p: p.path)
