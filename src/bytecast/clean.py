@@ -167,7 +167,7 @@ class _Cleaner:
         if self.selective:
             stem = name.split(".", 1)[0]
             source = _source_of(os.path.join(parent, stem))
-            if not ((self.orphans and source is None) or (self.stale and source is not None and _is_stale(path, source))):
+            if not ((self.orphans and source is None) or (self.stale and source is not None and _is_stale(path, source, self.targets))):
                 return 0
         return self._remove(path)
 
