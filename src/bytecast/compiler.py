@@ -156,16 +156,14 @@ class _Pool:
         sel = selectors.DefaultSelector()
         self.sel = sel
         try:
-            for _ in range(self.count):
-                if not self._hire():
-                    break
+            self._fill()
             while any(slot.pending for slot in self.slots.values()):
                 busy = [(w, s) for w, s in self.slots.items() if s.pending]
                 deadline = min(s.since for _, s in busy) + self.timeout
                 for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
                     w = key.data
                     if w not in self.slots:
-                        continue
+                        continue  # retired or replaced during this round
                     outcomes = w.receive()
                     if outcomes is None:
                         self._lost(w, "WorkerCrash", f"the compiler worker {w.kill()}")
@@ -179,6 +177,7 @@ class _Pool:
                     if w in self.slots and s.pending and now - s.since > self.timeout:
                         w.kill()
                         self._lost(w, "Timeout", f"compiling took longer than {self.timeout:g} s")
+                self._fill()
         finally:
             for w in list(self.slots):
                 w.kill()
@@ -196,6 +195,11 @@ class _Pool:
                 if s > score:
                     best, score = i, s
         return best
+
+    def _fill(self) -> None:
+        """Start workers until every slot is busy or no work is queued."""
+        while len(self.slots) < self.count and self._hire():
+            pass
 
     def _hire(self) -> bool:
         """Start a worker for the lane that needs one most; False when no work is queued."""
@@ -215,7 +219,6 @@ class _Pool:
         self.sel.unregister(w.fileno())
         del self.slots[w]
         w.kill()
-        self._hire()
 
     def _feed(self, w: Worker) -> None:
         slot = self.slots[w]
@@ -250,7 +253,6 @@ class _Pool:
             # one unit a batch from now on: the next failure must name its own file
             self.queues[slot.lane].extendleft([u] for u in reversed(slot.pending))
             self.left[slot.lane] += len(slot.pending)
-        self._hire()
 
 
 class ProcessWorker:
