@@ -99,7 +99,7 @@ def main() -> int:
         shutil.copytree(stdlib, corpus, ignore=lambda d, names: {
             n for n in names if n in ("__pycache__", "site-packages") or not (n.endswith(".py") or os.path.isdir(os.path.join(d, n)))})
         bad: set[str] = set()
-        for version, exe in exes.items():
+        for exe in exes.values():
             _, failed = floor(exe, corpus)
             bad.update(failed)
         for path in bad:

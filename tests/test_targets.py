@@ -20,7 +20,6 @@ import pytest
 from bytecast.compiler import Lane, ProcessWorker, run_lanes
 from bytecast.engine import Options, check_tree, compile_tree
 from bytecast.targets import Target, current, find_interpreters, resolve
-
 from conftest import env, run_cli
 
 VERSIONS = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -40,8 +39,10 @@ def _interpreter(version: str) -> str | None:
             if os.access(path, os.X_OK):
                 return os.path.realpath(path)
     found = shutil.which(f"python{version}")
-    if found and not open(found, "rb").read(2) == b"#!":
-        return os.path.realpath(found)
+    if found:
+        with open(found, "rb") as f:
+            if f.read(2) != b"#!":
+                return os.path.realpath(found)
     return None
 
 

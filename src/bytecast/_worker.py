@@ -128,7 +128,7 @@ class _Refused(Exception):
     pass
 
 
-import errno as _errno  # noqa: E402 - kept beside its only users
+import errno as _errno
 
 _ENOENT = _errno.ENOENT
 _EEXIST = _errno.EEXIST

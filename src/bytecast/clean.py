@@ -184,9 +184,8 @@ class _Cleaner:
             return 0
         if self.targets is not None and not self._targeted(path):
             return 0
-        if self.selective:
-            if not (self.stale and _is_stale(path, source, self.targets)):
-                return 0
+        if self.selective and not (self.stale and _is_stale(path, source, self.targets)):
+            return 0
         return self._remove(path)
 
     def _targeted(self, path: str) -> bool:

@@ -22,8 +22,9 @@ from collections import deque
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from dataclasses import dataclass
-    from typing import Callable, Iterable, Protocol, Sequence
+    from typing import Callable, Protocol
 
     Unit = list  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
     Outcome = list  # [unit_id, written, linked, error]

@@ -11,8 +11,9 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from dataclasses import dataclass
-    from typing import Callable, Iterable, Sequence
+    from typing import Callable
 
     from bytecast.targets import Target
 else:

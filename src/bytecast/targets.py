@@ -23,8 +23,8 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
-    from typing import Iterable, Sequence
 else:
     from bytecast._record import dataclass
 
