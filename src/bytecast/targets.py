@@ -116,7 +116,7 @@ def current() -> Target:
             executable=sys.executable,
             implementation=sys.implementation.name,
             is_current=True,
-            release="%d.%d.%d" % sys.version_info[:3],
+            release=".".join(str(n) for n in sys.version_info[:3]),
         )
     return _current
 
