@@ -18,9 +18,12 @@ import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Sequence
+    from typing import Any, Callable, Sequence
 
-    from bytecast.compiler import Outcome, ProcessWorker, Unit
+    from bytecast.compiler import ProcessWorker
+
+    Unit = list[Any]  # see bytecast._worker
+    Outcome = list[Any]
 
 __all__ = ["run", "run_one", "absolute", "cpus", "optimize_level", "TIMEOUT", "LOST"]
 
@@ -119,7 +122,7 @@ def run(
     """Compile ``units`` with up to ``jobs`` pooled workers; see :func:`bytecast.compiler.run_units`."""
     from bytecast.compiler import run_units
 
-    run_units(units, sizes, jobs, on_outcome, spawn=_take, timeout=TIMEOUT)  # type: ignore[arg-type]
+    run_units(units, sizes, jobs, on_outcome, spawn=_take, timeout=TIMEOUT)
 
 
 def run_one(unit: Unit, size: int) -> Outcome:

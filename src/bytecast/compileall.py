@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (mirrors the untyped standard library compileall line for line; typeshed types its API)
 """Drop-in :mod:`compileall` on the bytecast engine.
 
 ``compile_dir``, ``compile_file``, ``compile_path`` and ``main`` have the signatures, defaults,

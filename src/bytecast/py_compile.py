@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (mirrors the untyped standard library py_compile line for line; typeshed types its API)
 """Drop-in :mod:`py_compile` on the bytecast engine.
 
 Same functions, signatures, results, messages and exceptions as the standard library
