@@ -394,3 +394,35 @@ def test_start_up_imports_nothing_heavy(small_tree: Path) -> None:
     # -S: site-packages .pth files of the machine may import anything; measure bytecast alone
     out = subprocess.run([sys.executable, "-S", "-c", script, str(small_tree)], capture_output=True, text=True, env=env())
     assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+
+
+def test_piped_output_is_errors_only(small_tree: Path) -> None:
+    result = run_cli("compile", str(small_tree))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    result = run_cli("check", str(small_tree))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_progress_bar_on_a_terminal(stdlib_tree: Path) -> None:
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bytecast", "compile", "-x", "/test/", "-x", "/lib2to3/tests/data/", str(stdlib_tree)],
+        stdin=child_fd, stdout=child_fd, stderr=child_fd, env={**env(), "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=600) == 0
+    os.close(main_fd)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "compiling" in screen and "━" in screen  # rich's bar
+    assert "pyc written" in screen  # the summary a terminal gets

@@ -54,12 +54,12 @@ def record(cls: type) -> type:
     def __eq__(self: tuple[object, ...], other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return tuple.__eq__(self, other)
 
     def __ne__(self: tuple[object, ...], other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return tuple.__ne__(self, other)  # type: ignore[arg-type]
+        return tuple.__ne__(self, other)
 
     def __getnewargs__(self: tuple[object, ...]) -> tuple[object, ...]:
         return tuple(self)
