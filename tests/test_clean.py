@@ -11,7 +11,6 @@ from bytecast.clean import clean
 from bytecast.engine import Options, compile_tree
 from bytecast.plan import cache_path
 from bytecast.targets import current
-
 from conftest import run_cli
 
 

@@ -19,7 +19,6 @@ import pytest
 from bytecast.engine import Options, check_tree, compile_tree
 from bytecast.plan import cache_path
 from bytecast.targets import current
-
 from conftest import env, pyc_files, run_cli
 
 ORACLE = textwrap.dedent(

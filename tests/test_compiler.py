@@ -10,7 +10,6 @@ from pathlib import Path
 from bytecast.compiler import ProcessWorker, batches, run_units
 from bytecast.plan import cache_path
 from bytecast.targets import current
-
 from conftest import SRC
 
 SABOTEUR = textwrap.dedent(

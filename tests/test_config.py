@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from bytecast.header import read_header
-
 from conftest import run_cli
 
 

@@ -72,7 +72,7 @@ def load_settings(start: str = ".") -> dict[str, Any]:
             data = f.read()
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}") from None
-    if b"tool.bytecast" not in data and b"bytecast" not in data:
+    if b"tool.bytecast" not in data:  # the only spelling looked for: [tool.bytecast]
         return {}
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]

@@ -14,8 +14,9 @@ import stat as _stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
-    from typing import Callable, Iterable, Sequence
+    from typing import Callable
 else:
     from bytecast._record import dataclass
 

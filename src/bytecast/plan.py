@@ -13,8 +13,8 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
-    from typing import Iterable, Sequence
 
     from bytecast.discover import Source
     from bytecast.targets import Target
