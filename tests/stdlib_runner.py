@@ -1,3 +1,4 @@
+# ruff: noqa: UP031, UP032 - kept as the stdlib spells it, to diff against it
 """Run CPython's own test_compileall and test_py_compile against bytecast's drop-ins.
 
 Usage: ``python tests/stdlib_runner.py [test_compileall] [test_py_compile]``, with bytecast

@@ -19,7 +19,6 @@ import pytest
 import bytecast.compileall as bc_compileall
 import bytecast.py_compile as bc_py_compile
 from bytecast import _dropin
-
 from conftest import SRC, env
 
 RUNNER = Path(__file__).resolve().parent / "stdlib_runner.py"

@@ -18,7 +18,8 @@ import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Sequence
+    from collections.abc import Sequence
+    from typing import Any, Callable
 
     from bytecast.compiler import ProcessWorker
 
@@ -111,7 +112,7 @@ def _shutdown() -> None:
         worker.kill()
 
 
-import atexit  # noqa: E402 - kept beside its only use
+import atexit
 
 atexit.register(_shutdown)
 

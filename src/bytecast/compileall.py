@@ -1,3 +1,4 @@
+# ruff: noqa: UP032, UP034, SIM108 - kept as the stdlib spells it, to diff against it
 # mypy: ignore-errors
 # (mirrors the untyped standard library compileall line for line; typeshed types its API)
 """Drop-in :mod:`compileall` on the bytecast engine.
@@ -26,8 +27,7 @@ standard library's way, so the error printed is exactly the standard library's.
 import os
 import sys
 
-from bytecast import _dropin
-from bytecast import py_compile
+from bytecast import _dropin, py_compile
 
 __all__ = ["compile_dir", "compile_file", "compile_path"]
 

@@ -1,3 +1,4 @@
+# ruff: noqa: UP031 - kept as the stdlib spells it, to diff against it
 # mypy: ignore-errors
 # (mirrors the untyped standard library py_compile line for line; typeshed types its API)
 """Drop-in :mod:`py_compile` on the bytecast engine.
@@ -13,9 +14,8 @@ file name and line) is exactly the one ``py_compile`` raises.
 """
 
 import os
-import sys
-
 import py_compile as _std  # the standard library's; import bytecast's before aliasing it
+import sys
 
 from bytecast import _dropin
 
