@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 else:
     from bytecast._record import dataclass
 
-from bytecast.discover import Problem, compile_excludes
+from bytecast.discover import Problem, _by_name, compile_excludes
 from bytecast.errors import UsageError
 
 __all__ = ["CleanReport", "clean"]
@@ -111,7 +111,7 @@ class _Cleaner:
     def folder(self, folder: str, rel: str, depth: int) -> None:
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_by_name)
         except OSError as exc:
             self.problems.append(Problem(folder, "OSError", exc.strerror or str(exc)))
             return
@@ -138,7 +138,7 @@ class _Cleaner:
     def cache_folder(self, cache: str, parent: str) -> None:
         try:
             with os.scandir(cache) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_by_name)
         except OSError as exc:
             self.problems.append(Problem(cache, "OSError", exc.strerror or str(exc)))
             return

@@ -374,13 +374,16 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK if not report.problems else EXIT_PROBLEMS
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; when ``argv`` names a command, only that command's (start-up is a benchmark)."""
     from bytecast import __version__
 
     parser = _Parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
     parser.add_argument("--version", action="version", version=f"bytecast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in _COMMANDS:
+    named = next((a for a in argv if not a.startswith("-")), None)
+    chosen = [add for add in _COMMANDS if add.__name__ == f"_add_{named}"] or _COMMANDS
+    for add in chosen:
         add(sub)
     return parser
 
@@ -584,7 +587,9 @@ _COMMANDS.append(_add_targets)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the bytecast command line; returns the exit status."""
-    parser = _build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = _build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
