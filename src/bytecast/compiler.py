@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from dataclasses import dataclass
     from typing import Callable, Protocol
 
-    Unit = list  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
-    Outcome = list  # [unit_id, written, linked, error]
+    from typing import Any
+
+    Unit = list[Any]  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
+    Outcome = list[Any]  # [unit_id, written, linked, error]
 
     class Worker(Protocol):
         """A process that compiles units; the pool drives it through these methods."""

@@ -13,8 +13,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from dataclasses import dataclass
-    from typing import Callable
+    from typing import Any, Callable
 
+    from bytecast.compiler import Worker
     from bytecast.targets import Target
 else:
     from bytecast._record import dataclass
@@ -214,14 +215,14 @@ def _compile_groups(
             units_by_id.append((src, target, [j.cfile for j in group]))
         lanes.append(Lane(_spawner(target, max(level, 0)), units, sizes))
 
-    def on_outcome(outcome: list[object]) -> None:
+    def on_outcome(outcome: list[Any]) -> None:
         uid, written, linked, error = outcome
         counts[0] += 1
-        counts[1] += written  # type: ignore[operator]
-        counts[2] += linked  # type: ignore[operator]
+        counts[1] += written
+        counts[2] += linked
         if error is not None:
-            kind, message, line, col = error  # type: ignore[misc]
-            src, target, cfiles = units_by_id[uid]  # type: ignore[index]
+            kind, message, line, col = error
+            src, target, cfiles = units_by_id[uid]
             if several:  # the same file may compile for one target and fail for another
                 message = f"{message} (for {target.label})"
             failed.append(Problem(src.path, kind, message, line or 0, col or 0))
@@ -229,10 +230,10 @@ def _compile_groups(
         if progress is not None:
             progress(counts[0], total)
 
-    run_lanes(lanes, jobs_n, on_outcome, timeout=options.timeout)  # type: ignore[arg-type]
+    run_lanes(lanes, jobs_n, on_outcome, timeout=options.timeout)
 
 
-def _spawner(target: Target, optimize: int) -> Callable[[], object]:
+def _spawner(target: Target, optimize: int) -> Callable[[], Worker]:
     """Starts a worker of ``target``: the same script and protocol for every interpreter."""
     from bytecast import _worker
     from bytecast.compiler import ProcessWorker

@@ -399,13 +399,13 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
     by_exe: dict[str, Target] = {}
     by_key: dict[str, Target] = {}
     for key in order:
-        answer = answers.get(key)
-        if answer is None:
+        got = answers.get(key)
+        if got is None:
             continue
-        if isinstance(answer, str):
-            problems.append((key, answer))
+        if isinstance(got, str):
+            problems.append((key, got))
             continue
-        tgt = _target(answer)
+        tgt = _target(got)
         real = os.path.realpath(tgt.executable)
         tgt = by_exe.setdefault(real, tgt)
         by_key[key] = tgt
@@ -413,8 +413,8 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
             targets.append(tgt)
     if not any(t.is_current for t in targets):
         targets.insert(0, current())
-    named = {path: by_key[key] for path, key in named_keys.items() if key in by_key}
-    return Discovery(targets, problems, named)
+    by_name = {path: by_key[key] for path, key in named_keys.items() if key in by_key}
+    return Discovery(targets, problems, by_name)
 
 
 def _by_version(spec: str) -> tuple[int, int] | None:
