@@ -5,10 +5,15 @@ Prints, side by side in one run, medians of several runs:
     divided by the usable cores (what no tool can beat);
   - compileall -q -j0 and bytecast compile, cold (no caches) and no-op (all fresh);
   - both again with checked-hash pycs (the no-op must hash sources, not recompile them);
+  - uv (when installed: ``pip install uv``): ``uv pip install --compile-bytecode`` compiles
+    every source of the environment's site-packages, so the corpus is also put there and a tiny
+    wheel is (re)installed to trigger it; the install itself is a few milliseconds;
   - clean of every cache (bytecast clean; pyclean too when it is installed);
   - with --scale N: N copies of the stdlib, time and the main process's peak memory
     against one copy (memory must stay flat as the tree grows).
 
+The corpus is the standard library minus the files the running interpreter cannot compile
+(its deliberately broken test files), so a no-op run is a true no-op for every tool.
 Every tool runs under the same interpreter: the real binary behind ``sys.executable``, in a
 fresh virtual environment made for the run, so .pth files of the machine's site-packages
 add no start-up time to any of them. bytecast is imported from this checkout.
@@ -82,6 +87,46 @@ def copy_stdlib(dest: Path) -> Path:
     return dest
 
 
+def drop_broken(tree: Path, py: str, env: dict[str, str]) -> int:
+    """Remove the sources this interpreter cannot compile; returns how many."""
+    import json
+
+    out = subprocess.run([py, "-m", "bytecast", "compile", "--json", str(tree)], env=env,
+                         capture_output=True, text=True)
+    broken = {p["path"] for p in json.loads(out.stdout)["problems"]}
+    for path in broken:
+        os.unlink(path)
+    drop_caches(tree)
+    return len(broken)
+
+
+def tiny_wheel(folder: Path) -> Path:
+    """A one-module wheel whose install makes uv compile the whole environment."""
+    import zipfile
+
+    folder.mkdir()
+    wheel = folder / "bytecastbenchdummy-1.0-py3-none-any.whl"
+    files = {
+        "bytecastbenchdummy.py": "",
+        "bytecastbenchdummy-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: bytecastbenchdummy\nVersion: 1.0\n",
+        "bytecastbenchdummy-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{name},,\n" for name in files) + "bytecastbenchdummy-1.0.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+        zf.writestr("bytecastbenchdummy-1.0.dist-info/RECORD", record)
+    return folder
+
+
+def find_uv() -> str | None:
+    try:
+        from uv import find_uv_bin  # the PyPI package ships the binary
+    except ImportError:
+        return shutil.which("uv")
+    return str(find_uv_bin())
+
+
 def drop_caches(tree: Path) -> None:
     for cache in list(tree.rglob("__pycache__")):
         shutil.rmtree(cache)
@@ -114,6 +159,7 @@ def main() -> int:
         # bytecast's own modules load from bytecode, as they do once installed
         subprocess.run([py, "-m", "compileall", "-q", str(SRC)], check=True, env=env)
         tree = copy_stdlib(work / "stdlib")
+        broken = drop_broken(tree, py, env)
         n = cores()
         bc = [py, "-m", "bytecast"]
         ca = [py, "-m", "compileall", "-q", "-j0"]
@@ -135,7 +181,22 @@ def main() -> int:
             rows.setdefault(name, []).append(timed(argv, env))
 
         hashed = ["--invalidation-mode", "checked-hash"]
-        pyclean = shutil.which("pyclean")
+        try:
+            import pyclean as _pyclean
+
+            pyclean_env = {**env, "PYTHONPATH": os.path.dirname(os.path.dirname(_pyclean.__file__))}
+            pyclean: list[str] | None = [os.path.realpath(sys.executable), "-m", "pyclean", "-q"]
+        except ImportError:
+            pyclean = None
+        uv = find_uv()
+        if uv:
+            site = Path(subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                       capture_output=True, text=True, check=True).stdout.strip())
+            uv_tree = site / "corpus"
+            shutil.copytree(tree, uv_tree)
+            wheels = tiny_wheel(work / "wheels")
+            uv_install = [uv, "pip", "install", "-q", "--python", py, "--no-index", "--find-links", str(wheels),
+                          "--reinstall", "--compile-bytecode", "bytecastbenchdummy"]
         for _ in range(args.runs):
             measure("compileall cold", None, ca + [str(tree)])
             measure("compileall no-op", ca + [str(tree)], ca + [str(tree)])
@@ -146,16 +207,24 @@ def main() -> int:
                     bc + ["compile", "-q", *hashed, str(tree)])
             measure("bytecast clean", bc + ["compile", "-q", str(tree)], bc + ["clean", str(tree)])
             if pyclean:
-                measure("pyclean", bc + ["compile", "-q", str(tree)], [pyclean, str(tree)])
+                subprocess.run(bc + ["compile", "-q", str(tree)], env=env, stdout=subprocess.DEVNULL)
+                rows.setdefault("pyclean", []).append(timed(pyclean + [str(tree)], pyclean_env))
+            if uv:
+                drop_caches(site)
+                rows.setdefault("uv cold", []).append(timed(uv_install, env))
+                rows.setdefault("uv no-op", []).append(timed(uv_install, env))
 
         med = {k: statistics.median(v) for k, v in rows.items()}
-        print(f"corpus: {count} files of the Python {sys.version_info[0]}.{sys.version_info[1]} stdlib, "
-              f"{n} cores, medians of {args.runs} runs")
+        print(f"corpus: {count} files of the Python {sys.version_info[0]}.{sys.version_info[1]} stdlib "
+              f"({broken} that do not compile left out), {n} cores, medians of {args.runs} runs")
         print(f"{'floor (compile+marshal CPU / cores)':40s} {floor:8.3f} s   1.00x floor")
         for name, value in med.items():
             extra = f"   {value / floor:.2f}x floor" if "cold" in name else ""
             print(f"{name:40s} {value:8.3f} s{extra}")
         print(f"{'cold: compileall / bytecast':40s} {med['compileall cold'] / med['bytecast cold']:8.2f}x")
+        if uv:
+            print(f"{'cold: uv / bytecast':40s} {med['uv cold'] / med['bytecast cold']:8.2f}x")
+            print(f"{'no-op: uv / bytecast':40s} {med['uv no-op'] / med['bytecast no-op']:8.2f}x")
         print(f"{'no-op: compileall / bytecast':40s} {med['compileall no-op'] / med['bytecast no-op']:8.2f}x")
         print(f"{'checked-hash no-op: compileall / bytecast':40s} "
               f"{med['compileall checked-hash no-op'] / med['bytecast checked-hash no-op']:8.2f}x")

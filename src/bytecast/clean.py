@@ -82,6 +82,7 @@ def clean(
                 cleaner.legacy_file(path, parent, os.path.basename(path))
         else:
             raise UsageError(f"{path}: not a folder or a .pyc file")
+    cleaner.remove_emptied()
     return CleanReport(cleaner.files, cleaner.folders, cleaner.kept, cleaner.problems, dry_run)
 
 
@@ -105,6 +106,7 @@ class _Cleaner:
         self.max_depth = max_depth
         self.files: list[str] = []
         self.folders: list[str] = []
+        self.emptied: list[str] = []
         self.kept = 0
         self.problems: list[Problem] = []
 
@@ -152,9 +154,18 @@ class _Cleaner:
             elif name.endswith(".tmp") and ".pyc." in name and not self.selective and self.targets is None:
                 left -= self._remove(entry.path)  # an interrupted write's temporary file
         if left == 0:
+            self.emptied.append(cache)
+
+    def remove_emptied(self) -> None:
+        """Remove the ``__pycache__`` folders left empty, once every file is gone.
+
+        After the walk, not as each empties: on ext4 a rmdir right after unlinking the
+        folder's files costs milliseconds each; the same rmdirs later are cheap.
+        """
+        for cache in self.emptied:
             if self.dry_run:
                 self.folders.append(cache)
-                return
+                continue
             try:
                 os.rmdir(cache)
                 self.folders.append(cache)
