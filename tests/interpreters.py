@@ -49,3 +49,15 @@ def stdlib_dir(exe: str) -> str:
     return subprocess.run(
         [exe, "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
         capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+
+
+def stdlib_pycs(exe: str, tmpdir: str, every: int = 1, skip_tests: bool = True) -> list:
+    """Paths of pycs ``exe`` wrote for its stdlib (every Nth source), compiling into tmpdir
+    the ones its install lacks."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    cmd = [exe, os.path.join(here, "pyc_digest.py"), stdlib_dir(exe), tmpdir, "--paths-only",
+           "--every", str(every)]
+    if skip_tests:
+        cmd.append("--skip-tests")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
+    return [line for line in out.splitlines() if line]

@@ -5,7 +5,7 @@ standalone, stdlib-only and in syntax 2.7 accepts. It is also imported by the te
 apply :func:`digest` to what bytecast's reader returns: both sides go through the same
 canonical form, so equal digests mean equal values.
 
-Usage: python pyc_digest.py LIBDIR TMPDIR [--skip-tests]
+Usage: python pyc_digest.py LIBDIR TMPDIR [--skip-tests] [--every N] [--paths-only]
 Prints one line per pyc: "PATH<TAB>DIGEST" (or "PATH<TAB>!ERROR ..."). For each source under
 LIBDIR (site-packages excluded) it uses the interpreter's own cached pyc when there is one,
 and otherwise compiles one into TMPDIR, never writing into LIBDIR.
@@ -172,6 +172,9 @@ def main(argv):
     import py_compile
     libdir, tmpdir = argv[0], argv[1]
     skip_tests = "--skip-tests" in argv[2:]
+    paths_only = "--paths-only" in argv[2:]
+    every = int(argv[argv.index("--every") + 1]) if "--every" in argv else 1
+    seen = 0
     magic = _magic()
     hsize = _header_size()
     count = 0
@@ -180,6 +183,9 @@ def main(argv):
                          and not (skip_tests and d in ("test", "tests")))
         for name in sorted(files):
             if not name.endswith(".py"):
+                continue
+            seen += 1
+            if seen % every:
                 continue
             source = os.path.join(root, name)
             pyc = _cached_pyc(source)
@@ -198,6 +204,9 @@ def main(argv):
                     continue
                 with open(pyc, "rb") as f:
                     data = f.read()
+            if paths_only:
+                sys.stdout.write("%s\n" % pyc)
+                continue
             try:
                 line = digest(marshal.loads(data[hsize:]))
             except Exception as exc:

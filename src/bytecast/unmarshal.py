@@ -141,6 +141,9 @@ class CodeRecord:
     """Raw line table: ``co_lnotab`` before 3.10, ``co_linetable`` since."""
     exceptiontable: bytes
     """Raw exception table (3.11+; empty before)."""
+    localsplusnames: Tuple[str, ...]
+    """Names of all fast locals, cells and free variables in slot order (3.11+; empty before).
+    Local, cell and free instruction arguments index this tuple from 3.11 on."""
     localspluskinds: bytes
     """Raw kinds of ``co_localsplusnames`` (3.11+; empty before)."""
 
@@ -589,6 +592,7 @@ class _Reader:
         consts = read()
         names = read()
         kinds = b""
+        plus: Tuple[str, ...] = ()
         if ver >= (3, 11):
             plus_names = read()
             kinds = read()
@@ -633,7 +637,7 @@ class _Reader:
             consts=consts, names=names_t, varnames=varnames, freevars=freevars,
             cellvars=cellvars, filename=text(filename, "filename"), name=text(name, "name"),
             qualname=text(qualname, "qualname"), firstlineno=firstlineno, linetable=linetable,
-            exceptiontable=exceptiontable, localspluskinds=kinds)
+            exceptiontable=exceptiontable, localsplusnames=plus, localspluskinds=kinds)
         if flag:
             self.refs[idx] = v
         return v
@@ -739,7 +743,7 @@ def code_from_object(obj: Any, python: Optional[PyVersion] = None) -> Any:
 
     Live code objects become :class:`CodeRecord` (recursively, inside containers too), so the
     result can be compared with what :func:`loads` returns for the same bytes. Python does not
-    expose ``co_localspluskinds``, so that field is left empty here.
+    expose ``co_localsplusnames`` and ``co_localspluskinds``, so those are left empty.
     """
     version = python or (sys.version_info[0], sys.version_info[1])
     if isinstance(obj, type(code_from_object.__code__)):
@@ -758,7 +762,7 @@ def code_from_object(obj: Any, python: Optional[PyVersion] = None) -> Any:
             cellvars=co.co_cellvars, filename=co.co_filename, name=co.co_name,
             qualname=getattr(co, "co_qualname", co.co_name), firstlineno=co.co_firstlineno,
             linetable=linetable, exceptiontable=getattr(co, "co_exceptiontable", b""),
-            localspluskinds=b"")
+            localsplusnames=(), localspluskinds=b"")
     if isinstance(obj, tuple):
         return tuple(code_from_object(c, version) for c in obj)
     if isinstance(obj, list):
