@@ -85,7 +85,7 @@ def _instructions_27(co):
             elif op in dis.haslocal:
                 argval = _name(co.co_varnames[arg])
             elif op in dis.hascompare:
-                argval = dis.cmp_op[arg]
+                argval = _name(dis.cmp_op[arg])
             elif op in dis.hasfree:
                 if free is None:
                     free = co.co_cellvars + co.co_freevars
