@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:
+    from bytecast.magic import MagicEntry
 
 __all__ = ["main"]
 
@@ -38,6 +41,267 @@ class _Parser(argparse.ArgumentParser):
 # Each command is a pair: _add_NAME(subparsers) declares its arguments, _cmd_NAME(args) runs it.
 
 
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    """The flags that choose sources and the bytecode wanted, shared by compile and check."""
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
+    p.add_argument("-x", "--exclude", action="append", default=[], metavar="GLOB",
+                   help="leave out matching files and folders (gitignore-style; repeatable)")
+    p.add_argument("--max-depth", type=int, default=None, metavar="N",
+                   help="enter at most N folder levels below each path")
+    p.add_argument("--links", choices=("inside", "all", "none"), default="inside",
+                   help="symbolic links to follow: those leading inside the tree (default), all, none")
+    p.add_argument("-O", "--optimize", action="append", type=int, choices=(0, 1, 2), default=[],
+                   metavar="LEVEL", help="optimization level 0, 1 or 2 (repeatable; default: 0)")
+    p.add_argument("--invalidation-mode", choices=("timestamp", "checked-hash", "unchecked-hash"),
+                   default=None, help="how the pyc is checked against its source (default as "
+                   "py_compile: checked-hash when SOURCE_DATE_EPOCH is set, else timestamp)")
+    p.add_argument("--ddir", default=None, metavar="DIR",
+                   help="path baked into code objects in place of each PATH")
+    p.add_argument("--strip-prefix", default=None, metavar="DIR",
+                   help="remove this prefix from the path baked into code objects")
+    p.add_argument("--prepend-prefix", default=None, metavar="DIR",
+                   help="add this prefix to the path baked into code objects")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def _options(args: argparse.Namespace, **extra: object) -> object:
+    from bytecast.engine import Options
+
+    if args.max_depth is not None and args.max_depth < 0:
+        from bytecast.errors import UsageError
+
+        raise UsageError("--max-depth must be 0 or more")
+    return Options(
+        optimize=tuple(args.optimize),
+        invalidation_mode=args.invalidation_mode,
+        excludes=tuple(args.exclude),
+        max_depth=args.max_depth,
+        links=args.links,
+        ddir=args.ddir,
+        strip_prefix=args.strip_prefix,
+        prepend_prefix=args.prepend_prefix,
+        **extra,
+    )
+
+
+class _Progress:
+    """A rich progress bar on stderr, shown only once the work has taken half a second."""
+
+    DELAY = 0.5
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        import time
+
+        self.label = label
+        self.enabled = enabled
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.last = 0.0
+        self.bar: object = None
+        self.task: object = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        if self.bar is None:
+            if now - self.start < self.DELAY or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=True, auto_refresh=False,
+            )
+            self.bar.start()  # type: ignore[attr-defined]
+            self.task = self.bar.add_task(self.label, total=total)  # type: ignore[attr-defined]
+        if now - self.last >= 0.1 or done >= total:
+            self.last = now
+            self.bar.update(self.task, completed=done, total=total)  # type: ignore[attr-defined]
+            self.bar.refresh()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()  # type: ignore[attr-defined]
+
+
+def _problem_json(p: object) -> dict[str, object]:
+    return {"path": p.path, "kind": p.kind, "message": p.message,  # type: ignore[attr-defined]
+            "line": p.line, "column": p.column}  # type: ignore[attr-defined]
+
+
+def _report_json(command: str, report: object, elapsed: float) -> dict[str, object]:
+    r = report
+    files = []
+    for job in r.jobs:  # type: ignore[attr-defined]
+        entry: dict[str, object] = {
+            "source": job.source.path,
+            "target": job.target.cache_tag,
+            "optimize": job.optimize,
+            "pyc": job.cfile,
+            "state": job.state,
+        }
+        if command == "compile":
+            entry["outcome"] = r.outcome(job)  # type: ignore[attr-defined]
+            failure = r.failures.get(job.source.path)  # type: ignore[attr-defined]
+            if failure is not None:
+                entry["error"] = _problem_json(failure)
+        files.append(entry)
+    return {
+        "command": command,
+        "ok": r.ok,  # type: ignore[attr-defined]
+        "elapsed": round(elapsed, 4),
+        "summary": {
+            "sources": r.sources,  # type: ignore[attr-defined]
+            "pycs": len(r.jobs),  # type: ignore[attr-defined]
+            "fresh": r.fresh,  # type: ignore[attr-defined]
+            "compiled": r.compiled,  # type: ignore[attr-defined]
+            "linked": r.linked,  # type: ignore[attr-defined]
+            "failed": len(r.failures),  # type: ignore[attr-defined]
+            "problems": len(r.problems),  # type: ignore[attr-defined]
+        },
+        "problems": [_problem_json(p) for p in r.problems],  # type: ignore[attr-defined]
+        "files": files,
+    }
+
+
+def _add_compile(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("compile", help="compile sources to bytecode (__pycache__)",
+                       description="Compile every .py file under PATHs whose bytecode is missing or stale.")
+    _add_selection(p)
+    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                   help="worker processes (default 0: every usable CPU)")
+    p.add_argument("-f", "--force", action="store_true", help="recompile even fresh bytecode")
+    p.add_argument("--hardlink-dupes", action="store_true",
+                   help="hard-link equal .pyc files of different optimization levels")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="give up on a file whose compile takes longer (default 60)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every file compiled")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.set_defaults(handler=_cmd_compile)
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    import time
+
+    from bytecast.engine import compile_tree
+
+    if args.jobs < 0:
+        from bytecast.errors import UsageError
+
+        raise UsageError("--jobs must be 0 (every CPU) or more")
+    options = _options(args, jobs=args.jobs, force=args.force, hardlink_dupes=args.hardlink_dupes,
+                       timeout=args.timeout)
+    show = not (args.quiet or args.json or args.no_progress) and sys.stderr.isatty()
+    progress = _Progress("compiling", show)
+    start = time.perf_counter()
+    try:
+        report = compile_tree(args.paths or ["."], options, progress)  # type: ignore[arg-type]
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - start
+    if args.json:
+        _print_json(_report_json("compile", report, elapsed))
+    else:
+        for problem in report.problems:
+            _err(str(problem))
+        if args.verbose:
+            for job in report.jobs:
+                if job.state != "fresh" and job.source.path not in report.failures:
+                    sys.stdout.write(f"{job.cfile}\n")
+        if not args.quiet and (args.verbose or sys.stdout.isatty()):
+            sys.stdout.write(
+                f"{report.sources} sources: {report.compiled} pyc written, {report.linked} linked, "
+                f"{report.fresh} fresh, {len(report.failures)} failed ({elapsed:.2f} s)\n"
+            )
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("check", help="report sources whose bytecode is missing or stale",
+                       description="Exit 1 if any source under PATHs lacks fresh bytecode (a CI gate).")
+    _add_selection(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing; the exit status says it")
+    p.set_defaults(handler=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    import time
+
+    from bytecast.engine import check_tree
+    from bytecast.plan import STATES
+
+    start = time.perf_counter()
+    report = check_tree(args.paths or ["."], _options(args))  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - start
+    not_fresh = [j for j in report.jobs if j.state != "fresh"]
+    if args.json:
+        _print_json(_report_json("check", report, elapsed))
+    elif not args.quiet:
+        for problem in report.problems:
+            _err(str(problem))
+        for job in not_fresh:
+            sys.stdout.write(f"{job.source.path}: {job.state}: {STATES[job.state]} ({job.cfile})\n")
+        if sys.stdout.isatty():
+            sys.stdout.write(f"{report.sources} sources, {len(report.jobs)} pyc: "
+                             f"{report.fresh} fresh, {len(not_fresh)} not\n")
+    return EXIT_OK if report.ok and not not_fresh else EXIT_PROBLEMS
+
+
+def _add_clean(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("clean", help="remove bytecode caches (never sources)",
+                       description="Remove .pyc files in __pycache__ folders (all of them by default) "
+                       "and the folders left empty. Sourceless NAME.pyc modules are kept unless "
+                       "--sourceless is given.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders or .pyc files (default: .)")
+    p.add_argument("--stale", action="store_true", help="only caches whose source changed")
+    p.add_argument("--orphans", action="store_true", help="only caches whose source is gone")
+    p.add_argument("--sourceless", action="store_true",
+                   help="also remove NAME.pyc files that have no NAME.py beside them")
+    p.add_argument("-n", "--dry-run", action="store_true", help="list what would go; remove nothing")
+    p.add_argument("-x", "--exclude", action="append", default=[], metavar="GLOB",
+                   help="leave matching files and folders alone (gitignore-style; repeatable)")
+    p.add_argument("--max-depth", type=int, default=None, metavar="N",
+                   help="enter at most N folder levels below each path")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every file removed")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.set_defaults(handler=_cmd_clean)
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from bytecast.clean import clean
+
+    report = clean(args.paths or ["."], stale=args.stale, orphans=args.orphans,
+                   sourceless=args.sourceless, dry_run=args.dry_run,
+                   excludes=tuple(args.exclude), max_depth=args.max_depth)
+    if args.json:
+        _print_json({
+            "command": "clean",
+            "ok": not report.problems,
+            "dry_run": report.dry_run,
+            "removed": report.files,
+            "folders_removed": report.folders,
+            "kept_sourceless": report.kept_sourceless,
+            "problems": [_problem_json(p) for p in report.problems],
+        })
+    else:
+        for problem in report.problems:
+            _err(str(problem))
+        verb = "would remove" if args.dry_run else "removed"
+        if args.dry_run or args.verbose:
+            for path in report.files:
+                sys.stdout.write(f"{verb} {path}\n")
+        if not args.quiet and (args.dry_run or args.verbose or sys.stdout.isatty()):
+            kept = (f"; kept {report.kept_sourceless} sourceless (see --sourceless)"
+                    if report.kept_sourceless else "")
+            sys.stdout.write(f"{verb} {len(report.files)} files and {len(report.folders)} "
+                             f"__pycache__ folders{kept}\n")
+    return EXIT_OK if not report.problems else EXIT_PROBLEMS
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from bytecast import __version__
 
@@ -49,7 +313,145 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _add_compile,
+    _add_check,
+    _add_clean,
+]
+
+
+# --- magic ----------------------------------------------------------------------------------
+
+
+def _add_magic(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "magic",
+        help="look up a magic number, a Python version, or the header of a .pyc file",
+        description=(
+            "Look up .pyc magic numbers: QUERY is a number (3495), the magic bytes in hex "
+            "(a70d0d0a), a Python version (3.11, 3.11.7), a pre-release (3.11a1), or a .pyc "
+            "file whose header to show."
+        ),
+    )
+    p.add_argument("query", metavar="QUERY", help="number, version, or path to a .pyc file")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_magic)
+
+
+def _magic_entry_json(entry: MagicEntry) -> dict[str, object]:
+    return {
+        "number": entry.number,
+        "magic_bytes": entry.magic_bytes.hex(),
+        "python": entry.python,
+        "versions": entry.versions,
+        "header_size": entry.header_size,
+        "release": entry.release,
+        "notes": entry.notes,
+    }
+
+
+def _print_rows(rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        sys.stdout.write("  ".join(cells).rstrip() + "\n")
+
+
+def _cmd_magic(args: argparse.Namespace) -> int:
+    import os
+
+    from bytecast.errors import UsageError
+    from bytecast.magic import parse_query
+
+    query: str = args.query
+    if os.path.exists(query):
+        return _magic_file(query, args.json)
+    try:
+        found = parse_query(query)
+    except UsageError:
+        if os.sep in query or "/" in query or query.endswith((".pyc", ".py")):
+            _err(f"{query}: no such file")
+            return EXIT_USAGE
+        raise
+    if not found:
+        _err(f"bytecast: {query}: unknown magic number or version")
+        return EXIT_PROBLEMS
+    if args.json:
+        _print_json({"query": query, "entries": [_magic_entry_json(e) for e in found]})
+        return EXIT_OK
+    rows = [("MAGIC", "BYTES", "PYTHON", "VERSIONS", "HEADER", "RELEASE", "NOTES")]
+    for e in found:
+        rows.append((str(e.number), e.magic_bytes.hex(), e.python, e.versions,
+                     str(e.header_size), "yes" if e.release else "no", e.notes))
+    _print_rows(rows)
+    return EXIT_OK
+
+
+def _magic_file(path: str, as_json: bool) -> int:
+    import os
+
+    from bytecast.errors import PycFormatError
+    from bytecast.header import read_header
+
+    if os.path.isdir(path):
+        _err(f"{path}: is a directory, expected a .pyc file")
+        return EXIT_USAGE
+    try:
+        header = read_header(path)
+    except PycFormatError as exc:
+        _err(str(exc))
+        return EXIT_PROBLEMS
+    except OSError as exc:
+        _err(f"{path}: cannot read: {exc.strerror or exc}")
+        return EXIT_USAGE
+    entry = header.entry
+    if as_json:
+        _print_json({
+            "path": path,
+            "entry": None if entry is None else _magic_entry_json(entry),
+            "header": {
+                "magic": header.magic,
+                "size": header.size,
+                "mode": header.mode,
+                "flags": header.flags,
+                "mtime": header.mtime,
+                "source_size": header.source_size,
+                "source_hash": None if header.source_hash is None else header.source_hash.hex(),
+            },
+        })
+    else:
+        magic_hex = (header.magic.to_bytes(2, "little") + b"\r\n").hex()
+        rows = [("path", path), ("magic", f"{header.magic} ({magic_hex})")]
+        if entry is not None:
+            kind = "final release" if entry.release else "pre-release"
+            rows.append(("python", f"{entry.python} ({entry.versions}, {kind})"))
+            rows.append(("notes", entry.notes))
+        else:
+            rows.append(("python", "unknown"))
+        rows.append(("header", f"{header.size} bytes"))
+        rows.append(("mode", header.mode))
+        if header.flags is not None:
+            rows.append(("flags", f"0x{header.flags:08x}"))
+        if header.mtime is not None:
+            rows.append(("mtime", f"{header.mtime} ({_utc(header.mtime)})"))
+        if header.source_size is not None:
+            rows.append(("source size", str(header.source_size)))
+        if header.source_hash is not None:
+            rows.append(("source hash", header.source_hash.hex()))
+        _print_rows(rows)
+    if entry is None:
+        _err(f"{path}: unknown magic number {header.magic}")
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _utc(seconds: int) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
+_COMMANDS.append(_add_magic)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,3 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("bytecast: interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`bytecast check | head`): stop quietly, as Unix tools do.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PROBLEMS

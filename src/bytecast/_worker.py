@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+"""Compile one source into .pyc files: the code every compile worker runs.
+
+This file is standalone and uses only the standard library, in syntax every supported target
+understands (Python 2.7 and 3.6+): the running interpreter calls :func:`compile_unit` in its
+forked workers, and other interpreters run this file as a script (see ``main``), so every
+target compiles with exactly the same rules, those of its own ``py_compile``.
+
+A *unit* is one source and the .pyc files to write for it::
+
+    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...]]
+
+``flags`` is the PEP 552 flags word: 0 timestamp, 1 unchecked-hash, 3 checked-hash.
+An *outcome* is ``[unit_id, written, linked, error]`` where ``error`` is ``None`` or
+``[kind, message, line, column]``.
+"""
+
+import marshal
+import os
+import stat
+import struct
+import sys
+
+try:
+    from importlib.util import MAGIC_NUMBER
+except ImportError:  # Python 2.7
+    import imp
+
+    MAGIC_NUMBER = imp.get_magic()
+
+try:
+    from _imp import source_hash as _source_hash
+except ImportError:  # before 3.7: no hash-based pycs
+    _source_hash = None
+
+_PY3 = sys.version_info[0] >= 3
+_RAW_MAGIC = struct.unpack("<I", MAGIC_NUMBER)[0]
+if sys.version_info >= (3, 7):
+    _HEADER = "16"
+elif sys.version_info >= (3, 3):
+    _HEADER = "12"
+else:
+    _HEADER = "8"
+
+
+def _u32(value):
+    return struct.pack("<I", int(value) & 0xFFFFFFFF)
+
+
+def header(flags, mtime, size, source):
+    """The header CPython's py_compile writes for these inputs on this interpreter."""
+    if _HEADER == "16":
+        if flags & 1:
+            return MAGIC_NUMBER + _u32(flags) + _source_hash(_RAW_MAGIC, source)
+        return MAGIC_NUMBER + _u32(0) + _u32(mtime) + _u32(size)
+    if _HEADER == "12":
+        return MAGIC_NUMBER + _u32(mtime) + _u32(size)
+    return MAGIC_NUMBER + _u32(mtime)
+
+
+def write_atomic(path, data, mode):
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    Refuses to write through a symbolic link or over anything that is not a regular file,
+    as py_compile does. Creates the folder (``__pycache__``) when it is missing.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError:
+        pass
+    else:
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+            raise _Refused("%s is %s; not writing bytecode there" % (path, kind))
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    flags = os.O_EXCL | os.O_CREAT | os.O_WRONLY | getattr(os, "O_BINARY", 0)
+    for attempt in (0, 1, 2):
+        try:
+            fd = os.open(tmp, flags, mode & 0o666)
+            break
+        except OSError as exc:
+            if attempt == 2:
+                raise
+            if exc.errno == _ENOENT:
+                _makedirs(os.path.dirname(path))
+            elif exc.errno == _EEXIST:
+                os.unlink(tmp)  # left by a killed run of a process with our pid
+            else:
+                raise
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.close(fd)
+        fd = -1
+        _replace(tmp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def link_atomic(existing, path):
+    """Make ``path`` a hard link to ``existing``, atomically replacing what was there."""
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+    os.link(existing, tmp)
+    try:
+        _replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+class _Refused(Exception):
+    pass
+
+
+import errno as _errno  # noqa: E402 - kept beside its only users
+
+_ENOENT = _errno.ENOENT
+_EEXIST = _errno.EEXIST
+_replace = getattr(os, "replace", os.rename)  # 2.7 has no os.replace; rename is atomic on POSIX
+
+
+def _makedirs(folder):
+    try:
+        os.makedirs(folder)
+    except OSError as exc:
+        if exc.errno != _EEXIST:
+            raise
+
+
+def _error(exc, path):
+    kind = type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        msg = exc.msg if exc.msg is not None else str(exc)
+        return [kind, msg, exc.lineno or 0, exc.offset or 0]
+    if isinstance(exc, EnvironmentError):
+        return [kind, exc.strerror or str(exc), 0, 0]
+    if isinstance(exc, _Refused):
+        return ["FileExistsError", str(exc), 0, 0]
+    return [kind, str(exc) or kind, 0, 0]
+
+
+def compile_unit(unit):
+    """Compile one unit and write its files; returns the outcome (never raises on bad input)."""
+    unit_id, path, dfile, flags, hardlink, outputs = unit
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+    except EnvironmentError as exc:
+        return [unit_id, 0, 0, _error(exc, path)]
+    source = b"".join(chunks)
+    # importlib's _calc_mode: the source's mode, always writable by the owner.
+    mode = stat.S_IMODE(st.st_mode) | 0o200
+    written = linked = 0
+    previous = None
+    try:
+        head = header(flags, st.st_mtime, st.st_size, source)
+        for optimize, cfile in outputs:
+            code = _compile(source, dfile or path, optimize)
+            data = head + marshal.dumps(code)
+            del code
+            if hardlink and previous is not None and previous[1] == data:
+                link_atomic(previous[0], cfile)
+                linked += 1
+            else:
+                write_atomic(cfile, data, mode)
+                written += 1
+            previous = (cfile, data)
+    except Exception as exc:  # every failure is reported for this file; the others go on
+        return [unit_id, written, linked, _error(exc, path)]
+    return [unit_id, written, linked, None]
+
+
+if _PY3:
+
+    def _compile(source, dfile, optimize):
+        return compile(source, dfile, "exec", dont_inherit=True, optimize=optimize)
+
+else:  # pragma: no cover - Python 2.7, run by a foreign worker
+
+    def _compile(source, dfile, optimize):
+        return compile(source, dfile, "exec", 0, True)

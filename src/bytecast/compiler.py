@@ -1,0 +1,307 @@
+"""Compile: turn planned jobs into .pyc files with a pool of worker processes.
+
+Work goes to workers in batches of *units* (one source and the .pyc files to write for it,
+see :mod:`bytecast._worker`); each worker answers one outcome per unit, in order. So the pool
+always knows which unit a worker is on: when a worker dies (a compiler crash) or stays on one
+unit longer than the timeout, that unit is reported as failed, the worker is replaced, and
+the rest of its batch goes back in the queue. One bad file never stops the others.
+
+Workers for the running interpreter are forks of this process (no interpreter start-up, and
+the compile code is :func:`bytecast._worker.compile_unit`, the same code other interpreters
+run as a script). Without ``os.fork`` the units are compiled in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import deque
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Protocol, Sequence
+
+    Unit = list  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
+    Outcome = list  # [unit_id, written, linked, error]
+
+    class Worker(Protocol):
+        """A process that compiles units; the pool drives it through these methods."""
+
+        def fileno(self) -> int: ...
+        def send(self, units: Sequence[Unit]) -> None: ...
+        def receive(self) -> list[Outcome] | None:
+            """Outcomes available now; None when the worker has exited."""
+        def kill(self) -> str:
+            """Stop the worker; returns how it ended (``killed by signal 11``...)."""
+
+__all__ = ["run_units", "ForkWorker", "batches", "DEFAULT_TIMEOUT"]
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one unit may take before its worker is stopped and the unit reported."""
+
+_BATCH_BYTES = 128 * 1024
+_BATCH_UNITS = 64
+_IN_FLIGHT = 2  # batches queued at each worker, so it never waits for the next one
+
+
+def batches(units: Sequence[Unit], sizes: Sequence[int]) -> deque[list[Unit]]:
+    """Group units, largest first, into batches of about ``_BATCH_BYTES`` of source.
+
+    Largest first keeps the tail of the run short: the last batches are the quick ones.
+    """
+    order = sorted(range(len(units)), key=lambda i: -sizes[i])
+    out: deque[list[Unit]] = deque()
+    batch: list[Unit] = []
+    weight = 0
+    for i in order:
+        batch.append(units[i])
+        weight += sizes[i]
+        if weight >= _BATCH_BYTES or len(batch) >= _BATCH_UNITS:
+            out.append(batch)
+            batch, weight = [], 0
+    if batch:
+        out.append(batch)
+    return out
+
+
+def run_units(
+    units: Sequence[Unit],
+    sizes: Sequence[int],
+    jobs: int,
+    on_outcome: Callable[[Outcome], None],
+    *,
+    spawn: Callable[[], Worker] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """Compile ``units`` with up to ``jobs`` workers, calling ``on_outcome`` for each unit.
+
+    ``spawn`` makes a worker (default: a fork of this process). Outcomes arrive in no fixed
+    order; the files written do not depend on it.
+    """
+    if not units:
+        return
+    if spawn is None:
+        if not hasattr(os, "fork"):
+            import warnings
+
+            from bytecast._worker import compile_unit
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for unit in units:
+                    on_outcome(compile_unit(unit))
+            return
+        spawn = ForkWorker
+    queue = batches(units, sizes)
+    count = max(1, min(jobs, len(units)))
+    _Pool(spawn, count, timeout, on_outcome).run(queue)
+
+
+class _Slot:
+    """What the pool knows of one worker: the units it holds, in the order it answers them."""
+
+    __slots__ = ("pending", "ends", "since")
+
+    def __init__(self) -> None:
+        self.pending: deque[Unit] = deque()
+        self.ends: deque[int] = deque()  # id of the last unit of each batch sent
+        self.since = time.monotonic()  # when the worker last answered (or got work while idle)
+
+
+class _Pool:
+    def __init__(self, spawn: Callable[[], Worker], count: int, timeout: float, on_outcome: Callable[[Outcome], None]) -> None:
+        self.spawn = spawn
+        self.count = count
+        self.timeout = timeout
+        self.on_outcome = on_outcome
+        self.slots: dict[Worker, _Slot] = {}
+
+    def run(self, queue: deque[list[Unit]]) -> None:
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        try:
+            for _ in range(self.count):
+                sel.register(*self._hire(queue))
+            while any(slot.pending for slot in self.slots.values()):
+                busy = [(w, s) for w, s in self.slots.items() if s.pending]
+                deadline = min(s.since for _, s in busy) + self.timeout
+                for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+                    w = key.data
+                    outcomes = w.receive()
+                    if outcomes is None:
+                        sel.unregister(w.fileno())
+                        self._lost(w, "WorkerCrash", f"the compiler worker {w.kill()}", queue, sel)
+                    else:
+                        self._accept(w, outcomes)
+                        self._feed(w, queue)
+                now = time.monotonic()
+                for w, s in busy:
+                    if w in self.slots and s.pending and now - s.since > self.timeout:
+                        sel.unregister(w.fileno())
+                        w.kill()
+                        self._lost(w, "Timeout", f"compiling took longer than {self.timeout:g} s", queue, sel)
+        finally:
+            for w in list(self.slots):
+                w.kill()
+            sel.close()
+
+    def _hire(self, queue: deque[list[Unit]]) -> tuple[int, int, Worker]:
+        import selectors
+
+        w = self.spawn()
+        self.slots[w] = _Slot()
+        self._feed(w, queue)
+        return w.fileno(), selectors.EVENT_READ, w
+
+    def _feed(self, w: Worker, queue: deque[list[Unit]]) -> None:
+        slot = self.slots[w]
+        while queue and len(slot.ends) < _IN_FLIGHT:
+            batch = queue.popleft()
+            if not slot.pending:
+                slot.since = time.monotonic()
+            slot.pending.extend(batch)
+            slot.ends.append(batch[-1][0])
+            w.send(batch)
+
+    def _accept(self, w: Worker, outcomes: list[Outcome]) -> None:
+        slot = self.slots[w]
+        for outcome in outcomes:
+            unit = slot.pending.popleft()
+            if unit[0] != outcome[0]:  # pragma: no cover - a protocol bug, never bad input
+                raise RuntimeError(f"worker answered unit {outcome[0]}, expected {unit[0]}")
+            if slot.ends and slot.ends[0] == unit[0]:
+                slot.ends.popleft()
+            self.on_outcome(outcome)
+        slot.since = time.monotonic()
+
+    def _lost(self, w: Worker, kind: str, message: str, queue: deque[list[Unit]], sel: object) -> None:
+        """A worker died or timed out: fail its current unit, requeue the rest, replace it."""
+        slot = self.slots.pop(w)
+        if slot.pending:
+            culprit = slot.pending.popleft()
+            self.on_outcome([culprit[0], 0, 0, [kind, message, 0, 0]])
+            # one unit a batch from now on: the next failure must name its own file
+            queue.extendleft([u] for u in reversed(slot.pending))
+        if queue:
+            sel.register(*self._hire(queue))  # type: ignore[attr-defined]
+
+
+class ForkWorker:
+    """A fork of this process that compiles units with :func:`bytecast._worker.compile_unit`.
+
+    Messages are length-prefixed ``marshal`` data: the pool and the worker are the same
+    program, and marshal is the cheapest codec for lists of str and int.
+    """
+
+    def __init__(self) -> None:
+        import marshal
+
+        self._marshal = marshal
+        down_r, down_w = os.pipe()
+        up_r, up_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child, measured through its outcomes
+            os.close(down_w)
+            os.close(up_r)
+            code = 0
+            try:
+                _serve(down_r, up_w)
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        os.close(down_r)
+        os.close(up_w)
+        self.pid = pid
+        self._down = down_w
+        self._up = up_r
+        self._buffer = bytearray()
+
+    def fileno(self) -> int:
+        return self._up
+
+    def send(self, units: Sequence[Unit]) -> None:
+        payload = self._marshal.dumps(list(units))
+        _write_all(self._down, len(payload).to_bytes(4, "little") + payload)
+
+    def receive(self) -> list[Outcome] | None:
+        chunk = os.read(self._up, 1 << 16)
+        if not chunk:
+            return None
+        buf = self._buffer
+        buf += chunk
+        out: list[Outcome] = []
+        loads = self._marshal.loads
+        while len(buf) >= 4:
+            size = int.from_bytes(buf[:4], "little")
+            if len(buf) < 4 + size:
+                break
+            out.append(loads(bytes(buf[4 : 4 + size])))
+            del buf[: 4 + size]
+        return out
+
+    def kill(self) -> str:
+        import signal
+
+        for fd in (self._down, self._up):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                os.kill(self.pid, signal.SIGKILL)
+                pid, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return "ended"
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = str(sig)
+            return f"was killed by signal {sig} ({name})"
+        return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks = []
+    while size:
+        chunk = os.read(fd, size)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _serve(down: int, up: int) -> None:  # pragma: no cover - runs in the child
+    import marshal
+    import warnings
+
+    from bytecast._worker import compile_unit
+
+    # Compiler warnings (SyntaxWarning...) change no byte of the output; a worker keeps them
+    # off stderr, and a "-W error" inherited from the parent must not turn them into failures.
+    warnings.simplefilter("ignore")
+    while True:
+        head = _read_exact(down, 4)
+        if head is None:
+            return
+        payload = _read_exact(down, int.from_bytes(head, "little"))
+        if payload is None:
+            return
+        for unit in marshal.loads(payload):
+            data = marshal.dumps(compile_unit(unit))
+            _write_all(up, len(data).to_bytes(4, "little") + data)

@@ -1,0 +1,224 @@
+"""Plan: turn sources and targets into jobs, and decide which are already satisfied.
+
+Freshness follows importlib's own rule and reads only the .pyc header: a timestamp pyc is
+fresh when its magic, flags, source mtime and source size match; a hash-based pyc when its
+magic, flags and source hash match. A pyc of another invalidation mode than the one asked
+for is not fresh (it is rewritten), and neither is one another Python wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+    from typing import Iterable, Sequence
+
+    from bytecast.discover import Source
+    from bytecast.targets import Target
+else:
+    from bytecast._record import dataclass
+
+from bytecast.errors import UsageError
+
+__all__ = [
+    "Job",
+    "MODES",
+    "FLAGS",
+    "STATES",
+    "cache_path",
+    "baked_path",
+    "default_invalidation_mode",
+    "plan",
+]
+
+MODES = ("timestamp", "checked-hash", "unchecked-hash")
+FLAGS = {"timestamp": 0, "unchecked-hash": 0b01, "checked-hash": 0b11}
+"""The PEP 552 flags word each invalidation mode writes."""
+
+STATES = {
+    "fresh": "bytecode is up to date",
+    "missing": "no bytecode",
+    "stale": "bytecode is older than its source",
+    "mode": "bytecode uses another invalidation mode",
+    "invalid": "bytecode is unreadable or from another Python",
+    "forced": "recompiling on request",
+}
+"""Why a job is, or is not, planned; every key but ``fresh`` means "compile it"."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One .pyc to make: a source, for a target, at an optimization level."""
+
+    source: Source
+    target: Target
+    optimize: int
+    """0, 1 or 2 (``.opt-1``, ``.opt-2``)."""
+    cfile: str
+    """Where the .pyc goes."""
+    dfile: str
+    """The source path baked into the code objects (tracebacks show it)."""
+    state: str
+    """A key of :data:`STATES`: ``fresh`` or why it needs compiling."""
+
+
+def default_invalidation_mode() -> str:
+    """py_compile's default: checked-hash when ``SOURCE_DATE_EPOCH`` is set, else timestamp."""
+    return "checked-hash" if os.environ.get("SOURCE_DATE_EPOCH") else "timestamp"
+
+
+def cache_path(path: str, target: Target, optimize: int = 0) -> str:
+    """Where ``target`` keeps the bytecode of ``path`` (PEP 3147 / PEP 488).
+
+    For the running interpreter with ``sys.pycache_prefix`` set this defers to importlib.
+    """
+    if target.legacy:
+        return path[:-3] + (".pyc" if optimize == 0 else ".pyo") if path.endswith(".py") else path + "c"
+    if target.is_current and sys.pycache_prefix:
+        from importlib.util import cache_from_source
+
+        return cache_from_source(path, optimization=optimize if optimize >= 1 else "")
+    head, tail = os.path.split(path)
+    base, sep, rest = tail.rpartition(".")
+    name = (base if base else rest) + sep + target.cache_tag
+    if optimize:
+        name += f".opt-{optimize}"
+    return os.path.join(head, "__pycache__", name + ".pyc")
+
+
+def baked_path(
+    path: str,
+    relpath: str,
+    ddir: str | None = None,
+    stripdir: str | None = None,
+    prependdir: str | None = None,
+) -> str:
+    """The file name compiled into the code objects, with compileall's exact rules.
+
+    ``ddir`` replaces the root the file was found under; ``stripdir`` removes leading parts
+    of the path and ``prependdir`` adds a prefix (compileall's ``-d``, ``-s`` and ``-p``).
+    """
+    if ddir is not None and (stripdir is not None or prependdir is not None):
+        raise UsageError("--ddir cannot be combined with --strip-prefix or --prepend-prefix")
+    dfile = None
+    if ddir is not None:
+        dfile = os.path.join(ddir, relpath)
+    if stripdir is not None:
+        parts = path.split(os.path.sep)
+        kept = list(parts)
+        for strip_part, part in zip(stripdir.split(os.path.sep), parts):
+            if strip_part == part:
+                kept.remove(strip_part)  # compileall removes the first equal part: same here
+        dfile = os.path.join(*kept) if kept else ""
+    if prependdir is not None:
+        dfile = os.path.join(prependdir, path if dfile is None else dfile)
+    return path if dfile is None else dfile
+
+
+def plan(
+    sources: Iterable[Source],
+    targets: Sequence[Target],
+    levels: Sequence[int],
+    mode: str,
+    *,
+    force: bool = False,
+    ddir: str | None = None,
+    stripdir: str | None = None,
+    prependdir: str | None = None,
+) -> list[Job]:
+    """Every job for ``sources`` x ``targets`` x ``levels``, each with its state."""
+    if mode not in FLAGS:
+        raise UsageError(f"unknown invalidation mode {mode!r}, expected one of {', '.join(MODES)}")
+    for level in levels:
+        if level not in (0, 1, 2):
+            raise UsageError(f"optimization level must be 0, 1 or 2, not {level}")
+    levels = sorted(set(levels))
+    renamed = ddir is not None or stripdir is not None or prependdir is not None
+    jobs: list[Job] = []
+    append = jobs.append
+    for target in targets:
+        checker = _Checker(target, mode)
+        tlevels = levels if not target.legacy else sorted({min(level, 1) for level in levels})
+        for src in sources:
+            dfile = baked_path(src.path, src.relpath, ddir, stripdir, prependdir) if renamed else src.path
+            for level in tlevels:
+                cfile = cache_path(src.path, target, level)
+                state = "forced" if force else checker.state(cfile, src)
+                append(Job(src, target, level, cfile, dfile, state))
+    return jobs
+
+
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+class _Checker:
+    """Reads headers and says whether a pyc satisfies a source, for one target and mode."""
+
+    __slots__ = ("target", "flags", "size", "prefix", "_hashes", "_key")
+
+    def __init__(self, target: Target, mode: str) -> None:
+        self.target = target
+        self.flags = FLAGS[mode] if target.version >= (3, 7) else 0
+        self.size = target.header_size
+        flag_bytes = self.flags.to_bytes(4, "little") if self.size == 16 else b""
+        self.prefix = bytes(target.magic) + flag_bytes
+        self._hashes: dict[str, bytes] = {}
+        self._key = target.hash_key
+
+    def expected_stamp(self, src: Source) -> bytes:
+        stamp = (src.mtime & 0xFFFFFFFF).to_bytes(4, "little")
+        if self.size >= 12:
+            stamp += (src.size & 0xFFFFFFFF).to_bytes(4, "little")
+        return stamp
+
+    def state(self, cfile: str, src: Source) -> str:
+        try:
+            fd = os.open(cfile, _O_RDONLY)  # os.open: a third of the cost of open() here
+        except FileNotFoundError:
+            return "missing"
+        except OSError:
+            return "invalid"
+        try:
+            head = os.read(fd, self.size)
+        except OSError:
+            return "invalid"
+        finally:
+            os.close(fd)
+        prefix = self.prefix
+        if len(head) < self.size or head[:4] != prefix[:4]:
+            return "invalid"
+        if head[: len(prefix)] != prefix:
+            return "mode" if int.from_bytes(head[4:8], "little") in (0, 1, 3) else "invalid"
+        if self.flags & 1:
+            return "fresh" if head[8:16] == self.source_hash(src) else "stale"
+        return "fresh" if head[len(prefix) :] == self.expected_stamp(src) else "stale"
+
+    def source_hash(self, src: Source) -> bytes:
+        """The source hash this target records (read once per source and target)."""
+        digest = self._hashes.get(src.path)
+        if digest is None:
+            digest = source_hash(self.target, src.path)
+            self._hashes[src.path] = digest
+        return digest
+
+
+def source_hash(target: Target, path: str) -> bytes:
+    """``importlib.util.source_hash`` of the file at ``path`` as ``target`` computes it.
+
+    3.7–3.10 key SipHash-2-4 with their magic, 3.11+ SipHash-1-3; the running interpreter's
+    ``_imp.source_hash`` is used when it is the same family as the target.
+    """
+    import _imp
+
+    with open(path, "rb") as f:
+        data = f.read()
+    running = sys.version_info[:2] >= (3, 11)
+    if target.is_current or (target.version >= (3, 11)) == running:
+        digest: bytes = _imp.source_hash(target.hash_key, data)
+        return digest
+    from bytecast.errors import TargetError
+
+    raise TargetError(f"cannot hash sources for {target.label} from Python {sys.version_info[0]}.{sys.version_info[1]}")

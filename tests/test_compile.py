@@ -1,0 +1,392 @@
+"""The compile engine: exact to the byte with py_compile, incremental, atomic, reproducible."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from bytecast.engine import Options, check_tree, compile_tree
+from bytecast.plan import cache_path
+from bytecast.targets import current
+
+from conftest import env, pyc_files, run_cli
+
+ORACLE = textwrap.dedent(
+    """
+    import json, py_compile, sys
+    for src, cfile, dfile, opt, mode in json.load(sys.stdin):
+        try:
+            py_compile.compile(src, cfile=cfile, dfile=dfile, optimize=opt, doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode[mode])
+        except py_compile.PyCompileError:
+            print(src)
+    """
+)
+
+
+def py_compile_reference(items: list[tuple[str, str, str, int, str]]) -> set[str]:
+    """Compile with CPython's own py_compile in a fresh interpreter; returns the failures."""
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", ORACLE],
+        input=json.dumps(items),
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env(),
+    )
+    return set(out.stdout.split())
+
+
+def compare_with_py_compile(tree: Path, ref: Path, levels: tuple[int, ...], mode: str) -> tuple[int, int]:
+    report = compile_tree([str(tree)], Options(optimize=levels, invalidation_mode=mode, force=True))
+    items = []
+    for job in report.jobs:
+        rel = os.path.relpath(job.cfile, tree)
+        items.append((job.source.path, str(ref / rel), job.dfile, job.optimize, mode.upper().replace("-", "_")))
+    failed_ref = py_compile_reference(items)
+    assert failed_ref == set(report.failures), "bytecast and py_compile disagree on which files fail"
+    identical = 0
+    for job in report.jobs:
+        if job.source.path in failed_ref:
+            assert not os.path.exists(job.cfile)
+            continue
+        ours = Path(job.cfile).read_bytes()
+        theirs = (ref / os.path.relpath(job.cfile, tree)).read_bytes()
+        assert ours[:16] == theirs[:16], job.cfile
+        assert marshal.loads(ours[16:]) == marshal.loads(theirs[16:]), job.cfile
+        identical += ours == theirs
+    return identical, len(report.jobs) - len(report.failures) * len(levels)
+
+
+def test_whole_stdlib_is_byte_identical_to_py_compile(stdlib_tree: Path, tmp_path: Path) -> None:
+    identical, total = compare_with_py_compile(stdlib_tree, tmp_path / "ref", (0,), "timestamp")
+    assert total > 1500
+    assert identical == total
+
+
+@pytest.mark.parametrize("mode", ["timestamp", "checked-hash", "unchecked-hash"])
+def test_every_level_and_mode_matches_py_compile(small_tree: Path, tmp_path: Path, mode: str) -> None:
+    identical, total = compare_with_py_compile(small_tree, tmp_path / "ref", (0, 1, 2), mode)
+    assert total > 300
+    assert identical == total
+
+
+def test_compiled_tree_imports_without_sources(small_tree: Path, tmp_path: Path) -> None:
+    """The bytecode is real: the cached modules import and run, importlib accepts the headers."""
+    compile_tree([str(small_tree)])
+    code = "import sys; sys.dont_write_bytecode = True; import json; print(json.dumps({'a': [1, 2]}))"
+    script = textwrap.dedent(
+        f"""
+        import importlib.machinery, sys
+        sys.path.insert(0, {str(small_tree)!r}); sys.dont_write_bytecode = True
+        for name in list(sys.modules):
+            if name == "json" or name.startswith("json."):
+                del sys.modules[name]
+        import json, json.decoder
+        assert json.__spec__.cached.startswith({str(small_tree)!r}), json.__spec__.cached
+        print(json.dumps({{"a": [1, 2]}}))
+        """
+    )
+    del code
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == '{"a": [1, 2]}'
+
+
+def test_no_op_compiles_nothing_and_change_is_seen(small_tree: Path) -> None:
+    first = compile_tree([str(small_tree)])
+    assert first.compiled == len(first.jobs) > 300 and first.ok
+    again = compile_tree([str(small_tree)])
+    assert again.compiled == 0 and again.fresh == len(again.jobs)
+
+    target = small_tree / "json" / "decoder.py"
+    st = target.stat()
+    os.utime(target, (st.st_atime, st.st_mtime + 10))
+    bigger = small_tree / "json" / "encoder.py"
+    mtime = bigger.stat().st_mtime
+    bigger.write_text(bigger.read_text() + "\n# more\n")
+    os.utime(bigger, (mtime, mtime))  # same mtime, other size: still stale
+    third = compile_tree([str(small_tree)])
+    assert third.compiled == 2
+    assert {j.source.path for j in third.jobs if j.state == "stale"} == {str(target), str(bigger)}
+
+
+def test_hash_modes_see_content_changes_that_timestamps_miss(small_tree: Path) -> None:
+    opts = Options(invalidation_mode="checked-hash")
+    compile_tree([str(small_tree)], opts)
+    assert compile_tree([str(small_tree)], opts).compiled == 0
+
+    victim = small_tree / "json" / "scanner.py"
+    st = victim.stat()
+    data = victim.read_bytes()
+    victim.write_bytes(data.replace(b"NUMBER_RE", b"NUMBER_XX"))  # same size
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    report = compile_tree([str(small_tree)], opts)
+    assert [j.source.path for j in report.jobs if j.state == "stale"] == [str(victim)]
+    assert report.compiled == 1
+
+    # A pyc of another invalidation mode than asked for is rewritten.
+    switched = compile_tree([str(small_tree)], Options(invalidation_mode="timestamp"))
+    assert {j.state for j in switched.jobs} == {"mode"}
+    assert switched.compiled == len(switched.jobs)
+
+
+def test_source_date_epoch_defaults_to_checked_hash(small_tree: Path) -> None:
+    result = run_cli("compile", str(small_tree / "json"), env={**env(), "SOURCE_DATE_EPOCH": "1"})
+    assert result.returncode == 0, result.stderr
+    pyc = Path(cache_path(str(small_tree / "json" / "decoder.py"), current()))
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b11
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data)
+    return path
+
+
+def test_bad_files_give_one_line_each_and_the_rest_compile(small_tree: Path) -> None:
+    bad = small_tree / "bad"
+    write(bad / "syntax.py", "def f(:\n    pass\n")
+    write(bad / "undecodable.py", b"x = '\xff\xfe\xfa'\n")
+    write(bad / "nul.py", b"x = 1\x00\n")
+    write(bad / "deep.py", "x = " + "(" * 300 + ")" * 300 + "\n")
+    write(bad / "deeper.py", "x = " + "-" * 200000 + "1\n")
+    os.symlink("loop.py", bad / "loop.py")
+    result = run_cli("compile", str(small_tree))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 6, result.stderr
+    names = sorted(line.split(":", 1)[0].rsplit(os.sep, 1)[-1] for line in lines)
+    assert names == ["deep.py", "deeper.py", "loop.py", "nul.py", "syntax.py", "undecodable.py"]
+    for line in lines:
+        path, lineno, col, rest = line.split(":", 3)
+        assert lineno.isdigit() and col.isdigit() and rest.startswith(" ") and ": " in rest[1:], line
+        assert "Traceback" not in line
+    assert any(line.endswith(": SymlinkLoop: Too many levels of symbolic links") for line in lines)
+    assert any(":1:7: SyntaxError:" in line for line in lines if "syntax.py" in line)
+    report = check_tree([str(small_tree / "json")])
+    assert report.fresh == len(report.jobs) > 0
+
+
+def test_source_removed_after_planning_is_reported(small_tree: Path) -> None:
+    from bytecast.engine import _plan, compile_jobs
+
+    jobs, problems, mode, _ = _plan([str(small_tree / "json")], Options())
+    gone = jobs[0].source.path
+    os.unlink(gone)
+    report = compile_jobs(jobs, problems, mode, Options())
+    assert list(report.failures) == [gone]
+    assert report.failures[gone].kind == "FileNotFoundError"
+    assert report.compiled == len(jobs) - 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file(small_tree: Path) -> None:  # pragma: no cover - CI runs as root
+    victim = small_tree / "json" / "tool.py"
+    victim.chmod(0)
+    result = run_cli("compile", str(small_tree))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "PermissionError" in result.stderr
+
+
+def test_reproducible_whatever_jobs(small_tree: Path) -> None:
+    compile_tree([str(small_tree)], Options(jobs=1, optimize=(0, 1)))
+    one = pyc_files(small_tree)
+    compile_tree([str(small_tree)], Options(jobs=2, optimize=(0, 1), force=True))
+    assert pyc_files(small_tree) == one
+    compile_tree([str(small_tree)], Options(jobs=7, optimize=(0, 1), force=True))
+    assert pyc_files(small_tree) == one
+
+
+def test_hardlink_dupes(small_tree: Path) -> None:
+    report = compile_tree([str(small_tree)], Options(optimize=(0, 1, 2), hardlink_dupes=True))
+    assert report.linked > 0
+    tree = small_tree / "json"
+    linked = [p for p in tree.rglob("*.opt-1.pyc") if p.stat().st_nlink > 1]
+    assert linked
+    for p in linked:
+        base = p.with_name(p.name.replace(".opt-1", ""))
+        assert base.read_bytes() == p.read_bytes()
+        assert os.path.samefile(base, p)
+
+
+def test_pyc_mode_follows_importlib(small_tree: Path) -> None:
+    src = small_tree / "json" / "tool.py"
+    src.chmod(0o640)
+    compile_tree([str(src)])
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = stat.S_IMODE(os.stat(cache_path(str(src), current())).st_mode)
+    assert mode == (0o640 | 0o200) & 0o666 & ~umask
+
+
+def test_refuses_to_write_through_a_symlink(tmp_path: Path) -> None:
+    src = write(tmp_path / "m.py", "x = 1\n")
+    elsewhere = write(tmp_path / "elsewhere.bin", b"keep me")
+    cfile = Path(cache_path(str(src), current()))
+    cfile.parent.mkdir()
+    os.symlink(elsewhere, cfile)
+    report = compile_tree([str(src)])
+    assert report.failures[str(src)].kind == "FileExistsError"
+    assert elsewhere.read_bytes() == b"keep me"
+
+
+def test_symlink_policy(tmp_path: Path) -> None:
+    outside = write(tmp_path / "outside" / "ext.py", "y = 2\n")
+    tree = tmp_path / "tree"
+    write(tree / "a.py", "x = 1\n")
+    os.symlink(outside, tree / "link_out.py")
+    os.symlink(tree / "a.py", tree / "link_in.py")
+    os.symlink(outside.parent, tree / "dir_out")
+
+    def found(**kw: str) -> list[str]:
+        return sorted(j.source.relpath for j in check_tree([str(tree)], Options(**kw)).jobs)  # type: ignore[arg-type]
+
+    assert found() == ["a.py", "link_in.py"]
+    assert found(links="none") == ["a.py"]
+    assert found(links="all") == ["a.py", os.path.join("dir_out", "ext.py"), "link_in.py", "link_out.py"]
+
+
+def test_folder_link_loop_is_reported(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    write(tree / "sub" / "m.py", "x = 1\n")
+    os.symlink("..", tree / "sub" / "up")
+    report = check_tree([str(tree)], Options(links="all"))
+    assert [p.kind for p in report.problems] == ["SymlinkLoop"]
+    assert [j.source.relpath for j in report.jobs] == [os.path.join("sub", "m.py")]
+
+
+def test_excludes_and_depth(small_tree: Path) -> None:
+    def rels(**kw: object) -> set[str]:
+        return {j.source.relpath for j in check_tree([str(small_tree)], Options(**kw)).jobs}  # type: ignore[arg-type]
+
+    everything = rels()
+    assert not any(r.startswith("email") for r in rels(excludes=("email/",)))
+    assert not any(r.endswith("__init__.py") for r in rels(excludes=("__init__.py",)))
+    no_tests = rels(excludes=("**/test_*.py", "json/tool.py"))
+    assert os.path.join("json", "tool.py") not in no_tests and no_tests < everything
+    assert rels(max_depth=0) == {r for r in everything if os.sep not in r}
+    assert rels(max_depth=1) == {r for r in everything if r.count(os.sep) <= 1}
+
+
+def test_baked_paths_match_compileall(small_tree: Path, tmp_path: Path) -> None:
+    """--ddir / --strip-prefix / --prepend-prefix bake what compileall bakes."""
+    import shutil
+
+    pkg = small_tree / "json"
+    for flags in (["-d", "/opt/app/json"], ["-s", str(small_tree)], ["-p", "/prefix"], ["-s", str(small_tree), "-p", "/opt"]):
+        ref = tmp_path / "ref"
+        shutil.rmtree(ref, ignore_errors=True)
+        shutil.copytree(pkg, ref / "json")
+        ours = {"-d": "--ddir", "-s": "--strip-prefix", "-p": "--prepend-prefix"}
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *flags, str(pkg)], check=True)
+        expected = pyc_files(pkg)
+        run_cli("clean", str(pkg))
+        args = [ours.get(f, f) for f in flags]
+        result = run_cli("compile", *args, str(pkg))
+        assert result.returncode == 0, result.stderr
+        assert pyc_files(pkg) == expected, flags
+
+
+def test_json_document(small_tree: Path) -> None:
+    write(small_tree / "bad.py", "def (\n")
+    result = run_cli("compile", "--json", str(small_tree))
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert doc["command"] == "compile" and doc["ok"] is False
+    assert doc["summary"]["failed"] == 1 and doc["summary"]["compiled"] == doc["summary"]["pycs"] - 1
+    outcomes = {f["source"]: f["outcome"] for f in doc["files"]}
+    assert outcomes[str(small_tree / "bad.py")] == "failed"
+    assert set(outcomes.values()) == {"compiled", "failed"}
+    again = json.loads(run_cli("compile", "--json", str(small_tree)).stdout)
+    assert {f["outcome"] for f in again["files"] if not f["source"].endswith("bad.py")} == {"fresh"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compile", "/nonexistent/path"],
+        ["compile", "-O", "3", "."],
+        ["compile", "--invalidation-mode", "sometimes", "."],
+        ["compile", "--jobs", "-1", "."],
+        ["compile", "--ddir", "x", "--strip-prefix", "y", "."],
+        ["check", "--max-depth", "-2", "."],
+        ["clean", "/nonexistent/path"],
+        ["compile", "--no-such-flag"],
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], tmp_path: Path) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip()
+
+
+def test_main_is_callable_directly(small_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bytecast.cli import main
+
+    assert main(["compile", "-q", str(small_tree / "json")]) == 0
+    assert main(["check", str(small_tree / "json")]) == 0
+    (small_tree / "json" / "new.py").write_text("z = 3\n")
+    assert main(["check", str(small_tree / "json")]) == 1
+    assert "new.py: missing" in capsys.readouterr().out
+
+
+def test_kill_at_random_instants_leaves_every_pyc_complete_or_absent(small_tree: Path) -> None:
+    rng = random.Random(1234)
+    compile_tree([str(small_tree)], Options(optimize=(0, 1)))
+    good = pyc_files(small_tree)
+    for attempt in range(12):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bytecast", "compile", "-f", "-q", "-O0", "-O1", str(small_tree)],
+            env=env(),
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.05, 1.5))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        now = pyc_files(small_tree)
+        assert set(now) <= set(good)
+        for rel, data in now.items():
+            assert data == good[rel], f"attempt {attempt}: {rel} is not complete"
+    # leftovers of interrupted writes are never .pyc files, and clean removes them
+    run_cli("clean", str(small_tree))
+    assert not list(small_tree.rglob("*.tmp")) and not list(small_tree.rglob("__pycache__"))
+
+
+def test_concurrent_compiles_corrupt_nothing(small_tree: Path) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "bytecast", "compile", "-f", "-q", str(small_tree)], env=env())
+        for _ in range(4)
+    ]
+    assert [p.wait(timeout=600) for p in procs] == [0, 0, 0, 0]
+    ours = pyc_files(small_tree)
+    compile_tree([str(small_tree)], Options(force=True, jobs=1))
+    assert pyc_files(small_tree) == ours
+    assert not list(small_tree.rglob("*.tmp"))
+
+
+def test_start_up_imports_nothing_heavy(small_tree: Path) -> None:
+    compile_tree([str(small_tree)])
+    script = (
+        "import sys; from bytecast.cli import main; rc = main(['compile', '-q', sys.argv[1]]);"
+        "print(rc, sorted(m for m in ('rich', 'json', 'dataclasses', 'typing', 'inspect', 'multiprocessing')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(small_tree)], capture_output=True, text=True, env=env())
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
