@@ -482,3 +482,86 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_PROBLEMS
+
+
+# --- inspect --------------------------------------------------------------------------------
+
+
+def _add_inspect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "inspect", help="show what a .pyc holds, safely (any Python version)",
+        description="Show a .pyc's header (magic, Python version, flags, recorded source stamp), "
+        "whether it is fresh against its source, whether this interpreter can load it, and its "
+        "code tree. The file is never executed nor passed to marshal.loads.")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".pyc files")
+    p.add_argument("--dis", action="store_true", help="also print a disassembly")
+    p.add_argument("--header-only", action="store_true", help="read only the header")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_inspect)
+
+
+def _tree_json(node: object) -> dict:  # type: ignore[type-arg]
+    return {"kind": node.kind, "name": node.name, "qualname": node.qualname,  # type: ignore[attr-defined]
+            "line": node.firstlineno,  # type: ignore[attr-defined]
+            "children": [_tree_json(c) for c in node.children]}  # type: ignore[attr-defined]
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from bytecast.errors import BytecastError
+    from bytecast.inspect import inspect_pyc, tree_lines
+
+    documents = []
+    status = EXIT_OK
+    for name in args.files:
+        try:
+            info = inspect_pyc(name, read_code=not args.header_only)
+        except (BytecastError, OSError) as exc:
+            message = str(exc) if isinstance(exc, BytecastError) else f"{name}: {exc.strerror or exc}"
+            if isinstance(exc, BytecastError) and not message.startswith(name):
+                message = f"{name}: {message}"
+            _err(f"{message}")
+            documents.append({"path": name, "error": message})
+            status = EXIT_PROBLEMS
+            continue
+        listing = None
+        if args.dis and info.code is not None:
+            from bytecast.disasm import disassemble
+
+            listing = disassemble(info.code)
+        if args.json:
+            doc = {
+                "path": info.path, "magic": info.magic, "python": info.python,
+                "versions": info.versions, "header_size": info.header_size, "mode": info.mode,
+                "flags": info.flags, "mtime": info.mtime, "source_size": info.source_size,
+                "source_hash": info.source_hash, "source": info.source, "fresh": info.fresh,
+                "freshness": info.freshness, "loadable": info.loadable,
+                "tree": _tree_json(info.tree) if info.tree is not None else None,
+            }
+            if listing is not None:
+                doc["dis"] = listing
+            documents.append(doc)
+            continue
+        out = sys.stdout.write
+        out(f"{info.path}\n")
+        out(f"  magic      {info.magic} (Python {info.python or 'unknown'}"
+            f"{', ' + info.versions if info.versions else ''}), {info.header_size}-byte header\n")
+        stamp = (f"hash {info.source_hash}" if info.source_hash is not None
+                 else f"mtime {info.mtime}" + ("" if info.source_size is None
+                                                else f", size {info.source_size}"))
+        out(f"  mode       {info.mode} ({stamp})\n")
+        verdict = {True: "fresh", False: "stale", None: "unknown"}[info.fresh]
+        out(f"  source     {info.source or '-'}: {verdict} ({info.freshness})\n")
+        out(f"  loadable   {'yes' if info.loadable else 'no'} by this Python "
+            f"({sys.version_info[0]}.{sys.version_info[1]})\n")
+        if info.tree is not None:
+            out("  code\n")
+            for line in tree_lines(info.tree, 2):
+                out(line + "\n")
+        if listing is not None:
+            out(listing)
+    if args.json:
+        _print_json({"files": documents})
+    return status
+
+
+_COMMANDS.append(_add_inspect)
