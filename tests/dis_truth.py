@@ -137,10 +137,12 @@ def _walk(co, path):
         if opname == "IMPORT_NAME":
             level = recent[-2] if len(recent) >= 2 else None
             fromlist = recent[-1] if recent else None
-            if isinstance(fromlist, tuple):
-                fromlist = ",".join(_show(x) for x in fromlist)
+            if isinstance(fromlist, tuple) and fromlist:
+                shown = ",".join(_show(_name(x) if PY < (3, 0) else x) for x in fromlist)
+            else:
+                shown = "-"
             sys.stdout.write("M %s %s %s %s %s\n" % (
-                path, _line_at(lines, offset), _show(argval), _show(level), _show(fromlist)))
+                path, _line_at(lines, offset), _show(argval), _show(level), shown))
         if opname == "LOAD_CONST":
             recent.append(argval)
         else:
