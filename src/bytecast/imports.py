@@ -349,7 +349,9 @@ def _distributions() -> Dict[str, Tuple[str, str]]:
 
     out: Dict[str, Tuple[str, str]] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"] or ""
+        meta = dist.metadata  # parsed once per distribution: it is the slow part
+        name = meta["Name"] or ""
+        version = meta["Version"] or ""
         files = dist.files or ()
         for f in files:
             parts = f.parts
@@ -361,9 +363,9 @@ def _distributions() -> Dict[str, Tuple[str, str]]:
                 if not top.endswith((".py", ".pyc", ".so", ".pyd")):
                     continue
                 top = top.split(".", 1)[0]
-            out.setdefault(top, (name, dist.version))
+            out.setdefault(top, (name, version))
         for top in (dist.read_text("top_level.txt") or "").split():
-            out.setdefault(top, (name, dist.version))
+            out.setdefault(top, (name, version))
     return out
 
 
