@@ -201,7 +201,7 @@ def test_python_for_magic() -> None:
     (b"l\x00\x00\x00\xf0", 0, "only 0 bytes are left"),
     (b"l\x01\x00\x00\x00\x00\x80", 0, "digit out of range"),
     (b"l\x01\x00\x00\x00\x00\x00", 0, "unnormalized"),
-    (b"r\x05\x00\x00\x00", 0, "reference 5 out of range"),
+    (b"r\x05\x00\x00\x00", 0, "reference 5 out of range (0 objects so far)"),
     (b"\xa8\x01\x00\x00\x00r\x00\x00\x00\x00", 5, "still being read"),
     (b"(\x01\x00\x00\x000", 0, "NULL"),
     (b"u\x01\x00\x00\x00\xff", 0, "not UTF-8"),

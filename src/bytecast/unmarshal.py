@@ -407,8 +407,8 @@ class _Reader:
     def r_py2_stringref(self, flag: int, start: int) -> Any:
         i = self.int32("string reference")
         if not 0 <= i < len(self.interned):
-            raise self.fail(
-                f"string reference {i} out of range (0..{len(self.interned) - 1})", start)
+            raise self.fail(f"string reference {i} out of range "
+                            f"({len(self.interned)} interned strings so far)", start)
         return self.interned[i]
 
     def r_unicode(self, flag: int, start: int) -> Any:
@@ -565,7 +565,7 @@ class _Reader:
         i = self.int32("reference")
         refs = self.refs
         if not 0 <= i < len(refs):
-            raise self.fail(f"reference {i} out of range (0..{len(refs) - 1})", start)
+            raise self.fail(f"reference {i} out of range ({len(refs)} objects so far)", start)
         v = refs[i]
         if v is _RESERVED:
             raise self.fail(f"reference {i} points to an object still being read", start)
@@ -622,7 +622,8 @@ class _Reader:
             if not isinstance(kinds, bytes) or len(kinds) != len(plus):
                 raise self.fail(
                     f"code localspluskinds must be bytes as long as localsplusnames "
-                    f"({len(plus)}), found {_describe(kinds)}", start)
+                    f"({len(plus)}), found {_describe(kinds)}"
+                    + (f" of length {len(kinds)}" if isinstance(kinds, bytes) else ""), start)
             varnames = tuple(n for n, k in zip(plus, kinds) if k & _CO_FAST_LOCAL)
             cellvars = tuple(n for n, k in zip(plus, kinds) if k & _CO_FAST_CELL)
             freevars = tuple(n for n, k in zip(plus, kinds) if k & _CO_FAST_FREE)
