@@ -13,6 +13,7 @@ import os
 import struct
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 from bytecast.errors import PycFormatError, UnmarshalError
@@ -222,6 +223,22 @@ def _freshness(pyc: str, header: Any, python: str, source: Optional[str]
         else "source mtime matches"
 
 
+@lru_cache(maxsize=1)
+def _running_magic() -> int:
+    import importlib.util
+
+    return int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
+
+
+def _read_head(name: str) -> bytes:
+    # os.open/os.read: a header-only pass over a whole tree is dominated by per-file costs
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        return os.read(fd, 16)
+    finally:
+        os.close(fd)
+
+
 def inspect_pyc(path: "str | os.PathLike[str]", read_code: bool = True) -> PycInfo:
     """Inspect the .pyc at ``path``.
 
@@ -229,20 +246,17 @@ def inspect_pyc(path: "str | os.PathLike[str]", read_code: bool = True) -> PycIn
     :class:`~bytecast.errors.UnmarshalError` for corrupt code, and OSError when the file
     cannot be read.
     """
-    import importlib.util
-
     from bytecast import magic as magic_table
-    from bytecast.header import parse_header, read_header
+    from bytecast.header import parse_header
     from bytecast.unmarshal import python_for_magic
 
     name = os.fspath(path)
     if read_code:
         with open(name, "rb") as f:
             data = f.read()
-        header = parse_header(data, name)
     else:
-        data = b""
-        header = read_header(name)
+        data = _read_head(name)
+    header = parse_header(data, name)
     entry = magic_table.lookup(header.magic)
     python = entry.python if entry is not None else ""
     if not python:
@@ -267,7 +281,7 @@ def inspect_pyc(path: "str | os.PathLike[str]", read_code: bool = True) -> PycIn
                                  f"{type(value).__name__}", header.size)
         code = value
         tree = code_tree(code)
-    loadable = header.magic == int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
+    loadable = header.magic == _running_magic()
     return PycInfo(
         path=name, magic=header.magic, python=python,
         versions=entry.versions if entry is not None else "", header_size=header.size,
