@@ -36,7 +36,7 @@ def test_matches_interpreters_own_dis(version: str, tmp_path: Path) -> None:
         pytest.skip(f"Python {version} is not installed")
     ver = tuple(int(p) for p in version.split("."))
     hsize = 16 if ver >= (3, 7) else 12 if ver >= (3, 3) else 8
-    paths = interpreters.stdlib_pycs(exe, str(tmp_path), every=10)
+    paths = interpreters.stdlib_pycs(exe, str(tmp_path), every=20)
     out = subprocess.run([exe, str(HERE / "dis_truth.py")], input="\n".join(paths),
                          capture_output=True, text=True, check=True, timeout=600).stdout
     truth: dict = {}
