@@ -11,16 +11,15 @@ import os
 import shutil
 import subprocess
 import sys
-from functools import lru_cache
-from typing import Dict, Optional
+from functools import cache
 
 VERSIONS = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 
 
-@lru_cache(maxsize=None)
-def installed() -> Dict[str, str]:
+@cache
+def installed() -> dict[str, str]:
     """Map "X.Y" to the path of a working interpreter of that version."""
-    found: Dict[str, str] = {}
+    found: dict[str, str] = {}
     root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     candidates = sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python")))
     for version in VERSIONS:
@@ -39,7 +38,7 @@ def installed() -> Dict[str, str]:
     return found
 
 
-def interpreter(version: str) -> Optional[str]:
+def interpreter(version: str) -> str | None:
     """The path of an installed Python ``version`` ("3.12"), or None."""
     return installed().get(version)
 

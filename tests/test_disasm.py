@@ -8,11 +8,11 @@ import marshal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, List
-
-import pytest
+from typing import Any
 
 import interpreters
+import pytest
+
 from bytecast import disasm
 from bytecast.errors import UsageError
 from bytecast.unmarshal import CodeRecord, loads
@@ -26,7 +26,7 @@ def show(value: Any) -> str:
     if isinstance(value, bool):
         return "-"
     if isinstance(value, int):
-        return "i%d" % value
+        return f"i{value}"
     if isinstance(value, str):
         return "u" + binascii.hexlify(value.encode("utf-8", "surrogatepass")).decode()
     if isinstance(value, bytes):
@@ -34,7 +34,7 @@ def show(value: Any) -> str:
     return "-"
 
 
-def our_listing(code: CodeRecord, path: str = "") -> List[str]:
+def our_listing(code: CodeRecord, path: str = "") -> list[str]:
     groups = disasm.opcode_table(code.python).groups
     resolved = frozenset().union(*groups.values())
     out = []

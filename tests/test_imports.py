@@ -5,14 +5,13 @@ from __future__ import annotations
 import binascii
 import json
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import interpreters
 import pytest
 
-import interpreters
 from bytecast.cli import main
 from bytecast.imports import find_imports, scan
 from bytecast.unmarshal import loads
@@ -24,7 +23,7 @@ def show(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "-"
     if isinstance(value, int):
-        return "i%d" % value
+        return f"i{value}"
     return "u" + binascii.hexlify(value.encode("utf-8", "surrogatepass")).decode()
 
 

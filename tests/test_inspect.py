@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import py_compile
 import subprocess
 import sys
 from pathlib import Path
 
+import interpreters
 import pytest
 
-import interpreters
 from bytecast.cli import main
 from bytecast.errors import PycFormatError, UnmarshalError
 from bytecast.inspect import inspect_pyc, source_for
@@ -38,7 +37,7 @@ def _compile(tmp_path: Path, mode: py_compile.PycInvalidationMode) -> Path:
 def test_fresh_then_stale(tmp_path: Path, mode: py_compile.PycInvalidationMode) -> None:
     pyc = _compile(tmp_path, mode)
     info = inspect_pyc(pyc)
-    assert info.python == "%d.%d" % sys.version_info[:2] and info.loadable
+    assert info.python == f"{sys.version_info[0]}.{sys.version_info[1]}" and info.loadable
     assert info.source == str(tmp_path / "mod.py")
     assert info.mode == mode.name.lower().replace("_", "-")
     if mode is py_compile.PycInvalidationMode.UNCHECKED_HASH:
@@ -67,9 +66,9 @@ def test_checked_hash_of_other_pythons(version: str, tmp_path: Path) -> None:
     src = tmp_path / "m.py"
     src.write_text("x = 1\n")
     pyc = tmp_path / "m.pyc"
-    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], "
+    subprocess.run([exe, "-c", ("import py_compile, sys; py_compile.compile(sys.argv[1], "
                     "cfile=sys.argv[2], doraise=True, "
-                    "invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)",
+                    "invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)"),
                     str(src), str(pyc)], check=True)
     info = inspect_pyc(pyc)
     assert info.python == version and info.mode == "checked-hash"

@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import interpreters
 import pyc_digest
+import pytest
+
 from bytecast.errors import UnmarshalError
 from bytecast.unmarshal import (
     CodeRecord,
@@ -26,7 +26,7 @@ from bytecast.unmarshal import (
 
 HERE = Path(__file__).parent
 RUNNING = (sys.version_info[0], sys.version_info[1])
-RUNNING_S = "%d.%d" % RUNNING
+RUNNING_S = f"{RUNNING[0]}.{RUNNING[1]}"
 FULL = bool(os.environ.get("BYTECAST_FULL_ORACLE"))
 
 

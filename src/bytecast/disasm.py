@@ -13,25 +13,25 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from functools import cache
+from typing import Any
 
 from bytecast.errors import UsageError
 from bytecast.unmarshal import CodeRecord
 
 __all__ = [
-    "OpcodeTable",
-    "Instruction",
     "ExceptionEntry",
-    "opcode_table",
+    "Instruction",
+    "OpcodeTable",
     "available_versions",
+    "disassemble",
+    "exception_entries",
     "instructions",
     "line_ranges",
-    "exception_entries",
-    "disassemble",
+    "opcode_table",
 ]
 
-_DC_OPTS: Dict[str, Any] = {"frozen": True}
+_DC_OPTS: dict[str, Any] = {"frozen": True}
 if sys.version_info >= (3, 10):
     _DC_OPTS["slots"] = True
 
@@ -40,26 +40,26 @@ if sys.version_info >= (3, 10):
 class OpcodeTable:
     """The opcodes of one Python version, as its own ``opcode`` module defines them."""
 
-    python: Tuple[int, int]
+    python: tuple[int, int]
     """The ``(major, minor)`` this table belongs to."""
-    names: Tuple[str, ...]
+    names: tuple[str, ...]
     """Opcode number -> name (``"<N>"`` for numbers the version does not use)."""
-    hasarg: FrozenSet[int]
+    hasarg: frozenset[int]
     """Opcodes that take an argument."""
     extended_arg: int
     """The EXTENDED_ARG opcode."""
-    groups: Dict[str, FrozenSet[int]]
+    groups: dict[str, frozenset[int]]
     """``hasconst``, ``hasname``, ``hasjrel``, ``hasjabs``, ``haslocal``, ``hasfree``,
     ``hascompare`` -> opcode numbers."""
-    cmp_op: Tuple[str, ...]
+    cmp_op: tuple[str, ...]
     """Comparison operator names for COMPARE_OP."""
-    nb_ops: Tuple[str, ...]
+    nb_ops: tuple[str, ...]
     """Operator symbols for BINARY_OP (3.11+)."""
-    intrinsic1: Tuple[str, ...]
+    intrinsic1: tuple[str, ...]
     """CALL_INTRINSIC_1 function names (3.12+)."""
-    intrinsic2: Tuple[str, ...]
+    intrinsic2: tuple[str, ...]
     """CALL_INTRINSIC_2 function names (3.12+)."""
-    caches: Tuple[int, ...]
+    caches: tuple[int, ...]
     """Opcode number -> inline cache code units that follow it (3.11+)."""
     source: str
     """Where the table came from."""
@@ -77,13 +77,13 @@ class Instruction:
     """The opcode number."""
     opname: str
     """Its name for this Python version."""
-    arg: Optional[int]
+    arg: int | None
     """The full argument (EXTENDED_ARG applied), or None."""
     argval: Any
     """The argument resolved: a constant, a name, a jump target offset, an operator."""
     argrepr: str
     """``argval`` as dis would show it."""
-    line: Optional[int]
+    line: int | None
     """Source line, or None when the compiler recorded none."""
 
 
@@ -98,7 +98,7 @@ class ExceptionEntry:
     lasti: bool
 
 
-def available_versions() -> Tuple[str, ...]:
+def available_versions() -> tuple[str, ...]:
     """The versions ("3.11") that have an opcode table in the package."""
     from importlib.resources import files
 
@@ -107,19 +107,20 @@ def available_versions() -> Tuple[str, ...]:
     return tuple(sorted(names, key=lambda v: tuple(int(x) for x in v.split("."))))
 
 
-@lru_cache(maxsize=None)
-def opcode_table(python: Tuple[int, int]) -> OpcodeTable:
+@cache
+def opcode_table(python: tuple[int, int]) -> OpcodeTable:
     """The opcode table of Python ``python``; raises UsageError if bytecast has none."""
     from importlib.resources import files
 
-    resource = files("bytecast.opcodes").joinpath("%d.%d.json" % python)
+    resource = files("bytecast.opcodes").joinpath(f"{python[0]}.{python[1]}.json")
     try:
         raw = json.loads(resource.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError("no opcode table for Python %d.%d (have: %s)"
-                         % (python + (", ".join(available_versions()),))) from None
-    opmap: Dict[str, int] = raw["opmap"]
-    names = ["<%d>" % i for i in range(256)]
+        have = ", ".join(available_versions())
+        raise UsageError(f"no opcode table for Python {python[0]}.{python[1]} "
+                         f"(have: {have})") from None
+    opmap: dict[str, int] = raw["opmap"]
+    names = [f"<{i}>" for i in range(256)]
     for name, num in opmap.items():
         names[num] = name
     groups = {key: frozenset(opmap[n] for n in raw.get(key, ()) if n in opmap)
@@ -140,7 +141,7 @@ def opcode_table(python: Tuple[int, int]) -> OpcodeTable:
 # --- line tables ------------------------------------------------------------------------------
 
 
-def line_ranges(code: CodeRecord) -> List[Tuple[int, int, Optional[int]]]:
+def line_ranges(code: CodeRecord) -> list[tuple[int, int, int | None]]:
     """``(start, end, line)`` byte ranges of ``code``, as ``co_lines()`` would give them."""
     table = code.linetable
     if code.python >= (3, 11):
@@ -151,10 +152,10 @@ def line_ranges(code: CodeRecord) -> List[Tuple[int, int, Optional[int]]]:
 
 
 def _lnotab(table: bytes, first: int, size: int,
-            signed: bool) -> List[Tuple[int, int, Optional[int]]]:
+            signed: bool) -> list[tuple[int, int, int | None]]:
     # dis.findlinestarts of 2.7-3.9: (byte increment, line increment) pairs.
-    starts: List[Tuple[int, int]] = []
-    last: Optional[int] = None
+    starts: list[tuple[int, int]] = []
+    last: int | None = None
     line = first
     addr = 0
     for i in range(0, len(table) - 1, 2):
@@ -172,7 +173,7 @@ def _lnotab(table: bytes, first: int, size: int,
     else:
         if line != last:
             starts.append((addr, line))
-    out: List[Tuple[int, int, Optional[int]]] = []
+    out: list[tuple[int, int, int | None]] = []
     for k, (begin, ln) in enumerate(starts):
         end = starts[k + 1][0] if k + 1 < len(starts) else max(size, begin)
         if end > begin:
@@ -180,14 +181,14 @@ def _lnotab(table: bytes, first: int, size: int,
     return out
 
 
-def _linetable_310(table: bytes, first: int, size: int) -> List[Tuple[int, int, Optional[int]]]:
-    out: List[Tuple[int, int, Optional[int]]] = []
+def _linetable_310(table: bytes, first: int, size: int) -> list[tuple[int, int, int | None]]:
+    out: list[tuple[int, int, int | None]] = []
     line = first
     addr = 0
     for i in range(0, len(table) - 1, 2):
         sdelta, ldelta = table[i], table[i + 1]
         if ldelta == 0x80:
-            current: Optional[int] = None
+            current: int | None = None
         else:
             line += ldelta - 0x100 if ldelta > 0x80 else ldelta
             current = line
@@ -201,7 +202,7 @@ def _linetable_310(table: bytes, first: int, size: int) -> List[Tuple[int, int, 
     return out
 
 
-def _varint(table: bytes, i: int) -> Tuple[int, int]:
+def _varint(table: bytes, i: int) -> tuple[int, int]:
     value = shift = 0
     while i < len(table):
         b = table[i]
@@ -213,13 +214,13 @@ def _varint(table: bytes, i: int) -> Tuple[int, int]:
     return value, i
 
 
-def _svarint(table: bytes, i: int) -> Tuple[int, int]:
+def _svarint(table: bytes, i: int) -> tuple[int, int]:
     value, i = _varint(table, i)
     return (-(value >> 1) if value & 1 else value >> 1), i
 
 
-def _locations_311(table: bytes, first: int) -> List[Tuple[int, int, Optional[int]]]:
-    out: List[Tuple[int, int, Optional[int]]] = []
+def _locations_311(table: bytes, first: int) -> list[tuple[int, int, int | None]]:
+    out: list[tuple[int, int, int | None]] = []
     line = first
     addr = 0
     i = 0
@@ -229,7 +230,7 @@ def _locations_311(table: bytes, first: int) -> List[Tuple[int, int, Optional[in
         i += 1
         code = (b >> 3) & 15
         end = addr + ((b & 7) + 1) * 2
-        current: Optional[int]
+        current: int | None
         if code == 15:
             current = None
         elif code == 14:
@@ -257,7 +258,7 @@ def _locations_311(table: bytes, first: int) -> List[Tuple[int, int, Optional[in
     return out
 
 
-def exception_entries(code: CodeRecord) -> List[ExceptionEntry]:
+def exception_entries(code: CodeRecord) -> list[ExceptionEntry]:
     """The decoded 3.11+ exception table of ``code`` (empty before 3.11)."""
     table = code.exceptiontable
     out = []
@@ -275,7 +276,7 @@ def exception_entries(code: CodeRecord) -> List[ExceptionEntry]:
 # --- instructions -----------------------------------------------------------------------------
 
 
-def _item(seq: Tuple[Any, ...], index: int) -> Any:
+def _item(seq: tuple[Any, ...], index: int) -> Any:
     if 0 <= index < len(seq):
         return seq[index]
     return _Bad(index)
@@ -288,18 +289,18 @@ class _Bad:
         self.index = index
 
     def __repr__(self) -> str:
-        return "<bad index %d>" % self.index
+        return f"<bad index {self.index}>"
 
 
 def _safe_repr(value: Any) -> str:
     try:
         text = repr(value)
     except (ValueError, RecursionError):  # huge ints, self-referencing containers
-        text = "<%s>" % type(value).__name__
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def instructions(code: CodeRecord, table: Optional[OpcodeTable] = None) -> List[Instruction]:
+def instructions(code: CodeRecord, table: OpcodeTable | None = None) -> list[Instruction]:
     """Decode ``code.code`` into instructions, caches skipped, arguments resolved."""
     table = table or opcode_table(code.python)
     ver = code.python
@@ -313,7 +314,7 @@ def instructions(code: CodeRecord, table: Optional[OpcodeTable] = None) -> List[
     cell_free = code.cellvars + code.freevars
     lines = line_ranges(code)
     li = 0
-    out: List[Instruction] = []
+    out: list[Instruction] = []
     wordcode = ver >= (3, 6)
     i = 0
     n = len(raw)
@@ -325,7 +326,7 @@ def instructions(code: CodeRecord, table: Optional[OpcodeTable] = None) -> List[
         if wordcode:
             if i + 1 >= n:
                 break
-            arg: Optional[int] = raw[i + 1] | ext if op in table.hasarg else None
+            arg: int | None = raw[i + 1] | ext if op in table.hasarg else None
             i += 2
         elif op in table.hasarg:
             if i + 2 >= n:
@@ -350,9 +351,7 @@ def instructions(code: CodeRecord, table: Optional[OpcodeTable] = None) -> List[
                 argrepr = _safe_repr(argval)
             elif op in hasname:
                 index = arg
-                if ver >= (3, 11) and name == "LOAD_GLOBAL":
-                    index = arg >> 1
-                elif ver >= (3, 12) and name == "LOAD_ATTR":
+                if ver >= (3, 11) and name == "LOAD_GLOBAL" or ver >= (3, 12) and name == "LOAD_ATTR":
                     index = arg >> 1
                 elif name == "LOAD_SUPER_ATTR":
                     index = arg >> 2
@@ -364,15 +363,15 @@ def instructions(code: CodeRecord, table: Optional[OpcodeTable] = None) -> List[
                     argval = offset + 2 + 2 * caches + signed * 2
                 else:
                     argval = i + signed
-                argrepr = "to %d" % argval
+                argrepr = f"to {argval}"
             elif op in hasjabs:
                 argval = arg * 2 if ver >= (3, 10) else arg
-                argrepr = "to %d" % argval
+                argrepr = f"to {argval}"
             elif op in haslocal:
                 if ver >= (3, 13) and name in ("LOAD_FAST_LOAD_FAST", "STORE_FAST_LOAD_FAST",
                                               "STORE_FAST_STORE_FAST"):
                     argval = (_item(plus, arg >> 4), _item(plus, arg & 15))
-                    argrepr = "%s, %s" % argval
+                    argrepr = "{}, {}".format(*argval)
                 else:
                     argval = _item(plus if ver >= (3, 11) else code.varnames, arg)
                     argrepr = str(argval)
@@ -402,31 +401,31 @@ def instructions(code: CodeRecord, table: Optional[OpcodeTable] = None) -> List[
 
 def disassemble(code: CodeRecord, recursive: bool = True) -> str:
     """A dis-like listing of ``code`` (and nested code objects when ``recursive``)."""
-    parts: List[str] = []
+    parts: list[str] = []
     todo = [code]
     while todo:
         current = todo.pop(0)
         if parts:
             parts.append("")
-        parts.append("Disassembly of <code %s, file %r, line %d>:"
-                     % (current.qualname, current.filename, current.firstlineno))
-        last_line: Optional[int] = None
+        parts.append(f"Disassembly of <code {current.qualname}, file {current.filename!r}, "
+                     f"line {current.firstlineno}>:")
+        last_line: int | None = None
         for ins in instructions(current):
             line = ""
             if ins.line is not None and ins.line != last_line:
                 line = str(ins.line)
                 last_line = ins.line
             arg = "" if ins.arg is None else str(ins.arg)
-            rendered = "%6s %6d %-28s %5s" % (line, ins.offset, ins.opname, arg)
+            rendered = f"{line:>6} {ins.offset:>6} {ins.opname:<28} {arg:>5}"
             if ins.argrepr:
-                rendered += " (%s)" % ins.argrepr
+                rendered += f" ({ins.argrepr})"
             parts.append(rendered.rstrip())
         entries = exception_entries(current)
         if entries:
             parts.append("ExceptionTable:")
             for e in entries:
-                parts.append("  %d to %d -> %d [%d]%s"
-                             % (e.start, e.end - 2, e.target, e.depth, " lasti" if e.lasti else ""))
+                lasti = " lasti" if e.lasti else ""
+                parts.append(f"  {e.start} to {e.end - 2} -> {e.target} [{e.depth}]{lasti}")
         if recursive:
             todo.extend(current.children)
     return "\n".join(parts) + "\n"

@@ -14,18 +14,25 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from functools import cache, lru_cache
+from typing import Any
 
 from bytecast.disasm import Instruction, exception_entries, instructions
 from bytecast.errors import BytecastError, UsageError
 from bytecast.unmarshal import CodeRecord, loads, python_for_magic
 
-__all__ = ["ImportSite", "ImportedModule", "ImportsReport", "find_imports", "scan",
-           "classify_names"]
+__all__ = [
+    "ImportSite",
+    "ImportedModule",
+    "ImportsReport",
+    "classify_names",
+    "find_imports",
+    "scan",
+]
 
-_DC_OPTS: Dict[str, Any] = {"frozen": True}
+_DC_OPTS: dict[str, Any] = {"frozen": True}
 if sys.version_info >= (3, 10):
     _DC_OPTS["slots"] = True
 
@@ -40,7 +47,7 @@ class ImportSite:
 
     file: str
     """The pyc or source file."""
-    line: Optional[int]
+    line: int | None
     """Source line, when recorded."""
     scope: str
     """"module", "class" or "function": where the import statement runs."""
@@ -60,11 +67,11 @@ class ImportedModule:
     """Absolute dotted name."""
     kind: str
     """"stdlib", "local", "third-party" or "missing"."""
-    distribution: Optional[str]
+    distribution: str | None
     """The installed distribution providing it (third-party only)."""
-    version: Optional[str]
+    version: str | None
     """That distribution's version."""
-    sites: Tuple[ImportSite, ...]
+    sites: tuple[ImportSite, ...]
     """Every place that imports it."""
 
 
@@ -72,17 +79,17 @@ class ImportedModule:
 class ImportsReport:
     """What :func:`scan` found."""
 
-    modules: Tuple[ImportedModule, ...]
+    modules: tuple[ImportedModule, ...]
     """Imported modules, sorted by name."""
     files: int
     """Files read."""
-    pythons: Tuple[str, ...]
+    pythons: tuple[str, ...]
     """Python versions of the bytecode read ("3.11")."""
-    problems: Tuple[str, ...]
+    problems: tuple[str, ...]
     """One line per file that could not be read."""
 
     @property
-    def missing(self) -> Tuple[ImportedModule, ...]:
+    def missing(self) -> tuple[ImportedModule, ...]:
         return tuple(m for m in self.modules if m.kind == "missing")
 
 
@@ -90,8 +97,8 @@ class ImportsReport:
 class _Found:
     name: str
     level: int
-    fromlist: Tuple[str, ...]
-    line: Optional[int]
+    fromlist: tuple[str, ...]
+    line: int | None
     scope: str
     guarded: bool
     how: str
@@ -100,7 +107,7 @@ class _Found:
 # --- finding imports in code ------------------------------------------------------------------
 
 
-def _handler_catches_import(ins: List[Instruction], by_offset: Dict[int, int],
+def _handler_catches_import(ins: list[Instruction], by_offset: dict[int, int],
                             target: int) -> bool:
     k = by_offset.get(target)
     if k is None:
@@ -113,7 +120,7 @@ def _handler_catches_import(ins: List[Instruction], by_offset: Dict[int, int],
     return False
 
 
-def _guard_ranges(code: CodeRecord, ins: List[Instruction]) -> List[Tuple[int, int]]:
+def _guard_ranges(code: CodeRecord, ins: list[Instruction]) -> list[tuple[int, int]]:
     """Byte ranges protected by a handler that catches ImportError."""
     by_offset = {item.offset: k for k, item in enumerate(ins)}
     ranges = []
@@ -123,13 +130,14 @@ def _guard_ranges(code: CodeRecord, ins: List[Instruction]) -> List[Tuple[int, i
                 ranges.append((entry.start, entry.end))
     else:
         for item in ins:
-            if item.opname in ("SETUP_EXCEPT", "SETUP_FINALLY") and isinstance(item.argval, int):
-                if _handler_catches_import(ins, by_offset, item.argval):
-                    ranges.append((item.offset, item.argval))
+            if (item.opname in ("SETUP_EXCEPT", "SETUP_FINALLY")
+                    and isinstance(item.argval, int)
+                    and _handler_catches_import(ins, by_offset, item.argval)):
+                ranges.append((item.offset, item.argval))
     return ranges
 
 
-def _const(item: Instruction) -> Tuple[bool, Any]:
+def _const(item: Instruction) -> tuple[bool, Any]:
     if item.opname == "LOAD_CONST":
         return True, item.argval
     if item.opname == "LOAD_SMALL_INT":
@@ -137,7 +145,7 @@ def _const(item: Instruction) -> Tuple[bool, Any]:
     return False, None
 
 
-def _text(value: Any) -> Optional[str]:
+def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):  # Python 2 str constants
@@ -151,10 +159,10 @@ def _text(value: Any) -> Optional[str]:
 _SKIP = frozenset({"PUSH_NULL", "PRECALL", "CACHE", "NOP", "EXTENDED_ARG", "COPY_FREE_VARS"})
 
 
-def find_imports(code: CodeRecord) -> List[_Found]:
+def find_imports(code: CodeRecord) -> list[_Found]:
     """Every import in ``code`` and the code nested in it (names as written, not resolved)."""
-    out: List[_Found] = []
-    stack: List[Tuple[CodeRecord, str]] = [(code, "module")]
+    out: list[_Found] = []
+    stack: list[tuple[CodeRecord, str]] = [(code, "module")]
     seen = 0
     while stack and seen < 100_000:
         current, scope = stack.pop()
@@ -163,9 +171,9 @@ def find_imports(code: CodeRecord) -> List[_Found]:
         ranges = _guard_ranges(current, ins)
         for k, item in enumerate(ins):
             how = None
-            name: Optional[str] = None
+            name: str | None = None
             level = 0
-            fromlist: Tuple[str, ...] = ()
+            fromlist: tuple[str, ...] = ()
             if item.opname == "IMPORT_NAME":
                 name = _text(item.argval)
                 ok_level, lvl = _const(ins[k - 2]) if k >= 2 else (False, None)
@@ -207,7 +215,7 @@ class _Unit:
     root: str
 
 
-def _module_name(path: str, root: str) -> Tuple[str, bool]:
+def _module_name(path: str, root: str) -> tuple[str, bool]:
     rel = os.path.relpath(path, root)
     parts = rel.split(os.sep)
     if parts[-2:-1] == ["__pycache__"]:
@@ -231,13 +239,13 @@ def _top_root(folder: str) -> str:
     return folder
 
 
-def _collect(paths: Sequence[str]) -> List[_Unit]:
-    units: List[_Unit] = []
+def _collect(paths: Sequence[str]) -> list[_Unit]:
+    units: list[_Unit] = []
     for path in paths:
         if os.path.isdir(path):
             top = os.path.abspath(path)
             root = _top_root(top)
-            chosen: Dict[str, str] = {}
+            chosen: dict[str, str] = {}
             for folder, dirs, files in os.walk(top):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in sorted(files):
@@ -304,7 +312,7 @@ _STDLIB_SCRIPT = (
 )
 
 
-def _find_interpreter(python: str) -> Optional[str]:
+def _find_interpreter(python: str) -> str | None:
     import glob
     import shutil
 
@@ -317,11 +325,11 @@ def _find_interpreter(python: str) -> Optional[str]:
     return None
 
 
-@lru_cache(maxsize=None)
-def _stdlib_names(python: str) -> FrozenSet[str]:
+@cache
+def _stdlib_names(python: str) -> frozenset[str]:
     """Top-level stdlib module names of Python ``python``: the running interpreter's own list,
     else asked of an installed interpreter of that version, else the running one's list."""
-    running = "%d.%d" % sys.version_info[:2]
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if python != running:
         exe = _find_interpreter(python)
         if exe is not None:
@@ -343,11 +351,11 @@ def _stdlib_names(python: str) -> FrozenSet[str]:
 
 
 @lru_cache(maxsize=1)
-def _distributions() -> Dict[str, Tuple[str, str]]:
+def _distributions() -> dict[str, tuple[str, str]]:
     """Top-level import name -> (distribution, version), from each installed RECORD."""
     from importlib import metadata
 
-    out: Dict[str, Tuple[str, str]] = {}
+    out: dict[str, tuple[str, str]] = {}
     for dist in metadata.distributions():
         meta = dist.metadata  # parsed once per distribution: it is the slow part
         name = meta["Name"] or ""
@@ -369,12 +377,12 @@ def _distributions() -> Dict[str, Tuple[str, str]]:
     return out
 
 
-def classify_names(names: Iterable[str], python: str, local: Set[str]
-                   ) -> Dict[str, Tuple[str, Optional[str], Optional[str]]]:
+def classify_names(names: Iterable[str], python: str, local: set[str]
+                   ) -> dict[str, tuple[str, str | None, str | None]]:
     """name -> (kind, distribution, version) for absolute module names."""
     stdlib = _stdlib_names(python)
     dists = _distributions()
-    out: Dict[str, Tuple[str, Optional[str], Optional[str]]] = {}
+    out: dict[str, tuple[str, str | None, str | None]] = {}
     for name in names:
         top = name.split(".", 1)[0]
         if name in local or top in local:
@@ -392,8 +400,8 @@ def classify_names(names: Iterable[str], python: str, local: Set[str]
 # --- scan -------------------------------------------------------------------------------------
 
 
-def _resolve(found: _Found, unit: _Unit, py2: bool, local: Set[str]
-             ) -> List[Tuple[str, bool]]:
+def _resolve(found: _Found, unit: _Unit, py2: bool, local: set[str]
+             ) -> list[tuple[str, bool]]:
     """Absolute module names for one import, each with its implicit-relative flag."""
     package = unit.module if unit.is_package else unit.module.rpartition(".")[0]
     if found.level > 0:
@@ -419,7 +427,7 @@ def _resolve(found: _Found, unit: _Unit, py2: bool, local: Set[str]
     return out
 
 
-def scan(paths: Sequence[str], python: Optional[str] = None) -> ImportsReport:
+def scan(paths: Sequence[str], python: str | None = None) -> ImportsReport:
     """Scan pycs, folders of them, or sources, and classify every module they import.
 
     ``python`` overrides the version used for stdlib membership (default: the version of
@@ -427,16 +435,16 @@ def scan(paths: Sequence[str], python: Optional[str] = None) -> ImportsReport:
     stops the rest. Raises UsageError for a path that does not exist.
     """
     units = _collect(paths)
-    local: Set[str] = set()
+    local: set[str] = set()
     for unit in units:
         if unit.module:
             parts = unit.module.split(".")
             for k in range(1, len(parts) + 1):
                 local.add(".".join(parts[:k]))
-    sites: Dict[str, List[ImportSite]] = {}
-    version_of: Dict[str, str] = {}
-    pythons: Set[str] = set()
-    problems: List[str] = []
+    sites: dict[str, list[ImportSite]] = {}
+    version_of: dict[str, str] = {}
+    pythons: set[str] = set()
+    problems: list[str] = []
     for unit in units:
         try:
             code = _read(unit)
@@ -444,7 +452,7 @@ def scan(paths: Sequence[str], python: Optional[str] = None) -> ImportsReport:
             problems.append(str(exc) if isinstance(exc, BytecastError) and unit.path in str(exc)
                             else f"{unit.path}: {exc}")
             continue
-        ver = "%d.%d" % code.python
+        ver = f"{code.python[0]}.{code.python[1]}"
         pythons.add(ver)
         for found in find_imports(code):
             for name, implicit in _resolve(found, unit, code.python[0] == 2, local):
@@ -453,10 +461,10 @@ def scan(paths: Sequence[str], python: Optional[str] = None) -> ImportsReport:
                 sites.setdefault(name, []).append(site)
                 version_of.setdefault(name, python or ver)
     modules = []
-    by_version: Dict[str, List[str]] = {}
+    by_version: dict[str, list[str]] = {}
     for name, ver in version_of.items():
         by_version.setdefault(ver, []).append(name)
-    classes: Dict[str, Tuple[str, Optional[str], Optional[str]]] = {}
+    classes: dict[str, tuple[str, str | None, str | None]] = {}
     for ver, names in by_version.items():
         classes.update(classify_names(names, ver, local))
     for name in sorted(sites):

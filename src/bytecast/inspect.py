@@ -14,14 +14,14 @@ import struct
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from bytecast.errors import PycFormatError, UnmarshalError
 from bytecast.unmarshal import CodeRecord, loads
 
-__all__ = ["CodeNode", "PycInfo", "inspect_pyc", "source_for", "source_hash", "code_tree"]
+__all__ = ["CodeNode", "PycInfo", "code_tree", "inspect_pyc", "source_for", "source_hash"]
 
-_DC_OPTS: Dict[str, Any] = {"frozen": True}
+_DC_OPTS: dict[str, Any] = {"frozen": True}
 if sys.version_info >= (3, 10):
     _DC_OPTS["slots"] = True
 
@@ -44,7 +44,7 @@ class CodeNode:
     """Dotted path from the module (``co_qualname`` on 3.11+, rebuilt the same way before)."""
     firstlineno: int
     """First source line."""
-    children: Tuple["CodeNode", ...]
+    children: tuple[CodeNode, ...]
     """Nested code objects, in constant order."""
 
 
@@ -64,29 +64,29 @@ class PycInfo:
     """Bytes of header: 8, 12 or 16."""
     mode: str
     """"timestamp", "checked-hash" or "unchecked-hash"."""
-    flags: Optional[int]
+    flags: int | None
     """The flags word (3.7+ headers), else None."""
-    mtime: Optional[int]
+    mtime: int | None
     """Source mtime recorded (timestamp pycs)."""
-    source_size: Optional[int]
+    source_size: int | None
     """Source size recorded (timestamp pycs, 3.3+)."""
-    source_hash: Optional[str]
+    source_hash: str | None
     """Source hash recorded, hex (hash-based pycs)."""
-    source: Optional[str]
+    source: str | None
     """The source file this pyc belongs to, when found."""
-    fresh: Optional[bool]
+    fresh: bool | None
     """True/False against the source by the writing Python's rule; None if not decidable."""
     freshness: str
     """Why :attr:`fresh` is what it is."""
     loadable: bool
     """True when the running interpreter would accept this pyc's magic number."""
-    code: Optional[CodeRecord]
+    code: CodeRecord | None
     """The module's code (None with ``read_code=False``)."""
-    tree: Optional[CodeNode]
+    tree: CodeNode | None
     """The code tree (None with ``read_code=False``)."""
 
 
-def source_for(pyc: str) -> Optional[str]:
+def source_for(pyc: str) -> str | None:
     """The source a pyc belongs to: ``pkg/__pycache__/m.TAG[.opt-N].pyc`` -> ``pkg/m.py``, a
     legacy ``m.pyc`` -> ``m.py`` beside it; None when that file does not exist."""
     folder, name = os.path.split(pyc)
@@ -198,8 +198,8 @@ def code_tree(code: CodeRecord) -> CodeNode:
 # --- inspect ----------------------------------------------------------------------------------
 
 
-def _freshness(pyc: str, header: Any, python: str, source: Optional[str]
-               ) -> Tuple[Optional[bool], str]:
+def _freshness(pyc: str, header: Any, python: str, source: str | None
+               ) -> tuple[bool | None, str]:
     if source is None:
         return None, "no source found"
     mode = header.mode
@@ -239,7 +239,7 @@ def _read_head(name: str) -> bytes:
         os.close(fd)
 
 
-def inspect_pyc(path: "str | os.PathLike[str]", read_code: bool = True) -> PycInfo:
+def inspect_pyc(path: str | os.PathLike[str], read_code: bool = True) -> PycInfo:
     """Inspect the .pyc at ``path``.
 
     Raises :class:`~bytecast.errors.PycFormatError` for a bad or unknown header,
@@ -261,11 +261,11 @@ def inspect_pyc(path: "str | os.PathLike[str]", read_code: bool = True) -> PycIn
     python = entry.python if entry is not None else ""
     if not python:
         guess = python_for_magic(header.magic)
-        python = "%d.%d" % guess if guess else ""
+        python = f"{guess[0]}.{guess[1]}" if guess else ""
     source = source_for(name)
     fresh, why = _freshness(name, header, python, source)
-    code: Optional[CodeRecord] = None
-    tree: Optional[CodeNode] = None
+    code: CodeRecord | None = None
+    tree: CodeNode | None = None
     if read_code:
         version = python_for_magic(header.magic)
         if version is None:
@@ -291,9 +291,9 @@ def inspect_pyc(path: "str | os.PathLike[str]", read_code: bool = True) -> PycIn
         source=source, fresh=fresh, freshness=why, loadable=loadable, code=code, tree=tree)
 
 
-def tree_lines(node: CodeNode, indent: int = 0) -> List[str]:
+def tree_lines(node: CodeNode, indent: int = 0) -> list[str]:
     """The tree as indented text lines (for the command line)."""
-    lines = ["%s%s %s (line %d)" % ("  " * indent, node.kind, node.qualname, node.firstlineno)]
+    lines = [f"{'  ' * indent}{node.kind} {node.qualname} (line {node.firstlineno})"]
     for child in node.children:
         lines.extend(tree_lines(child, indent + 1))
     return lines

@@ -22,33 +22,33 @@ from __future__ import annotations
 import struct
 import sys
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Optional
 
 from bytecast.errors import UnmarshalError
 
 __all__ = [
-    "CodeRecord",
-    "Limits",
     "DEFAULT_LIMITS",
     "SUPPORTED_PYTHONS",
+    "CodeRecord",
+    "Limits",
+    "code_from_object",
     "loads",
     "python_for_magic",
-    "code_from_object",
     "walk_code",
 ]
 
-_DC_OPTS: Dict[str, Any] = {"frozen": True}
+_DC_OPTS: dict[str, Any] = {"frozen": True}
 if sys.version_info >= (3, 10):
     _DC_OPTS["slots"] = True
 
-PyVersion = Tuple[int, int]
+PyVersion = tuple[int, int]
 
-SUPPORTED_PYTHONS: Tuple[PyVersion, ...] = ((2, 7),) + tuple((3, m) for m in range(15))
+SUPPORTED_PYTHONS: tuple[PyVersion, ...] = ((2, 7),) + tuple((3, m) for m in range(15))
 """Python versions whose marshal semantics and code layout :func:`loads` understands."""
 
 # Magic number ranges (inclusive) per minor version, from importlib's own list. Numbers used
 # only by alphas of a release are read with the final layout of that release.
-_MAGIC_RANGES: Tuple[Tuple[int, int, PyVersion], ...] = (
+_MAGIC_RANGES: tuple[tuple[int, int, PyVersion], ...] = (
     (62011, 62021, (2, 3)),
     (62041, 62061, (2, 4)),
     (62071, 62131, (2, 5)),
@@ -72,7 +72,7 @@ _MAGIC_RANGES: Tuple[Tuple[int, int, PyVersion], ...] = (
 )
 
 
-def python_for_magic(number: int) -> Optional[PyVersion]:
+def python_for_magic(number: int) -> PyVersion | None:
     """The ``(major, minor)`` of the Python that uses pyc magic ``number``, or None."""
     for low, high, version in _MAGIC_RANGES:
         if low <= number <= high:
@@ -119,15 +119,15 @@ class CodeRecord:
     """``co_flags``."""
     code: bytes
     """Raw instruction bytes (``co_code``)."""
-    consts: Tuple[Any, ...]
+    consts: tuple[Any, ...]
     """Constants; nested code objects are CodeRecords."""
-    names: Tuple[str, ...]
+    names: tuple[str, ...]
     """Global and attribute names (``co_names``)."""
-    varnames: Tuple[str, ...]
+    varnames: tuple[str, ...]
     """Local variable names, arguments first."""
-    freevars: Tuple[str, ...]
+    freevars: tuple[str, ...]
     """Names of free variables (closures)."""
-    cellvars: Tuple[str, ...]
+    cellvars: tuple[str, ...]
     """Names of cell variables used by nested functions."""
     filename: str
     """``co_filename``: the path the compiler was given."""
@@ -141,14 +141,14 @@ class CodeRecord:
     """Raw line table: ``co_lnotab`` before 3.10, ``co_linetable`` since."""
     exceptiontable: bytes
     """Raw exception table (3.11+; empty before)."""
-    localsplusnames: Tuple[str, ...]
+    localsplusnames: tuple[str, ...]
     """Names of all fast locals, cells and free variables in slot order (3.11+; empty before).
     Local, cell and free instruction arguments index this tuple from 3.11 on."""
     localspluskinds: bytes
     """Raw kinds of ``co_localsplusnames`` (3.11+; empty before)."""
 
     @property
-    def children(self) -> Tuple["CodeRecord", ...]:
+    def children(self) -> tuple[CodeRecord, ...]:
         """Code objects among the constants (nested functions, classes, comprehensions)."""
         return tuple(c for c in self.consts if isinstance(c, CodeRecord))
 
@@ -156,9 +156,9 @@ class CodeRecord:
 _CODE_FIELDS = tuple(f.name for f in fields(CodeRecord))
 
 
-def walk_code(code: CodeRecord) -> "List[CodeRecord]":
+def walk_code(code: CodeRecord) -> list[CodeRecord]:
     """``code`` and every code object nested in it, depth first, parents before children."""
-    out: List[CodeRecord] = []
+    out: list[CodeRecord] = []
     stack = [code]
     while stack:
         current = stack.pop()
@@ -206,25 +206,36 @@ def _describe(value: Any) -> str:
 
 
 class _Reader:
-    __slots__ = ("data", "pos", "end", "refs", "depth", "slots", "limits", "py2", "version",
-                 "interned", "dispatch")
+    __slots__ = (
+        "data",
+        "depth",
+        "dispatch",
+        "end",
+        "interned",
+        "limits",
+        "pos",
+        "py2",
+        "refs",
+        "slots",
+        "version",
+    )
 
     def __init__(self, data: bytes, version: PyVersion, limits: Limits) -> None:
         self.data = data
         self.pos = 0
         self.end = len(data)
-        self.refs: List[Any] = []
+        self.refs: list[Any] = []
         self.depth = 0
         self.slots = 0
         self.limits = limits
         self.version = version
         self.py2 = version[0] == 2
-        self.interned: List[bytes] = []
+        self.interned: list[bytes] = []
         self.dispatch = _PY2_DISPATCH if self.py2 else _PY3_DISPATCH
 
     # --- primitives ---------------------------------------------------------------------------
 
-    def fail(self, message: str, offset: Optional[int] = None) -> UnmarshalError:
+    def fail(self, message: str, offset: int | None = None) -> UnmarshalError:
         return UnmarshalError(message, self.pos if offset is None else offset)
 
     def truncated(self, what: str, need: int) -> UnmarshalError:
@@ -449,7 +460,7 @@ class _Reader:
             self.refs.append(v)
         return v
 
-    def _items(self, n: int, start: int, what: str) -> List[Any]:
+    def _items(self, n: int, start: int, what: str) -> list[Any]:
         self.grow(n, start)
         self.enter(start)
         read = self.read
@@ -480,7 +491,7 @@ class _Reader:
 
     def r_list(self, flag: int, start: int) -> Any:
         n = self.length("list")
-        v: List[Any] = []
+        v: list[Any] = []
         if flag:
             self.refs.append(v)  # registered first: a list may contain itself
         self.grow(n, start)
@@ -494,7 +505,7 @@ class _Reader:
         return v
 
     def r_dict(self, flag: int, start: int) -> Any:
-        v: Dict[Any, Any] = {}
+        v: dict[Any, Any] = {}
         if flag:
             self.refs.append(v)
         self.enter(start)
@@ -591,16 +602,19 @@ class _Reader:
         code = read()
         consts = read()
         names = read()
-        kinds = b""
-        plus: Tuple[str, ...] = ()
+        kinds: Any = b""
+        plus_names: Any = ()
+        raw_varnames: Any = ()
+        raw_freevars: Any = ()
+        raw_cellvars: Any = ()
+        plus: tuple[str, ...] = ()
         if ver >= (3, 11):
             plus_names = read()
             kinds = read()
-            varnames = freevars = cellvars = ()
         else:
-            varnames = read()
-            freevars = read()
-            cellvars = read()
+            raw_varnames = read()
+            raw_freevars = read()
+            raw_cellvars = read()
         filename = read()
         name = read()
         qualname = read() if ver >= (3, 11) else name
@@ -629,9 +643,9 @@ class _Reader:
             freevars = tuple(n for n, k in zip(plus, kinds) if k & _CO_FAST_FREE)
             nlocals = len(varnames)
         else:
-            varnames = self._code_names(varnames, "varnames", start)
-            freevars = self._code_names(freevars, "freevars", start)
-            cellvars = self._code_names(cellvars, "cellvars", start)
+            varnames = self._code_names(raw_varnames, "varnames", start)
+            freevars = self._code_names(raw_freevars, "freevars", start)
+            cellvars = self._code_names(raw_cellvars, "cellvars", start)
         v = CodeRecord(
             python=ver, argcount=argcount, posonlyargcount=posonly, kwonlyargcount=kwonly,
             nlocals=nlocals, stacksize=stacksize, flags=flags, code=code,
@@ -650,7 +664,7 @@ class _Reader:
             return _decode_py2_text(value)
         raise self.fail(f"code {label} must be a string, found {_describe(value)}")
 
-    def _code_names(self, value: Any, label: str, start: int) -> Tuple[str, ...]:
+    def _code_names(self, value: Any, label: str, start: int) -> tuple[str, ...]:
         if not isinstance(value, tuple):
             raise self.fail(f"code {label} must be a tuple of strings, "
                             f"found {_describe(value)}", start)
@@ -669,8 +683,8 @@ class _Reader:
 _Handler = Optional[Callable[[_Reader, int, int], Any]]
 
 
-def _table(entries: Dict[str, Callable[[_Reader, int, int], Any]]) -> List[_Handler]:
-    table: List[_Handler] = [None] * 128
+def _table(entries: dict[str, Callable[[_Reader, int, int], Any]]) -> list[_Handler]:
+    table: list[_Handler] = [None] * 128
     for char, fn in entries.items():
         table[ord(char)] = fn
     return table
@@ -693,7 +707,7 @@ _PY3_DISPATCH = _table({
 })
 
 
-def _parse_version(python: "PyVersion | str") -> PyVersion:
+def _parse_version(python: PyVersion | str) -> PyVersion:
     if isinstance(python, str):
         try:
             major, minor = (int(p) for p in python.split(".")[:2])
@@ -709,7 +723,7 @@ def _parse_version(python: "PyVersion | str") -> PyVersion:
     return version
 
 
-def loads(data: bytes, python: "PyVersion | str" = (sys.version_info[0], sys.version_info[1]),
+def loads(data: bytes, python: PyVersion | str = (sys.version_info[0], sys.version_info[1]),
           *, limits: Limits = DEFAULT_LIMITS, allow_trailing: bool = True) -> Any:
     """Read one marshalled object written by ``python`` (``(3, 11)`` or ``"3.11"``).
 
@@ -739,7 +753,7 @@ def loads(data: bytes, python: "PyVersion | str" = (sys.version_info[0], sys.ver
     return value
 
 
-def code_from_object(obj: Any, python: Optional[PyVersion] = None) -> Any:
+def code_from_object(obj: Any, python: PyVersion | None = None) -> Any:
     """Convert a value from a *trusted* ``marshal.loads`` of the running interpreter.
 
     Live code objects become :class:`CodeRecord` (recursively, inside containers too), so the
