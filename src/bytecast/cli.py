@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
     from bytecast.magic import MagicEntry
@@ -500,10 +500,9 @@ def _add_inspect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(handler=_cmd_inspect)
 
 
-def _tree_json(node: object) -> dict:  # type: ignore[type-arg]
-    return {"kind": node.kind, "name": node.name, "qualname": node.qualname,  # type: ignore[attr-defined]
-            "line": node.firstlineno,  # type: ignore[attr-defined]
-            "children": [_tree_json(c) for c in node.children]}  # type: ignore[attr-defined]
+def _tree_json(node: Any) -> dict[str, Any]:
+    return {"kind": node.kind, "name": node.name, "qualname": node.qualname,
+            "line": node.firstlineno, "children": [_tree_json(c) for c in node.children]}
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
