@@ -38,8 +38,18 @@ def _sample() -> bytes:
     return marshal.dumps(f.__code__)
 
 
+SEED_PYCS = sorted((DATA / "seeds").glob("*.pyc"))
+
+
+def _payload(path: Path) -> tuple[tuple[int, int], bytes]:
+    version = tuple(int(x) for x in path.stem.split("."))
+    size = 16 if version >= (3, 7) else 12 if version >= (3, 3) else 8
+    return version, path.read_bytes()[size:]  # type: ignore[return-value]
+
+
+VERSIONED = [_payload(p) for p in SEED_PYCS]
 SEEDS = [_sample(), marshal.dumps(compile("import json\nclass A:\n  x = 2**80\n", "m", "exec"))]
-SEEDS += [p.read_bytes() for p in REGRESSIONS]
+SEEDS += [p.read_bytes() for p in REGRESSIONS] + [data for _, data in VERSIONED]
 
 
 def _exercise(data: bytes, version: tuple[int, int]) -> None:
@@ -106,6 +116,39 @@ def test_mutated_inputs(data: bytes, version: tuple[int, int]) -> None:
 @given(data=st.binary(max_size=64), version=st.sampled_from(VERSIONS))
 def test_random_bytes(data: bytes, version: tuple[int, int]) -> None:
     _exercise(data, version)
+
+
+@pytest.mark.parametrize("path", SEED_PYCS, ids=lambda p: p.stem)
+def test_seed_pycs_read_and_truncate(path: Path) -> None:
+    """Real code of every version reads whole, and fails cleanly cut anywhere."""
+    version, data = _payload(path)
+    code = loads(data, version)
+    assert isinstance(code, CodeRecord) and code.python == version
+    names = {c.name for c in walk_code(code)}
+    assert {"Klass", "method", "inner", "gen"} <= names
+    for n in range(0, len(data), 7):
+        with pytest.raises(UnmarshalError):
+            loads(data[:n], version)
+
+
+@st.composite
+def versioned_mutation(draw: st.DrawFn) -> tuple[tuple[int, int], bytes]:
+    version, data = draw(st.sampled_from(VERSIONED))
+    buf = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        pos = draw(st.integers(0, len(buf) - 1))
+        if draw(st.booleans()):
+            buf[pos] = draw(st.integers(0, 255))
+        else:
+            buf[pos:pos + 4] = draw(st.sampled_from(
+                [b"\xff\xff\xff\x7f", b"\x00\x00\x00\x80", b"r\x00\x00\x00", b"\x01\x00\x00\x00"]))
+    return version, bytes(buf)
+
+
+@settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(item=versioned_mutation())
+def test_mutated_pycs_of_every_version(item: tuple[tuple[int, int], bytes]) -> None:
+    _exercise(item[1], item[0])
 
 
 def test_truncations_of_a_real_code_object() -> None:
