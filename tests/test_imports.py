@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import json
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,31 @@ def test_cli(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "Traceback" not in err and "bad.pyc" in err
     assert main(["imports", str(tree / "nope")]) == 2
+
+
+def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution that installed only .pyc files is still found through its RECORD."""
+    import importlib.metadata
+
+    from bytecast import imports as imports_module
+
+    site = tmp_path / "site"
+    (site / "fakepkg_xyz").mkdir(parents=True)
+    (site / "fakepkg_xyz" / "__init__.pyc").write_bytes(b"")
+    info = site / "fake_dist_xyz-1.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist-xyz\nVersion: 1.2\n")
+    (info / "RECORD").write_text("fakepkg_xyz/__init__.pyc,,\n"
+                                 "fake_dist_xyz-1.2.dist-info/METADATA,,\n")
+    monkeypatch.syspath_prepend(str(site))
+    imports_module._distributions.cache_clear()
+    try:
+        if sys.version_info < (3, 12):  # what the stdlib alone would say
+            assert "fakepkg_xyz" not in importlib.metadata.packages_distributions()
+        src = tmp_path / "app.py"
+        src.write_text("import fakepkg_xyz.sub\n")
+        (mod,) = scan([str(src)]).modules
+        assert (mod.kind, mod.distribution, mod.version) == ("third-party", "fake-dist-xyz",
+                                                              "1.2")
+    finally:
+        imports_module._distributions.cache_clear()
