@@ -293,6 +293,8 @@ class _Bad:
 
 
 def _safe_repr(value: Any) -> str:
+    if isinstance(value, CodeRecord):
+        return f"<code object {value.name}, file {value.filename!r}, line {value.firstlineno}>"
     try:
         text = repr(value)
     except (ValueError, RecursionError):  # huge ints, self-referencing containers
