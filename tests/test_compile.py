@@ -19,7 +19,6 @@ import pytest
 from bytecast.engine import Options, check_tree, compile_tree
 from bytecast.plan import cache_path
 from bytecast.targets import current
-
 from conftest import env, pyc_files, run_cli
 
 ORACLE = textwrap.dedent(
@@ -64,7 +63,8 @@ def compare_with_py_compile(tree: Path, ref: Path, levels: tuple[int, ...], mode
         ours = Path(job.cfile).read_bytes()
         theirs = (ref / os.path.relpath(job.cfile, tree)).read_bytes()
         assert ours[:16] == theirs[:16], job.cfile
-        assert marshal.loads(ours[16:]) == marshal.loads(theirs[16:]), job.cfile
+        if ours != theirs:  # equal code objects, other bytes: counted below as not identical
+            assert marshal.loads(ours[16:]) == marshal.loads(theirs[16:]), job.cfile
         identical += ours == theirs
     return identical, len(report.jobs) - len(report.failures) * len(levels)
 
@@ -105,7 +105,7 @@ def test_compiled_tree_imports_without_sources(small_tree: Path, tmp_path: Path)
 
 def test_no_op_compiles_nothing_and_change_is_seen(small_tree: Path) -> None:
     first = compile_tree([str(small_tree)])
-    assert first.compiled == len(first.jobs) > 300 and first.ok
+    assert first.compiled == len(first.jobs) > 100 and first.ok
     again = compile_tree([str(small_tree)])
     assert again.compiled == 0 and again.fresh == len(again.jobs)
 
@@ -292,6 +292,7 @@ def test_baked_paths_match_compileall(small_tree: Path, tmp_path: Path) -> None:
         shutil.rmtree(ref, ignore_errors=True)
         shutil.copytree(pkg, ref / "json")
         ours = {"-d": "--ddir", "-s": "--strip-prefix", "-p": "--prepend-prefix"}
+        run_cli("clean", str(pkg))
         subprocess.run([sys.executable, "-m", "compileall", "-q", *flags, str(pkg)], check=True)
         expected = pyc_files(pkg)
         run_cli("clean", str(pkg))
@@ -385,8 +386,42 @@ def test_start_up_imports_nothing_heavy(small_tree: Path) -> None:
     compile_tree([str(small_tree)])
     script = (
         "import sys; from bytecast.cli import main; rc = main(['compile', '-q', sys.argv[1]]);"
-        "print(rc, sorted(m for m in ('rich', 'json', 'dataclasses', 'typing', 'inspect', 'multiprocessing')"
+        "print(rc, sorted(m for m in ('rich', 'json', 'dataclasses', 'typing', 'inspect', 'subprocess',"
+        " 'bytecast.compiler', 'selectors') "
         " if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", script, str(small_tree)], capture_output=True, text=True, env=env())
+    # -S: site-packages .pth files of the machine may import anything; measure bytecast alone
+    out = subprocess.run([sys.executable, "-S", "-c", script, str(small_tree)], capture_output=True, text=True, env=env())
     assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+
+
+def test_piped_output_is_errors_only(small_tree: Path) -> None:
+    result = run_cli("compile", str(small_tree))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    result = run_cli("check", str(small_tree))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_progress_bar_on_a_terminal(stdlib_tree: Path) -> None:
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bytecast", "compile", "-x", "/test/", "-x", "/lib2to3/tests/data/", str(stdlib_tree)],
+        stdin=child_fd, stdout=child_fd, stderr=child_fd, env={**env(), "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=600) == 0
+    os.close(main_fd)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "compiling" in screen and "━" in screen  # rich's bar
+    assert "pyc written" in screen  # the summary a terminal gets

@@ -1,11 +1,13 @@
-"""Frozen, slotted value types without the import cost of :mod:`dataclasses`.
+"""Frozen value types without the import cost of :mod:`dataclasses`.
 
 ``dataclasses`` pulls in ``inspect`` (tens of milliseconds on a slow machine), and a no-op
-``bytecast compile`` must finish in well under 50 ms. :func:`record` builds the same thing
-for the simple cases bytecast needs: fields from the class annotations (in order), defaults
-from class attributes, ``__slots__``, ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
-and no attribute assignment after ``__init__``. Type checkers see :func:`dataclasses.dataclass`
-(``frozen=True``) through the ``TYPE_CHECKING`` branch in the modules that use it::
+``bytecast compile`` must finish in well under 50 ms while it makes a record per source.
+:func:`record` builds what bytecast needs from an annotated class: fields from the class
+annotations (in order) with defaults from class attributes, stored in a tuple subclass
+(the cheapest immutable object CPython makes: no per-field ``__setattr__``), read through
+C-level ``itemgetter`` properties, with a ``__repr__`` and type-aware ``__eq__``/``__hash__``.
+Type checkers see :func:`dataclasses.dataclass` (``frozen=True``) through the
+``TYPE_CHECKING`` branch in the modules that use it::
 
     TYPE_CHECKING = False
     if TYPE_CHECKING:
@@ -21,60 +23,54 @@ and no attribute assignment after ``__init__``. Type checkers see :func:`datacla
 
 from __future__ import annotations
 
-__all__ = ["dataclass", "record", "FrozenError"]
+from operator import itemgetter
 
-
-class FrozenError(AttributeError):
-    """Raised on an attempt to change a field of a record."""
-
-
-def _setattr(self: object, name: str, value: object) -> None:
-    raise FrozenError(f"cannot assign to field {name!r} of {type(self).__name__}")
+__all__ = ["dataclass", "record"]
 
 
 def record(cls: type) -> type:
-    """Turn an annotated class into a frozen, slotted record type."""
+    """Turn an annotated class into a frozen record type."""
     names = [n for n in cls.__dict__.get("__annotations__", {}) if not n.startswith("_")]
     defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
-    params = []
-    for n in names:
-        params.append(f"{n}=_d[{n!r}]" if n in defaults else n)
-    body = "\n".join(f"    _set(self, {n!r}, {n})" for n in names) or "    pass"
-    src = f"def __init__(self, {', '.join(params)}):\n{body}\n"
-    namespace: dict[str, object] = {"_d": defaults, "_set": object.__setattr__}
-    exec(compile(src, f"<record {cls.__name__}>", "exec"), namespace)  # noqa: S102 - our own text
+    params = ", ".join(f"{n}=_d[{n!r}]" if n in defaults else n for n in names)
+    fields = "".join(f"{n}, " for n in names)
+    src = f"def __new__(cls, {params}):\n    return _new(cls, ({fields}))\n"
+    namespace: dict[str, object] = {"_d": defaults, "_new": tuple.__new__}
+    exec(compile(src, f"<record {cls.__name__}>", "exec"), namespace)  # our own text, never input
 
     attrs = {k: v for k, v in cls.__dict__.items() if k not in names and k not in ("__dict__", "__weakref__")}
-    attrs["__slots__"] = tuple(names)
-    attrs["__init__"] = namespace["__init__"]
-    attrs["__setattr__"] = _setattr
-    attrs["__delattr__"] = _setattr
+    attrs.pop("__annotations__", None)
+    for i, n in enumerate(names):
+        attrs[n] = property(itemgetter(i), doc=f"field {n}")
+    attrs["__slots__"] = ()
+    attrs["__new__"] = namespace["__new__"]
     attrs["__match_args__"] = tuple(names)
     attrs["_fields"] = tuple(names)
 
-    def __repr__(self: object) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
+    def __repr__(self: tuple[object, ...]) -> str:
+        inner = ", ".join(f"{n}={v!r}" for n, v in zip(names, self))
         return f"{type(self).__name__}({inner})"
 
-    def _astuple(self: object) -> tuple[object, ...]:
-        return tuple(getattr(self, n) for n in names)
-
-    def __eq__(self: object, other: object) -> bool:
+    def __eq__(self: tuple[object, ...], other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return _astuple(self) == _astuple(other)
+        return tuple.__eq__(self, other)
 
-    def __hash__(self: object) -> int:
-        return hash(_astuple(self))
+    def __ne__(self: tuple[object, ...], other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return tuple.__ne__(self, other)
 
-    def __reduce__(self: object) -> tuple[object, ...]:
-        return (type(self), _astuple(self))
+    def __getnewargs__(self: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple(self)
 
     attrs.setdefault("__repr__", __repr__)
     attrs["__eq__"] = __eq__
-    attrs["__hash__"] = __hash__
-    attrs["__reduce__"] = __reduce__
-    new = type(cls.__name__, cls.__bases__, attrs)
+    attrs["__ne__"] = __ne__
+    attrs["__hash__"] = tuple.__hash__
+    attrs["__getnewargs__"] = __getnewargs__
+    bases = tuple(b for b in cls.__bases__ if b is not object) + (tuple,)
+    new = type(cls.__name__, bases, attrs)
     new.__qualname__ = cls.__qualname__
     return new
 

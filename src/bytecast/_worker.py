@@ -6,6 +6,10 @@ understands (Python 2.7 and 3.6+): the running interpreter calls :func:`compile_
 forked workers, and other interpreters run this file as a script (see ``main``), so every
 target compiles with exactly the same rules, those of its own ``py_compile``.
 
+Workers are fresh interpreters running this file (never forks of a busy process): marshal
+marks a string "interned" by the state of the whole process, so a compile is reproducible
+only in a process whose state does not depend on what ran before it.
+
 A *unit* is one source and the .pyc files to write for it::
 
     [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...]]
@@ -22,7 +26,8 @@ import struct
 import sys
 
 try:
-    from importlib.util import MAGIC_NUMBER
+    # the frozen module already loaded at start-up; importlib.util would cost an import
+    from importlib._bootstrap_external import MAGIC_NUMBER
 except ImportError:  # Python 2.7
     import imp
 
@@ -199,3 +204,40 @@ else:  # pragma: no cover - Python 2.7, run by a foreign worker
 
     def _compile(source, dfile, optimize):
         return compile(source, dfile, "exec", 0, True)
+
+
+def _read_exact(stream, size):
+    chunks = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def main():
+    """Serve units: length-prefixed marshal (version 2) lists in, one outcome per unit out."""
+    import warnings
+
+    # Compiler warnings change no byte of the output; keep them off the pipe and never let an
+    # inherited "-W error" turn them into failures.
+    warnings.simplefilter("ignore")
+    stdin = getattr(sys.stdin, "buffer", sys.stdin)
+    stdout = getattr(sys.stdout, "buffer", sys.stdout)
+    while True:
+        head = _read_exact(stdin, 4)
+        if head is None:
+            return 0
+        payload = _read_exact(stdin, struct.unpack("<I", head)[0])
+        if payload is None:
+            return 0
+        for unit in marshal.loads(payload):
+            data = marshal.dumps(compile_unit(unit), 2)
+            stdout.write(struct.pack("<I", len(data)) + data)
+            stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,8 +17,9 @@ import stat as _stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
-    from typing import Callable, Iterable, Sequence
+    from typing import Callable
 else:
     from bytecast._record import dataclass
 
@@ -235,9 +236,8 @@ def _header_size(number: int) -> int:
 
 
 def _source_hash(magic: bytes, number: int, source: str) -> bytes | None:
-    import sys
-
     import _imp
+    import sys
 
     # 3.7-3.10 (magic 3390-3439) hash with SipHash-2-4, 3.11+ with SipHash-1-3.
     writer_new = number >= 3450

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Callable, NoReturn, Sequence
+
     from bytecast.magic import MagicEntry
 
 __all__ = ["main"]
@@ -20,7 +22,8 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 
-Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    Handler = Callable[[argparse.Namespace], int]
 
 
 def _err(message: str) -> None:
@@ -33,8 +36,38 @@ def _print_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, minus the ``shutil`` import it makes for every argument added."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    import os
+
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors exit 2 with one line, as argparse does."""
+    """An ArgumentParser whose usage errors are one line on stderr, exit 2."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -48,7 +81,7 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
                    help="leave out matching files and folders (gitignore-style; repeatable)")
     p.add_argument("--max-depth", type=int, default=None, metavar="N",
                    help="enter at most N folder levels below each path")
-    p.add_argument("--links", choices=("inside", "all", "none"), default="inside",
+    p.add_argument("--links", choices=("inside", "all", "none"), default=None,
                    help="symbolic links to follow: those leading inside the tree (default), all, none")
     p.add_argument("-O", "--optimize", action="append", type=int, choices=(0, 1, 2), default=[],
                    metavar="LEVEL", help="optimization level 0, 1 or 2 (repeatable; default: 0)")
@@ -65,22 +98,38 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace, **extra: object) -> object:
+    """Options from the flags, with ``[tool.bytecast]`` of pyproject.toml for what they leave unset."""
+    from bytecast.config import load_settings
     from bytecast.engine import Options
+    from bytecast.errors import UsageError
 
-    if args.max_depth is not None and args.max_depth < 0:
-        from bytecast.errors import UsageError
+    settings = load_settings()
 
+    def pick(value: object, key: str, default: object) -> object:
+        if value is not None and value != []:
+            return value
+        return settings.get(key, default)
+
+    optimize = pick(args.optimize, "optimize", [])
+    max_depth = pick(args.max_depth, "max-depth", None)
+    if max_depth is not None and max_depth < 0:  # type: ignore[operator]
         raise UsageError("--max-depth must be 0 or more")
+    keys = {"jobs": "jobs", "force": "", "hardlink_dupes": "hardlink-dupes", "timeout": "timeout"}
+    for name, value in list(extra.items()):
+        if value is None and keys.get(name) in settings:
+            extra[name] = settings[keys[name]]
+        elif value is None:
+            del extra[name]
     return Options(
-        optimize=tuple(args.optimize),
-        invalidation_mode=args.invalidation_mode,
-        excludes=tuple(args.exclude),
-        max_depth=args.max_depth,
-        links=args.links,
+        optimize=tuple(optimize if isinstance(optimize, list) else [optimize]),  # type: ignore[arg-type]
+        invalidation_mode=pick(args.invalidation_mode, "invalidation-mode", None),  # type: ignore[arg-type]
+        excludes=tuple(settings.get("exclude", [])) + tuple(args.exclude),
+        max_depth=max_depth,  # type: ignore[arg-type]
+        links=pick(args.links, "links", "inside"),  # type: ignore[arg-type]
         ddir=args.ddir,
         strip_prefix=args.strip_prefix,
         prepend_prefix=args.prepend_prefix,
-        **extra,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -170,12 +219,12 @@ def _add_compile(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = sub.add_parser("compile", help="compile sources to bytecode (__pycache__)",
                        description="Compile every .py file under PATHs whose bytecode is missing or stale.")
     _add_selection(p)
-    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="worker processes (default 0: every usable CPU)")
     p.add_argument("-f", "--force", action="store_true", help="recompile even fresh bytecode")
-    p.add_argument("--hardlink-dupes", action="store_true",
+    p.add_argument("--hardlink-dupes", action="store_true", default=None,
                    help="hard-link equal .pyc files of different optimization levels")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="give up on a file whose compile takes longer (default 60)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("-v", "--verbose", action="store_true", help="list every file compiled")
@@ -188,7 +237,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
     from bytecast.engine import compile_tree
 
-    if args.jobs < 0:
+    if args.jobs is not None and args.jobs < 0:
         from bytecast.errors import UsageError
 
         raise UsageError("--jobs must be 0 (every CPU) or more")

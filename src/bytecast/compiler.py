@@ -6,9 +6,11 @@ always knows which unit a worker is on: when a worker dies (a compiler crash) or
 unit longer than the timeout, that unit is reported as failed, the worker is replaced, and
 the rest of its batch goes back in the queue. One bad file never stops the others.
 
-Workers for the running interpreter are forks of this process (no interpreter start-up, and
-the compile code is :func:`bytecast._worker.compile_unit`, the same code other interpreters
-run as a script). Without ``os.fork`` the units are compiled in this process.
+Every worker is a fresh interpreter running :mod:`bytecast._worker` as a script, the
+running interpreter's as well as the others': the bytes marshal writes depend on the state
+of the process (which strings are interned), so compiling in a fork of a busy process, or
+in this one, would make the output depend on what ran before. Fresh workers make it
+depend on the inputs only.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
         def kill(self) -> str:
             """Stop the worker; returns how it ended (``killed by signal 11``...)."""
 
-__all__ = ["run_units", "ForkWorker", "batches", "DEFAULT_TIMEOUT"]
+__all__ = ["run_units", "ProcessWorker", "batches", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one unit may take before its worker is stopped and the unit reported."""
@@ -76,23 +78,13 @@ def run_units(
 ) -> None:
     """Compile ``units`` with up to ``jobs`` workers, calling ``on_outcome`` for each unit.
 
-    ``spawn`` makes a worker (default: a fork of this process). Outcomes arrive in no fixed
+    ``spawn`` makes a worker (default: a fresh running interpreter). Outcomes arrive in no fixed
     order; the files written do not depend on it.
     """
     if not units:
         return
     if spawn is None:
-        if not hasattr(os, "fork"):
-            import warnings
-
-            from bytecast._worker import compile_unit
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for unit in units:
-                    on_outcome(compile_unit(unit))
-            return
-        spawn = ForkWorker
+        spawn = ProcessWorker
     queue = batches(units, sizes)
     count = max(1, min(jobs, len(units)))
     _Pool(spawn, count, timeout, on_outcome).run(queue)
@@ -188,120 +180,82 @@ class _Pool:
             sel.register(*self._hire(queue))  # type: ignore[attr-defined]
 
 
-class ForkWorker:
-    """A fork of this process that compiles units with :func:`bytecast._worker.compile_unit`.
+class ProcessWorker:
+    """A fresh interpreter running :mod:`bytecast._worker` as a script.
 
-    Messages are length-prefixed ``marshal`` data: the pool and the worker are the same
-    program, and marshal is the cheapest codec for lists of str and int.
+    Messages are length-prefixed ``marshal`` data (version 2, readable by every target).
+    The running interpreter is started with ``-I -S``: nothing from the environment or
+    site-packages runs in a worker, so its state, and so its bytes, are the same every run.
     """
 
-    def __init__(self) -> None:
-        import marshal
+    def __init__(self, argv: Sequence[str] | None = None) -> None:
+        import subprocess
 
-        self._marshal = marshal
-        down_r, down_w = os.pipe()
-        up_r, up_w = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child, measured through its outcomes
-            os.close(down_w)
-            os.close(up_r)
-            code = 0
-            try:
-                _serve(down_r, up_w)
-            except BaseException:
-                code = 70
-            finally:
-                os._exit(code)
-        os.close(down_r)
-        os.close(up_w)
-        self.pid = pid
-        self._down = down_w
-        self._up = up_r
+        from bytecast import _worker
+
+        if argv is None:
+            argv = [sys.executable, "-I", "-S", _worker.__file__]
+        self.proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._down = self.proc.stdin.fileno()
+        self._up = self.proc.stdout.fileno()
         self._buffer = bytearray()
 
     def fileno(self) -> int:
         return self._up
 
     def send(self, units: Sequence[Unit]) -> None:
-        payload = self._marshal.dumps(list(units))
-        _write_all(self._down, len(payload).to_bytes(4, "little") + payload)
+        import marshal
+
+        payload = marshal.dumps(list(units), 2)
+        try:
+            _write_all(self._down, len(payload).to_bytes(4, "little") + payload)
+        except BrokenPipeError:
+            pass  # the worker died; the pool learns it from the closed pipe
 
     def receive(self) -> list[Outcome] | None:
+        import marshal
+
         chunk = os.read(self._up, 1 << 16)
         if not chunk:
             return None
         buf = self._buffer
         buf += chunk
         out: list[Outcome] = []
-        loads = self._marshal.loads
         while len(buf) >= 4:
             size = int.from_bytes(buf[:4], "little")
             if len(buf) < 4 + size:
                 break
-            out.append(loads(bytes(buf[4 : 4 + size])))
+            out.append(marshal.loads(bytes(buf[4 : 4 + size])))
             del buf[: 4 + size]
         return out
 
     def kill(self) -> str:
         import signal
 
-        for fd in (self._down, self._up):
+        proc = self.proc
+        for stream in (proc.stdin, proc.stdout):
             try:
-                os.close(fd)
+                stream.close()  # type: ignore[union-attr]
             except OSError:
                 pass
         try:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid == 0:
-                os.kill(self.pid, signal.SIGKILL)
-                pid, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            return "ended"
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
+            code = proc.wait(timeout=1.0)
+        except Exception:
+            proc.kill()
+            code = proc.wait()
+        if code < 0:
             try:
-                name = signal.Signals(sig).name
+                name = signal.Signals(-code).name
             except ValueError:
-                name = str(sig)
-            return f"was killed by signal {sig} ({name})"
-        return f"exited with status {os.WEXITSTATUS(status)}"
+                name = str(-code)
+            return f"was killed by signal {-code} ({name})"
+        return f"exited with status {code}"
 
 
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _read_exact(fd: int, size: int) -> bytes | None:
-    chunks = []
-    while size:
-        chunk = os.read(fd, size)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _serve(down: int, up: int) -> None:  # pragma: no cover - runs in the child
-    import marshal
-    import warnings
-
-    from bytecast._worker import compile_unit
-
-    # Compiler warnings (SyntaxWarning...) change no byte of the output; a worker keeps them
-    # off stderr, and a "-W error" inherited from the parent must not turn them into failures.
-    warnings.simplefilter("ignore")
-    while True:
-        head = _read_exact(down, 4)
-        if head is None:
-            return
-        payload = _read_exact(down, int.from_bytes(head, "little"))
-        if payload is None:
-            return
-        for unit in marshal.loads(payload):
-            data = marshal.dumps(compile_unit(unit))
-            _write_all(up, len(data).to_bytes(4, "little") + data)

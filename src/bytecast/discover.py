@@ -14,8 +14,9 @@ import stat as _stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
-    from typing import Callable, Iterable, Sequence
+    from typing import Callable
 else:
     from bytecast._record import dataclass
 
@@ -33,13 +34,16 @@ class Source:
     path: str
     """The file's path: the root as the user gave it, joined with the relative path."""
     root: str
-    """The path argument it was found under (the file itself for a file argument)."""
-    relpath: str
-    """Path relative to ``root`` (``os.sep`` separated); the file name for a file argument."""
+    """The folder argument it was found under; for a file argument, that file's folder."""
     mtime: int
     """``int(st_mtime)``, as importlib records it."""
     size: int
     """Size in bytes."""
+
+    @property
+    def relpath(self) -> str:
+        """Path relative to ``root`` (``os.sep`` separated); the file name for a file argument."""
+        return self.path[len(self.root) :].lstrip(os.sep)
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def discover(
         elif _stat.S_ISREG(st.st_mode):
             if not arg.endswith(".py"):
                 raise UsageError(f"{arg}: not a Python source (expected a .py file)")
-            sources.append(Source(arg, arg, os.path.basename(arg), int(st.st_mtime), st.st_size))
+            sources.append(Source(arg, os.path.dirname(arg), int(st.st_mtime), st.st_size))
         else:
             raise UsageError(f"{arg}: not a file or directory")
     return Discovery(sources, problems)
@@ -212,6 +216,33 @@ class _Walker:
         real = os.path.realpath(path)
         return real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep)
 
+    def _folder(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...], st: os.stat_result | None) -> None:
+        entry_rel = rel + os.sep + entry.name if rel else entry.name
+        if self.match is not None and self.match(entry_rel, True):
+            return
+        if self.max_depth is not None and depth >= self.max_depth:
+            return
+        if st is None:
+            st = entry.stat(follow_symlinks=False)
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            self.problems.append(Problem(entry.path, "SymlinkLoop", "folder link leads back to a folder being walked"))
+            return
+        self.walk(entry.path, entry_rel, depth + 1, seen + (key,))
+
+    def _link(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> None:
+        """A symbolic link: followed as the policy says; raises OSError for a loop."""
+        if self.links == "none" or (self.links == "inside" and not self._inside(entry.path)):
+            return
+        st = os.stat(entry.path)
+        if _stat.S_ISDIR(st.st_mode):
+            if entry.name != "__pycache__":
+                self._folder(entry, rel, depth, seen, st)
+        elif _stat.S_ISREG(st.st_mode) and entry.name.endswith(".py"):
+            if self.match is not None and self.match(rel + os.sep + entry.name if rel else entry.name, False):
+                return
+            self.sources.append(Source(entry.path, self.root, int(st.st_mtime), st.st_size))
+
     def walk(self, folder: str, rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> None:
         try:
             with os.scandir(folder) as it:
@@ -222,39 +253,23 @@ class _Walker:
         match = self.match
         for entry in entries:
             name = entry.name
-            if name == "__pycache__":
-                continue
-            entry_rel = rel + os.sep + name if rel else name
             try:
-                is_link = entry.is_symlink()
-                if is_link:
-                    if self.links == "none" or (self.links == "inside" and not self._inside(entry.path)):
+                # The common cases first, answered from the folder listing without a syscall.
+                if entry.is_dir(follow_symlinks=False):
+                    if name != "__pycache__":
+                        self._folder(entry, rel, depth, seen, None)
+                    continue
+                if not name.endswith(".py"):
+                    if entry.is_symlink():
+                        self._link(entry, rel, depth, seen)
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    if match is not None and match(rel + os.sep + name if rel else name, False):
                         continue
-                    st = os.stat(entry.path)
-                    is_dir = _stat.S_ISDIR(st.st_mode)
-                    is_file = _stat.S_ISREG(st.st_mode)
-                else:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                    is_file = not is_dir and entry.is_file(follow_symlinks=False)
-                    st = None
-                if is_dir:
-                    if match is not None and match(entry_rel, True):
-                        continue
-                    if self.max_depth is not None and depth >= self.max_depth:
-                        continue
-                    if st is None:
-                        st = entry.stat(follow_symlinks=False)
-                    key = (st.st_dev, st.st_ino)
-                    if key in seen:
-                        self.problems.append(Problem(entry.path, "SymlinkLoop", "folder link leads back to a folder being walked"))
-                        continue
-                    self.walk(entry.path, entry_rel, depth + 1, seen + (key,))
-                elif is_file and name.endswith(".py"):
-                    if match is not None and match(entry_rel, False):
-                        continue
-                    if st is None:
-                        st = entry.stat(follow_symlinks=False)
-                    self.sources.append(Source(entry.path, self.root, entry_rel, int(st.st_mtime), st.st_size))
+                    st = entry.stat(follow_symlinks=False)
+                    self.sources.append(Source(entry.path, self.root, int(st.st_mtime), st.st_size))
+                elif entry.is_symlink():
+                    self._link(entry, rel, depth, seen)
             except OSError as exc:
                 kind = "SymlinkLoop" if _is_loop(exc) else "OSError"
                 if kind == "OSError" and not os.path.exists(entry.path):

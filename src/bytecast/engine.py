@@ -159,8 +159,6 @@ def compile_jobs(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Compile the planned jobs that are not fresh; the compile and place stages."""
-    from bytecast.compiler import run_units
-
     # One unit per (target, source): the source is read once for all its levels.
     groups: dict[Target, dict[str, list[Job]]] = {}
     for job in jobs:
@@ -194,6 +192,8 @@ def compile_jobs(
                 failures[path] = Problem(path, kind, message, line or 0, col or 0)
             if progress is not None:
                 progress(counts[0], total)
+
+        from bytecast.compiler import run_units
 
         spawn = None if target.is_current else _foreign_spawner(target)
         run_units(units, sizes, jobs_n, on_outcome, spawn=spawn, timeout=options.timeout)  # type: ignore[arg-type]

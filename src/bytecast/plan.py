@@ -13,8 +13,8 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
-    from typing import Iterable, Sequence
 
     from bytecast.discover import Source
     from bytecast.targets import Target
@@ -81,12 +81,16 @@ def cache_path(path: str, target: Target, optimize: int = 0) -> str:
         from importlib.util import cache_from_source
 
         return cache_from_source(path, optimization=optimize if optimize >= 1 else "")
-    head, tail = os.path.split(path)
-    base, sep, rest = tail.rpartition(".")
-    name = (base if base else rest) + sep + target.cache_tag
-    if optimize:
-        name += f".opt-{optimize}"
-    return os.path.join(head, "__pycache__", name + ".pyc")
+    # importlib's cache_from_source, without its generality: this runs once per job.
+    cut = path.rfind(os.sep) + 1
+    if _ALTSEP:
+        cut = max(cut, path.rfind(_ALTSEP) + 1)
+    base, dot, rest = path[cut:].rpartition(".")
+    opt = f".opt-{optimize}" if optimize else ""
+    return f"{path[:cut]}__pycache__{os.sep}{base if base else rest}{dot}{target.cache_tag}{opt}.pyc"
+
+
+_ALTSEP = os.altsep
 
 
 def baked_path(
@@ -135,6 +139,8 @@ def plan(
     for level in levels:
         if level not in (0, 1, 2):
             raise UsageError(f"optimization level must be 0, 1 or 2, not {level}")
+    if ddir is not None and (stripdir is not None or prependdir is not None):
+        raise UsageError("--ddir cannot be combined with --strip-prefix or --prepend-prefix")
     levels = sorted(set(levels))
     renamed = ddir is not None or stripdir is not None or prependdir is not None
     jobs: list[Job] = []

@@ -64,7 +64,7 @@ def current() -> Target:
     """The running interpreter as a :class:`Target`."""
     global _current
     if _current is None:
-        from importlib.util import MAGIC_NUMBER
+        from importlib._bootstrap_external import MAGIC_NUMBER  # loaded at start-up already
 
         tag = sys.implementation.cache_tag
         if tag is None:  # pragma: no cover - only on interpreters with caching disabled

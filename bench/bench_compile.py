@@ -1,0 +1,187 @@
+"""Benchmark: bytecast against compileall on a copy of the running interpreter's stdlib.
+
+Prints, side by side in one run, medians of several runs:
+  - the floor: CPU seconds of compile() + marshal.dumps over every source already in memory,
+    divided by the usable cores (what no tool can beat);
+  - compileall -q -j0 and bytecast compile, cold (no caches) and no-op (all fresh);
+  - both again with checked-hash pycs (the no-op must hash sources, not recompile them);
+  - clean of every cache (bytecast clean; pyclean too when it is installed);
+  - with --scale N: N copies of the stdlib, time and the main process's peak memory
+    against one copy (memory must stay flat as the tree grows).
+
+Every tool runs under the same interpreter: the real binary behind ``sys.executable``, in a
+fresh virtual environment made for the run, so .pth files of the machine's site-packages
+add no start-up time to any of them. bytecast is imported from this checkout.
+
+    python bench/bench_compile.py [--runs 5] [--scale 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+FLOOR = textwrap.dedent(
+    """
+    import marshal, os, sys, time, warnings
+    warnings.simplefilter("ignore")
+    sources = []
+    for folder, dirs, files in os.walk(sys.argv[1]):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, "rb") as f:
+                    sources.append((path, f.read()))
+    start = time.process_time()
+    for path, data in sources:
+        try:
+            marshal.dumps(compile(data, path, "exec", dont_inherit=True))
+        except Exception:
+            pass
+    print(len(sources), time.process_time() - start)
+    """
+)
+
+PEAK = textwrap.dedent(
+    """
+    import resource, sys
+    from bytecast.cli import main
+    rc = main(sys.argv[1:])
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    sys.exit(rc)
+    """
+)
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def copy_stdlib(dest: Path) -> Path:
+    shutil.copytree(
+        sysconfig.get_paths()["stdlib"],
+        dest,
+        ignore=shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc", "*.so"),
+        symlinks=True,
+    )
+    return dest
+
+
+def drop_caches(tree: Path) -> None:
+    for cache in list(tree.rglob("__pycache__")):
+        shutil.rmtree(cache)
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def make_venv(where: Path) -> str:
+    real = os.path.realpath(sys.executable)
+    subprocess.run([real, "-m", "venv", "--without-pip", str(where)], check=True)
+    return str(where / "bin" / "python")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--scale", type=int, default=0, metavar="N", help="also measure N copies of the stdlib")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bytecast-bench-")).resolve()
+    try:
+        py = make_venv(work / "venv")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("PYTHONPATH", "SOURCE_DATE_EPOCH", "PYTHONDONTWRITEBYTECODE")}
+        env["PYTHONPATH"] = str(SRC)
+        # bytecast's own modules load from bytecode, as they do once installed
+        subprocess.run([py, "-m", "compileall", "-q", str(SRC)], check=True, env=env)
+        tree = copy_stdlib(work / "stdlib")
+        n = cores()
+        bc = [py, "-m", "bytecast"]
+        ca = [py, "-m", "compileall", "-q", "-j0"]
+
+        floors = []
+        for _ in range(args.runs):
+            out = subprocess.run([py, "-c", FLOOR, str(tree)], capture_output=True, text=True, check=True, env=env)
+            count, cpu = out.stdout.split()
+            floors.append(float(cpu) / n)
+        floor = statistics.median(floors)
+
+        rows: dict[str, list[float]] = {}
+
+        def measure(name: str, setup: list[str] | None, argv: list[str]) -> None:
+            if setup is None:
+                drop_caches(tree)
+            else:
+                subprocess.run(setup, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            rows.setdefault(name, []).append(timed(argv, env))
+
+        hashed = ["--invalidation-mode", "checked-hash"]
+        pyclean = shutil.which("pyclean")
+        for _ in range(args.runs):
+            measure("compileall cold", None, ca + [str(tree)])
+            measure("compileall no-op", ca + [str(tree)], ca + [str(tree)])
+            measure("bytecast cold", None, bc + ["compile", "-q", str(tree)])
+            measure("bytecast no-op", bc + ["compile", "-q", str(tree)], bc + ["compile", "-q", str(tree)])
+            measure("compileall checked-hash no-op", ca + hashed + [str(tree)], ca + hashed + [str(tree)])
+            measure("bytecast checked-hash no-op", bc + ["compile", "-q", *hashed, str(tree)],
+                    bc + ["compile", "-q", *hashed, str(tree)])
+            measure("bytecast clean", bc + ["compile", "-q", str(tree)], bc + ["clean", str(tree)])
+            if pyclean:
+                measure("pyclean", bc + ["compile", "-q", str(tree)], [pyclean, str(tree)])
+
+        med = {k: statistics.median(v) for k, v in rows.items()}
+        print(f"corpus: {count} files of the Python {sys.version_info[0]}.{sys.version_info[1]} stdlib, "
+              f"{n} cores, medians of {args.runs} runs")
+        print(f"{'floor (compile+marshal CPU / cores)':40s} {floor:8.3f} s   1.00x floor")
+        for name, value in med.items():
+            extra = f"   {value / floor:.2f}x floor" if "cold" in name else ""
+            print(f"{name:40s} {value:8.3f} s{extra}")
+        print(f"{'cold: compileall / bytecast':40s} {med['compileall cold'] / med['bytecast cold']:8.2f}x")
+        print(f"{'no-op: compileall / bytecast':40s} {med['compileall no-op'] / med['bytecast no-op']:8.2f}x")
+        print(f"{'checked-hash no-op: compileall / bytecast':40s} "
+              f"{med['compileall checked-hash no-op'] / med['bytecast checked-hash no-op']:8.2f}x")
+
+        if args.scale:
+            def peak(root: Path) -> tuple[float, int]:
+                drop_caches(root)
+                start = time.perf_counter()
+                out = subprocess.run([py, "-c", PEAK, "compile", "-q", str(root)], env=env,
+                                     capture_output=True, text=True)
+                wall = time.perf_counter() - start
+                return wall, int(out.stderr.strip().splitlines()[-1])
+
+            one_time, one_mem = peak(tree)
+            big = work / "scaled"
+            big.mkdir()
+            for i in range(args.scale):
+                shutil.copytree(tree, big / f"copy{i}", ignore=shutil.ignore_patterns("__pycache__"))
+            many_time, many_mem = peak(big)
+            print(f"{'one copy: cold wall, main peak RSS':40s} {one_time:8.3f} s  {one_mem / 1024:7.1f} MiB")
+            print(f"{f'{args.scale} copies: cold wall, main peak RSS':40s} {many_time:8.3f} s  {many_mem / 1024:7.1f} MiB")
+            print(f"{'scale: time ratio, memory ratio':40s} {many_time / one_time:8.2f}x  {many_mem / one_mem:7.2f}x")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The worker pool: a crashed or hung compile is reported for its file; the rest go on."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from bytecast.compiler import ProcessWorker, batches, run_units
+from bytecast.plan import cache_path
+from bytecast.targets import current
+from conftest import SRC
+
+SABOTEUR = textwrap.dedent(
+    f"""
+    import os, signal, sys, time
+    sys.path.insert(0, {SRC!r})
+    from bytecast import _worker
+    real = _worker.compile_unit
+    def compile_unit(unit):
+        if "CRASH" in unit[1]:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if "HANG" in unit[1]:
+            time.sleep(600)
+        return real(unit)
+    _worker.compile_unit = compile_unit
+    sys.exit(_worker.main())
+    """
+)
+
+
+def make_units(tmp_path: Path, names: list[str]) -> tuple[list[list[object]], list[int]]:
+    units: list[list[object]] = []
+    for i, name in enumerate(names):
+        src = tmp_path / f"{name}.py"
+        src.write_text(f"NAME = {name!r}\n" * (i + 1))
+        units.append([i, str(src), str(src), 0, False, [[0, cache_path(str(src), current())]]])
+    return units, [len(u[1]) for u in units]  # type: ignore[arg-type]
+
+
+def test_crash_and_timeout_are_reported_for_their_file_only(tmp_path: Path) -> None:
+    script = tmp_path / "saboteur.py"
+    script.write_text(SABOTEUR)
+    names = [f"m{i}" for i in range(30)]
+    names[7] = "CRASH_one"
+    names[19] = "HANG_one"
+    names[23] = "CRASH_two"
+    units, sizes = make_units(tmp_path, names)
+    outcomes: dict[int, list[object]] = {}
+    spawned: list[ProcessWorker] = []
+
+    def spawn() -> ProcessWorker:
+        spawned.append(ProcessWorker([sys.executable, str(script)]))
+        return spawned[-1]
+
+    run_units(units, sizes, 2, lambda o: outcomes.__setitem__(o[0], o), spawn=spawn, timeout=3.0)  # type: ignore[arg-type,index]
+    assert sorted(outcomes) == list(range(30))
+    errors = {names[i]: o[3] for i, o in outcomes.items() if o[3] is not None}
+    assert set(errors) == {"CRASH_one", "HANG_one", "CRASH_two"}
+    assert errors["CRASH_one"][0] == "WorkerCrash" and "SIGSEGV" in errors["CRASH_one"][1]  # type: ignore[index]
+    assert errors["HANG_one"][0] == "Timeout"  # type: ignore[index]
+    for i, name in enumerate(names):
+        assert os.path.exists(units[i][5][0][1]) == (name not in errors)  # type: ignore[index]
+    assert len(spawned) >= 2 + 3  # each failure replaced its worker
+    for w in spawned:
+        assert w.proc.poll() is not None  # no worker left running
+
+
+def test_batches_put_large_sources_first_and_cover_everything() -> None:
+    units = [[i] for i in range(500)]
+    sizes = [(i * 7919) % 100_000 for i in range(500)]
+    out = batches(units, sizes)  # type: ignore[arg-type]
+    flat = [u[0] for b in out for u in b]
+    assert sorted(flat) == list(range(500))
+    assert sizes[flat[0]] == max(sizes)
+    firsts = [sizes[b[0][0]] for b in out]
+    assert firsts == sorted(firsts, reverse=True)
