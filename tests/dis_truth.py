@@ -12,6 +12,9 @@ syntax 2.7 accepts. Reads pyc paths (one per line) on stdin; for each prints
 as 2.7's dis.disassemble does.
 """
 
+# Runs under Python 2.7 too, so it keeps the oldest syntax:
+# ruff: noqa: UP028, UP031
+
 import binascii
 import dis
 import marshal
@@ -21,8 +24,8 @@ PY = sys.version_info[:2]
 HSIZE = 16 if PY >= (3, 7) else 12 if PY >= (3, 3) else 8
 CODE_TYPE = type((lambda: 0).__code__)
 try:
-    text_type = unicode  # noqa: F821
-    int_types = (int, long)  # noqa: F821
+    text_type = unicode
+    int_types = (int, long)
 except NameError:
     text_type = str
     int_types = (int,)

@@ -11,6 +11,9 @@ LIBDIR (site-packages excluded) it uses the interpreter's own cached pyc when th
 and otherwise compiles one into TMPDIR, never writing into LIBDIR.
 """
 
+# Runs under Python 2.7 too, so it keeps the oldest syntax:
+# ruff: noqa: UP031, UP036
+
 import binascii
 import hashlib
 import marshal
@@ -18,8 +21,8 @@ import os
 import sys
 
 try:
-    text_type = unicode  # noqa: F821 (Python 2)
-    int_types = (int, long)  # noqa: F821
+    text_type = unicode
+    int_types = (int, long)
 except NameError:
     text_type = str
     int_types = (int,)

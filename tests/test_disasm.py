@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import interpreters
 import pytest
 
+import interpreters
 from bytecast import disasm
 from bytecast.errors import UsageError
 from bytecast.unmarshal import CodeRecord, loads

@@ -10,9 +10,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import interpreters
 import pytest
 
+import interpreters
 from bytecast.cli import main
 from bytecast.imports import find_imports, scan
 from bytecast.unmarshal import loads

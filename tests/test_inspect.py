@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import interpreters
 import pytest
 
+import interpreters
 from bytecast.cli import main
 from bytecast.errors import PycFormatError, UnmarshalError
 from bytecast.inspect import inspect_pyc, source_for

@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import interpreters
-import pyc_digest
 import pytest
 
+import interpreters
+import pyc_digest
 from bytecast.errors import UnmarshalError
 from bytecast.unmarshal import (
     CodeRecord,

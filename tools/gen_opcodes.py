@@ -13,6 +13,9 @@ it with this script under a real 3.14 when one is available.
 The script is standalone and stdlib-only, in syntax Python 2.7 accepts.
 """
 
+# Runs under Python 2.7 too, so it keeps the oldest syntax:
+# ruff: noqa: UP031
+
 import json
 import os
 import sys

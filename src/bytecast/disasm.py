@@ -361,10 +361,8 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None) -> list[Ins
                 argrepr = str(argval)
             elif op in hasjrel:
                 signed = -arg if "JUMP_BACKWARD" in name else arg
-                if ver >= (3, 10):
-                    argval = offset + 2 + 2 * caches + signed * 2
-                else:
-                    argval = i + signed
+                # 3.10+ counts in code units, relative to the end of the caches
+                argval = offset + 2 + 2 * caches + signed * 2 if ver >= (3, 10) else i + signed
                 argrepr = f"to {argval}"
             elif op in hasjabs:
                 argval = arg * 2 if ver >= (3, 10) else arg

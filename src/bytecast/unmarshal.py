@@ -763,10 +763,7 @@ def code_from_object(obj: Any, python: PyVersion | None = None) -> Any:
     version = python or (sys.version_info[0], sys.version_info[1])
     if isinstance(obj, type(code_from_object.__code__)):
         co = obj
-        if version >= (3, 10):
-            linetable = co.co_linetable
-        else:
-            linetable = co.co_lnotab
+        linetable = co.co_linetable if version >= (3, 10) else co.co_lnotab
         return CodeRecord(
             python=version, argcount=co.co_argcount,
             posonlyargcount=getattr(co, "co_posonlyargcount", 0),

@@ -6,6 +6,9 @@ Uses every interpreter it finds (pyenv versions folder, then pythonX.Y on PATH) 
 "X.Y.pyc" here; interpreters that are absent are skipped (their old seeds stay).
 """
 
+# Runs under Python 2.7 too, so it keeps the oldest syntax:
+# ruff: noqa: UP031
+
 import glob
 import os
 import shutil
