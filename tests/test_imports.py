@@ -194,3 +194,16 @@ def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
                                                               "1.2")
     finally:
         imports_module._distributions.cache_clear()
+
+
+def test_stdlib_is_judged_by_the_bytecode_version() -> None:
+    from bytecast.imports import classify_names
+
+    for version in ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"):
+        kinds = classify_names(["os", "json.decoder"], version, set())
+        assert {k for k, _, _ in kinds.values()} == {"stdlib"}, version
+    assert classify_names(["StringIO"], "2.7", set())["StringIO"][0] == "stdlib"
+    assert classify_names(["StringIO"], "3.11", set())["StringIO"][0] == "missing"
+    assert classify_names(["cgi"], "3.12", set())["cgi"][0] == "stdlib"
+    assert classify_names(["cgi"], "3.13", set())["cgi"][0] == "missing"  # PEP 594
+    assert classify_names(["tomllib"], "3.10", set())["tomllib"][0] == "missing"

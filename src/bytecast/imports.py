@@ -327,8 +327,18 @@ def _find_interpreter(python: str) -> str | None:
 
 @cache
 def _stdlib_names(python: str) -> frozenset[str]:
-    """Top-level stdlib module names of Python ``python``: the running interpreter's own list,
-    else asked of an installed interpreter of that version, else the running one's list."""
+    """Top-level stdlib module names of Python ``python``: bytecast's data file for that
+    version (made by tools/gen_stdlib_names.py), else asked of an installed interpreter of
+    that version, else the running interpreter's own list."""
+    from importlib.resources import files
+
+    extra = {"__future__", "__main__"}
+    try:
+        text = files("bytecast.stdlib_names").joinpath(f"{python}.txt").read_text("utf-8")
+    except OSError:
+        pass
+    else:
+        return frozenset(n for n in text.split("\n") if n and not n.startswith("#")) | extra
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if python != running:
         exe = _find_interpreter(python)
@@ -338,7 +348,7 @@ def _stdlib_names(python: str) -> frozenset[str]:
             try:
                 out = subprocess.run([exe, "-c", _STDLIB_SCRIPT], capture_output=True,
                                      text=True, timeout=60, check=True).stdout
-                return frozenset(out.split()) | {"__future__", "__main__"}
+                return frozenset(out.split()) | extra
             except (OSError, subprocess.SubprocessError):
                 pass
     names = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
@@ -347,7 +357,7 @@ def _stdlib_names(python: str) -> frozenset[str]:
         import sysconfig
 
         names.update(m.name for m in pkgutil.iter_modules([sysconfig.get_paths()["stdlib"]]))
-    return frozenset(names | {"__future__", "__main__"})
+    return frozenset(names) | extra
 
 
 @lru_cache(maxsize=1)
