@@ -253,3 +253,13 @@ def test_unsupported_version() -> None:
 def test_python2_rejects_python3_codes() -> None:
     with pytest.raises(UnmarshalError, match="unknown type code"):
         loads(b"z\x01a", "2.7")
+
+
+def test_reference_flags_only_from_34() -> None:
+    flagged = b"\xa9\x01N"  # a small tuple with FLAG_REF
+    assert loads(flagged, "3.4") == (None,)
+    for version in ("2.7", "3.3"):
+        with pytest.raises(UnmarshalError, match="unknown type code"):
+            loads(b"\xa8\x01\x00\x00\x00N", version)
+    with pytest.raises(UnmarshalError, match="unknown type code"):
+        loads(b"r\x00\x00\x00\x00", "3.2")

@@ -231,7 +231,12 @@ class _Reader:
         self.version = version
         self.py2 = version[0] == 2
         self.interned: list[bytes] = []
-        self.dispatch = _PY2_DISPATCH if self.py2 else _PY3_DISPATCH
+        if self.py2:
+            self.dispatch = _PY2_DISPATCH
+        elif version < (3, 4):
+            self.dispatch = _PY30_DISPATCH
+        else:
+            self.dispatch = _PY34_DISPATCH
 
     # --- primitives ---------------------------------------------------------------------------
 
@@ -282,9 +287,10 @@ class _Reader:
             raise self.fail("truncated data: expected a type code, found end of data")
         code = self.data[pos]
         self.pos = pos + 1
-        handler = self.dispatch[code & 0x7F]
+        handler = self.dispatch[code]
         if handler is None:
-            raise self.fail(f"unknown type code {chr(code & 0x7F)!r} (0x{code:02x})", pos)
+            raise self.fail(f"unknown type code {chr(code & 0x7F)!r} (0x{code:02x}) for "
+                            f"Python {self.version[0]}.{self.version[1]}", pos)
         return handler(self, code & _FLAG_REF, pos)
 
     def read_item(self, what: str) -> Any:
@@ -683,10 +689,13 @@ class _Reader:
 _Handler = Optional[Callable[[_Reader, int, int], Any]]
 
 
-def _table(entries: dict[str, Callable[[_Reader, int, int], Any]]) -> list[_Handler]:
-    table: list[_Handler] = [None] * 128
+def _table(entries: dict[str, Callable[[_Reader, int, int], Any]], refs: bool) -> list[_Handler]:
+    """256 entries: the type code as read; with ``refs``, also the code | FLAG_REF (3.4+)."""
+    table: list[_Handler] = [None] * 256
     for char, fn in entries.items():
         table[ord(char)] = fn
+        if refs:
+            table[ord(char) | _FLAG_REF] = fn
     return table
 
 
@@ -699,12 +708,15 @@ _COMMON = {
     "{": _Reader.r_dict, "<": _Reader.r_set, ">": _Reader.r_frozenset, "c": _Reader.r_code,
     "?": _Reader.r_unknown,
 }
-_PY2_DISPATCH = _table({**_COMMON, "t": _Reader.r_py2_interned, "R": _Reader.r_py2_stringref})
-_PY3_DISPATCH = _table({
+_PY2_DISPATCH = _table({**_COMMON, "t": _Reader.r_py2_interned, "R": _Reader.r_py2_stringref},
+                       refs=False)
+# 3.0-3.3 wrote marshal version 2: no references, no short ASCII strings or tuples.
+_PY30_DISPATCH = _table({**_COMMON, "t": _Reader.r_unicode}, refs=False)
+_PY34_DISPATCH = _table({
     **_COMMON, "t": _Reader.r_unicode, "r": _Reader.r_ref, "a": _Reader.r_ascii,
     "A": _Reader.r_ascii, "z": _Reader.r_short_ascii, "Z": _Reader.r_short_ascii,
     ")": _Reader.r_small_tuple, ":": _Reader.r_slice,
-})
+}, refs=True)
 
 
 def _parse_version(python: PyVersion | str) -> PyVersion:
