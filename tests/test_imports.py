@@ -207,3 +207,46 @@ def test_stdlib_is_judged_by_the_bytecode_version() -> None:
     assert classify_names(["cgi"], "3.12", set())["cgi"][0] == "stdlib"
     assert classify_names(["cgi"], "3.13", set())["cgi"][0] == "missing"  # PEP 594
     assert classify_names(["tomllib"], "3.10", set())["tomllib"][0] == "missing"
+
+
+GUARDS = '''\
+import plain_a
+try:
+    import guarded_b
+except ImportError:
+    guarded_b = None
+try:
+    from pkg_c import thing
+except (ImportError, AttributeError):
+    thing = None
+try:
+    import not_guarded_d
+except KeyError:
+    pass
+def f():
+    try:
+        import guarded_e
+    except ImportError:
+        return None
+    return __import__("dyn_f")
+'''
+
+
+@pytest.mark.parametrize("version", interpreters.VERSIONS)
+def test_scope_and_guards_in_every_version(version: str, tmp_path: Path) -> None:
+    exe = interpreters.interpreter(version)
+    if exe is None:
+        pytest.skip(f"Python {version} is not installed")
+    src = tmp_path / "g.py"
+    src.write_text(GUARDS)
+    pyc = tmp_path / "g.pyc"
+    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], "
+                    "cfile=sys.argv[2], doraise=True)", str(src), str(pyc)], check=True)
+    src.unlink()
+    mods = {m.name: m.sites[0] for m in scan([str(pyc)]).modules}
+    assert not mods["plain_a"].guarded and mods["plain_a"].line == 1
+    assert mods["guarded_b"].guarded and mods["guarded_b"].line == 3
+    assert mods["pkg_c"].guarded and mods["pkg_c"].how == "from"
+    assert not mods["not_guarded_d"].guarded
+    assert mods["guarded_e"].guarded and mods["guarded_e"].scope == "function"
+    assert mods["dyn_f"].how == "__import__" and not mods["dyn_f"].guarded

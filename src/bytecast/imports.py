@@ -120,6 +120,32 @@ def _handler_catches_import(ins: list[Instruction], by_offset: dict[int, int],
     return False
 
 
+_SETUPS = frozenset({"SETUP_EXCEPT", "SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH",
+                     "SETUP_LOOP"})
+
+
+def _try_body_end(ins: list[Instruction], k: int, handler: int) -> int:
+    """Where the try body opened by ins[k] ends (before 3.11): its last POP_BLOCK.
+
+    The compiler may lay out the code that follows the try statement between the body and
+    the handler (3.10 does), so the handler offset alone over-reaches. A POP_BLOCK before a
+    ``return`` inside the body also closes the block, hence the *last* one at this depth.
+    """
+    depth = 1
+    end = handler
+    for item in ins[k + 1:]:
+        if item.offset >= handler:
+            break
+        if item.opname in _SETUPS:
+            depth += 1
+        elif item.opname == "POP_BLOCK":
+            depth -= 1
+            if depth == 0:
+                end = item.offset
+                depth = 1  # later POP_BLOCKs of this block (after a return) count too
+    return end
+
+
 def _guard_ranges(code: CodeRecord, ins: list[Instruction]) -> list[tuple[int, int]]:
     """Byte ranges protected by a handler that catches ImportError."""
     by_offset = {item.offset: k for k, item in enumerate(ins)}
@@ -129,11 +155,11 @@ def _guard_ranges(code: CodeRecord, ins: list[Instruction]) -> list[tuple[int, i
             if _handler_catches_import(ins, by_offset, entry.target):
                 ranges.append((entry.start, entry.end))
     else:
-        for item in ins:
+        for k, item in enumerate(ins):
             if (item.opname in ("SETUP_EXCEPT", "SETUP_FINALLY")
                     and isinstance(item.argval, int)
                     and _handler_catches_import(ins, by_offset, item.argval)):
-                ranges.append((item.offset, item.argval))
+                ranges.append((item.offset, _try_body_end(ins, k, item.argval)))
     return ranges
 
 
