@@ -62,13 +62,11 @@ def _exercise(data: bytes, version: tuple[int, int]) -> None:
     if isinstance(value, CodeRecord):
         code_tree(value)
         find_imports(value)
-        for code in walk_code(value)[:50]:
-            try:
-                table = disasm.opcode_table(code.python)
-            except UsageError:  # a version with no opcode table
-                continue
-            disasm.instructions(code, table)
-            disasm.exception_entries(code)
+        try:
+            disasm.opcode_table(value.python)
+        except UsageError:  # a version with no opcode table
+            return
+        disasm.disassemble(value)
 
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)

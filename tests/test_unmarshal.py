@@ -21,6 +21,7 @@ from bytecast.unmarshal import (
     code_from_object,
     loads,
     python_for_magic,
+    same_code,
     walk_code,
 )
 
@@ -86,7 +87,9 @@ def test_records_equal_converted_live_code() -> None:
 
     payload = marshal.dumps(compile(Path(json.__file__).read_text(), json.__file__, "exec"))
     ours = strip(loads(payload, RUNNING))
-    assert ours == code_from_object(marshal.loads(payload))
+    theirs = code_from_object(marshal.loads(payload))
+    assert same_code(ours, theirs)
+    assert not same_code(ours, dataclasses.replace(theirs, firstlineno=theirs.firstlineno + 1))
 
 
 @pytest.mark.parametrize("version", [v for v in interpreters.VERSIONS if v != RUNNING_S])
@@ -263,3 +266,14 @@ def test_reference_flags_only_from_34() -> None:
             loads(b"\xa8\x01\x00\x00\x00N", version)
     with pytest.raises(UnmarshalError, match="unknown type code"):
         loads(b"r\x00\x00\x00\x00", "3.2")
+
+
+def test_shared_code_records_stay_linear() -> None:
+    """Crafted data can share one nested code object many times over (a DAG): walking,
+    comparing, hashing and printing must not follow every path."""
+    data = (HERE / "data" / "fuzz" / "3.11-shared-code-dag.bin").read_bytes()
+    code = loads(data, "3.11")
+    assert isinstance(code, CodeRecord)
+    assert len(walk_code(code)) == 41
+    assert len(repr(code)) < 200 and hash(code) == hash(code)
+    assert same_code(code, loads(data, "3.11"))

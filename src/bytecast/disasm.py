@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from bytecast.errors import UsageError
@@ -292,11 +292,37 @@ class _Bad:
         return f"<bad index {self.index}>"
 
 
+@lru_cache(maxsize=1)
+def _repr() -> Any:
+    import reprlib
+
+    class _Bounded(reprlib.Repr):
+        # Constants come from untrusted files: containers shared through references can nest
+        # an exponentially large tree in a few bytes, so depth and width are both bounded.
+        def repr_slice(self, x: slice, level: int) -> str:
+            parts = (self.repr1(v, level - 1) for v in (x.start, x.stop, x.step))
+            return f"slice({', '.join(parts)})"
+
+        def repr_int(self, x: int, level: int) -> str:
+            if x.bit_length() > 1000:  # decimal conversion of huge ints is slow or refused
+                return f"<int of {x.bit_length()} bits>"
+            return str(super().repr_int(x, level))
+
+        def repr_CodeRecord(self, x: CodeRecord, level: int) -> str:
+            return f"<code object {x.name}, file {x.filename!r}, line {x.firstlineno}>"
+
+    bounded = _Bounded()
+    bounded.maxlevel = 4
+    bounded.maxtuple = bounded.maxlist = bounded.maxset = bounded.maxfrozenset = 10
+    bounded.maxdict = 10
+    bounded.maxstring = bounded.maxother = 200
+    bounded.maxlong = 100
+    return bounded
+
+
 def _safe_repr(value: Any) -> str:
-    if isinstance(value, CodeRecord):
-        return f"<code object {value.name}, file {value.filename!r}, line {value.firstlineno}>"
     try:
-        text = repr(value)
+        text = str(_repr().repr(value))
     except (ValueError, RecursionError):  # huge ints, self-referencing containers
         text = f"<{type(value).__name__}>"
     return text if len(text) <= 200 else text[:197] + "..."
@@ -403,8 +429,12 @@ def disassemble(code: CodeRecord, recursive: bool = True) -> str:
     """A dis-like listing of ``code`` (and nested code objects when ``recursive``)."""
     parts: list[str] = []
     todo = [code]
+    shown: set[int] = set()
     while todo:
         current = todo.pop(0)
+        if id(current) in shown:  # a record shared by several parents is listed once
+            continue
+        shown.add(id(current))
         if parts:
             parts.append("")
         parts.append(f"Disassembly of <code {current.qualname}, file {current.filename!r}, "

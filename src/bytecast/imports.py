@@ -190,8 +190,12 @@ def find_imports(code: CodeRecord) -> list[_Found]:
     out: list[_Found] = []
     stack: list[tuple[CodeRecord, str]] = [(code, "module")]
     seen = 0
+    visited: set[int] = set()
     while stack and seen < 100_000:
         current, scope = stack.pop()
+        if id(current) in visited:  # shared by several parents: crafted data only
+            continue
+        visited.add(id(current))
         seen += 1
         ins = instructions(current)
         ranges = _guard_ranges(current, ins)

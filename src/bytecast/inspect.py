@@ -174,6 +174,8 @@ def _kind(code: CodeRecord, root: bool) -> str:
 def code_tree(code: CodeRecord) -> CodeNode:
     """The tree of code objects under a module's code, with qualified names."""
 
+    placed = {id(code)}
+
     def build(c: CodeRecord, prefix: str, root: bool, depth: int) -> CodeNode:
         kind = _kind(c, root)
         if root:
@@ -188,8 +190,12 @@ def code_tree(code: CodeRecord) -> CodeNode:
             child_prefix = qualname + "."
         else:
             child_prefix = qualname + ".<locals>."
-        children = tuple(build(ch, child_prefix, False, depth + 1) for ch in c.children) \
-            if depth < 100 else ()
+        fresh = []
+        for ch in c.children:
+            if id(ch) not in placed and depth < 100:
+                placed.add(id(ch))  # a record shared by several parents appears once
+                fresh.append(ch)
+        children = tuple(build(ch, child_prefix, False, depth + 1) for ch in fresh)
         return CodeNode(kind, c.name, qualname, c.firstlineno, children)
 
     return build(code, "", True, 0)

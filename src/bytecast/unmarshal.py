@@ -34,6 +34,7 @@ __all__ = [
     "code_from_object",
     "loads",
     "python_for_magic",
+    "same_code",
     "walk_code",
 ]
 
@@ -90,14 +91,20 @@ class Limits:
     """Total container elements (tuple/list/set/dict slots) the whole read may create."""
     max_size: int = 256 * 1024 * 1024
     """Largest input accepted, in bytes."""
+    max_hash_size: int = 1_000_000
+    """Largest expanded size of a tuple used as a set element or dict key."""
 
 
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(**_DC_OPTS)
+@dataclass(eq=False, repr=False, **_DC_OPTS)
 class CodeRecord:
     """A code object as plain data, the same shape for every Python version.
+
+    Records compare and hash by identity, and their repr is one line: crafted data can share
+    one nested record many times over (a DAG), where field-by-field equality, hashing or
+    repr would take exponential time. Compare contents with :func:`same_code`.
 
     Text fields are ``str`` for every version (Python 2's byte strings are decoded as UTF-8,
     falling back to Latin-1); constants keep their marshalled types.
@@ -152,16 +159,42 @@ class CodeRecord:
         """Code objects among the constants (nested functions, classes, comprehensions)."""
         return tuple(c for c in self.consts if isinstance(c, CodeRecord))
 
+    def __repr__(self) -> str:
+        return (f"<CodeRecord {self.qualname!r} of Python {self.python[0]}.{self.python[1]}, "
+                f"file {self.filename!r}, line {self.firstlineno}>")
+
+
+def same_code(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None) -> bool:
+    """Field-by-field equality of two values that may hold CodeRecords (for tests and tools;
+    linear in the distinct objects compared)."""
+    if isinstance(a, CodeRecord) and isinstance(b, CodeRecord):
+        seen = set() if _seen is None else _seen
+        key = (id(a), id(b))
+        if key in seen:
+            return True
+        seen.add(key)
+        return all(same_code(getattr(a, f), getattr(b, f), seen) for f in _CODE_FIELDS)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(same_code(x, y, _seen) for x, y in zip(a, b))
+    if isinstance(a, CodeRecord) or isinstance(b, CodeRecord):
+        return False
+    return type(a) is type(b) and bool(a == b)
+
 
 _CODE_FIELDS = tuple(f.name for f in fields(CodeRecord))
 
 
 def walk_code(code: CodeRecord) -> list[CodeRecord]:
-    """``code`` and every code object nested in it, depth first, parents before children."""
+    """``code`` and every code object nested in it, depth first, parents before children;
+    a record shared by several parents (only crafted data does that) is listed once."""
     out: list[CodeRecord] = []
+    seen: set[int] = set()
     stack = [code]
     while stack:
         current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         out.append(current)
         stack.extend(reversed(current.children))
     return out
@@ -207,6 +240,7 @@ def _describe(value: Any) -> str:
 
 class _Reader:
     __slots__ = (
+        "costs",
         "data",
         "depth",
         "dispatch",
@@ -231,6 +265,7 @@ class _Reader:
         self.version = version
         self.py2 = version[0] == 2
         self.interned: list[bytes] = []
+        self.costs: dict[int, tuple[Any, int]] = {}
         if self.py2:
             self.dispatch = _PY2_DISPATCH
         elif version < (3, 4):
@@ -273,6 +308,29 @@ class _Reader:
                 f"{what} declares {n} items needing at least {n * unit} bytes, "
                 f"but only {self.end - self.pos} bytes are left", start)
         return n
+
+    def check_hash_cost(self, value: Any, at: int) -> None:
+        """Refuse to hash a tuple whose expanded size is huge: tuples shared through
+        references can describe an exponentially large tree in a few bytes, and hashing
+        (or comparing) one walks every path."""
+        if type(value) is not tuple:
+            return
+        memo = self.costs
+        limit = self.limits.max_hash_size
+        stack: list[tuple[Any, bool]] = [(value, False)]
+        while stack:
+            item, done = stack.pop()
+            if id(item) in memo:
+                continue
+            if done:
+                total = 1 + sum(memo[id(c)][1] if type(c) is tuple else 1 for c in item)
+                memo[id(item)] = (item, total)  # the tuple is kept alive, so its id stays
+                continue
+            stack.append((item, True))
+            stack.extend((c, False) for c in item if type(c) is tuple and id(c) not in memo)
+        if memo[id(value)][1] > limit:
+            raise self.fail(f"set element or dict key expands to more than {limit} objects "
+                            "(a tuple shared through references many times over)", at)
 
     def grow(self, n: int, start: int) -> None:
         self.slots += n
@@ -522,6 +580,7 @@ class _Reader:
                 break
             value = self.read_item("a dict value")
             self.grow(1, start)
+            self.check_hash_cost(key, key_at)
             try:
                 v[key] = value
             except TypeError:
@@ -541,6 +600,7 @@ class _Reader:
         for _ in range(n):
             at = self.pos
             item = self.read_item("a set element")
+            self.check_hash_cost(item, at)
             try:
                 target.add(item)
             except TypeError:
@@ -555,7 +615,10 @@ class _Reader:
         self.enter(start)
         items = []
         for _ in range(n):
-            items.append(self.read_item("a frozenset element"))
+            at = self.pos
+            item = self.read_item("a frozenset element")
+            self.check_hash_cost(item, at)
+            items.append(item)
         self.depth -= 1
         try:
             v = frozenset(items)

@@ -5,6 +5,9 @@ Each file is "<python>-<what>.bin": marshal data (no pyc header) that the reader
 anywhere: python tests/data/fuzz/make_crafted.py
 """
 
+# Runs under Python 2.7 too, so it keeps the oldest syntax:
+# ruff: noqa: UP031, UP036
+
 import os
 import struct
 
@@ -58,10 +61,47 @@ CRAFTED = {
 }
 
 
+def dag_in(container, levels):
+    """``container`` ("<" set, ">" frozenset, "{" dict key) holding a tuple DAG: each tuple
+    holds the next one twice (inline, then by reference); a few hundred bytes describing
+    2**levels paths, which hashing would walk."""
+    # Read order reserves reference numbers outside-in: the outermost tuple gets 0 and the
+    # innermost levels-1, so tuple k (counting from the inside) refers to levels-k.
+    inner = b"\xa8" + i32(2) + b"NN"
+    for k in range(1, levels):
+        inner = b"\xa8" + i32(2) + inner + b"r" + i32(levels - k)
+    if container == "{":
+        return b"{" + inner + b"N0"
+    return container.encode("ascii") + i32(1) + inner
+
+
+def make_code_dag(levels=40):
+    """Written by CPython itself (3.8+): code whose consts hold the same child twice, 40
+    levels deep. marshal shares the child through references; walking every path would
+    take 2**40 steps."""
+    import marshal
+
+    def f():
+        pass
+
+    code = f.__code__
+    for k in range(levels):
+        code = code.replace(co_consts=(code, code), co_name="n%d" % k)
+    return marshal.dumps(code)
+
+
 def main():
     for name, data in sorted(CRAFTED.items()):
         with open(os.path.join(HERE, name + ".bin"), "wb") as f:
             f.write(data)
+    for container, label in (("<", "set"), (">", "frozenset"), ("{", "dict-key")):
+        with open(os.path.join(HERE, "3.11-tuple-dag-in-%s.bin" % label), "wb") as f:
+            f.write(dag_in(container, 60))
+    import sys
+    if sys.version_info >= (3, 8):
+        name = "%d.%d-shared-code-dag.bin" % sys.version_info[:2]
+        with open(os.path.join(HERE, name), "wb") as f:
+            f.write(make_code_dag())
 
 
 if __name__ == "__main__":
