@@ -62,7 +62,7 @@ def test_crash_and_timeout_are_reported_for_their_file_only(tmp_path: Path) -> N
     assert errors["HANG_one"][0] == "Timeout"  # type: ignore[index]
     for i, name in enumerate(names):
         assert os.path.exists(units[i][5][0][1]) == (name not in errors)  # type: ignore[index]
-    assert len(spawned) >= 2 + 3  # each failure replaced its worker
+    assert len(spawned) > 2  # a lost worker was replaced while work remained
     for w in spawned:
         assert w.proc.poll() is not None  # no worker left running
 

@@ -128,7 +128,7 @@ class _Refused(Exception):
     pass
 
 
-import errno as _errno  # noqa: E402 - kept beside its only users
+import errno as _errno
 
 _ENOENT = _errno.ENOENT
 _EEXIST = _errno.EEXIST
@@ -147,17 +147,35 @@ def _error(exc, path):
     kind = type(exc).__name__
     if isinstance(exc, SyntaxError):
         msg = exc.msg if exc.msg is not None else str(exc)
-        return [kind, msg, exc.lineno or 0, exc.offset or 0]
+        return [_text(kind), _text(msg), exc.lineno or 0, exc.offset or 0]
     if isinstance(exc, EnvironmentError):
-        return [kind, exc.strerror or str(exc), 0, 0]
+        return [_text(kind), _text(exc.strerror or str(exc)), 0, 0]
     if isinstance(exc, _Refused):
-        return ["FileExistsError", str(exc), 0, 0]
-    return [kind, str(exc) or kind, 0, 0]
+        return [u"FileExistsError", _text(str(exc)), 0, 0]
+    return [_text(kind), _text(str(exc) or kind), 0, 0]
+
+
+def _text(value):
+    """Text for the outcome: Python 2's byte strings would reach the pool as bytes."""
+    if isinstance(value, bytes) and _PY3 is False:
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def _native_path(path):
+    """Python 2 compiles and opens byte-string paths, as its py_compile is given them."""
+    if not _PY3 and not isinstance(path, bytes):
+        return path.encode(sys.getfilesystemencoding() or "utf-8")
+    return path
 
 
 def compile_unit(unit):
     """Compile one unit and write its files; returns the outcome (never raises on bad input)."""
     unit_id, path, dfile, flags, hardlink, outputs = unit
+    if not _PY3:
+        path = _native_path(path)
+        dfile = dfile and _native_path(dfile)
+        outputs = [[opt, _native_path(cfile)] for opt, cfile in outputs]
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
@@ -203,6 +221,10 @@ if _PY3:
 else:  # pragma: no cover - Python 2.7, run by a foreign worker
 
     def _compile(source, dfile, optimize):
+        # 2.7's py_compile reads the source in "U" mode: universal newlines, no decoding.
+        # Its optimization level is the process's (-O, -OO), not an argument: the pool starts
+        # one kind of 2.7 worker per level.
+        source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         return compile(source, dfile, "exec", 0, True)
 
 
@@ -217,13 +239,33 @@ def _read_exact(stream, size):
     return b"".join(chunks)
 
 
-def main():
-    """Serve units: length-prefixed marshal (version 2) lists in, one outcome per unit out."""
+def hash_file(path):
+    """The source hash this interpreter records for the file at ``path``; None if unreadable."""
+    if _source_hash is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except EnvironmentError:
+        return None
+    return _source_hash(_RAW_MAGIC, data)
+
+
+def main(argv=None):
+    """Serve requests: length-prefixed marshal (version 2) lists in, answers out.
+
+    By default each request is a list of units and one outcome per unit is written. With
+    ``hash`` as the argument each request is a list of paths and the answer one list of
+    their source hashes (``None`` for a file that cannot be read): planning uses it for
+    targets whose hash function the running interpreter does not have.
+    """
     import warnings
 
     # Compiler warnings change no byte of the output; keep them off the pipe and never let an
     # inherited "-W error" turn them into failures.
     warnings.simplefilter("ignore")
+    argv = sys.argv[1:] if argv is None else argv
+    hashing = argv[:1] == ["hash"]
     stdin = getattr(sys.stdin, "buffer", sys.stdin)
     stdout = getattr(sys.stdout, "buffer", sys.stdout)
     while True:
@@ -233,6 +275,11 @@ def main():
         payload = _read_exact(stdin, struct.unpack("<I", head)[0])
         if payload is None:
             return 0
+        if hashing:
+            data = marshal.dumps([hash_file(p) for p in marshal.loads(payload)], 2)
+            stdout.write(struct.pack("<I", len(data)) + data)
+            stdout.flush()
+            continue
         for unit in marshal.loads(payload):
             data = marshal.dumps(compile_unit(unit), 2)
             stdout.write(struct.pack("<I", len(data)) + data)

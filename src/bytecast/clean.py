@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
     from typing import Callable
+
+    from bytecast.targets import Target
 else:
     from bytecast._record import dataclass
 
-from bytecast.discover import Problem, compile_excludes
+from bytecast.discover import Problem, _by_name, compile_excludes
 from bytecast.errors import UsageError
 
 __all__ = ["CleanReport", "clean"]
@@ -53,10 +55,18 @@ def clean(
     dry_run: bool = False,
     excludes: Sequence[str] = (),
     max_depth: int | None = None,
+    targets: Sequence[Target] = (),
 ) -> CleanReport:
-    """Remove bytecode under ``paths`` (folders, or single .pyc files) as the flags say."""
+    """Remove bytecode under ``paths`` (folders, or single .pyc files) as the flags say.
+
+    ``targets``, when given, limits the work to the bytecode those interpreters write (by
+    the magic number in its header); each target also judges the staleness of its own
+    hash-based pycs, which the running interpreter cannot hash for another hash family.
+    """
     match = compile_excludes(excludes)
     cleaner = _Cleaner(stale, orphans, sourceless, dry_run, match, max_depth)
+    if targets:
+        cleaner.targets = {bytes(t.magic): t for t in targets}
     for path in paths:
         try:
             st = os.lstat(path)
@@ -85,6 +95,7 @@ class _Cleaner:
         match: Callable[[str, bool], bool] | None,
         max_depth: int | None,
     ) -> None:
+        self.targets: dict[bytes, Target] | None = None
         self.selective = stale or orphans
         self.stale = stale
         self.orphans = orphans
@@ -100,7 +111,7 @@ class _Cleaner:
     def folder(self, folder: str, rel: str, depth: int) -> None:
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_by_name)
         except OSError as exc:
             self.problems.append(Problem(folder, "OSError", exc.strerror or str(exc)))
             return
@@ -127,7 +138,7 @@ class _Cleaner:
     def cache_folder(self, cache: str, parent: str) -> None:
         try:
             with os.scandir(cache) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_by_name)
         except OSError as exc:
             self.problems.append(Problem(cache, "OSError", exc.strerror or str(exc)))
             return
@@ -138,7 +149,7 @@ class _Cleaner:
                 continue
             if name.endswith((".pyc", ".pyo")):
                 left -= self.cache_file(entry.path, parent, name)
-            elif name.endswith(".tmp") and ".pyc." in name and not self.selective:
+            elif name.endswith(".tmp") and ".pyc." in name and not self.selective and self.targets is None:
                 left -= self._remove(entry.path)  # an interrupted write's temporary file
         if left == 0:
             if self.dry_run:
@@ -152,10 +163,12 @@ class _Cleaner:
 
     def cache_file(self, path: str, parent: str, name: str) -> int:
         """Remove one ``__pycache__`` file if the mode asks; returns 1 if removed."""
+        if self.targets is not None and not self._targeted(path):
+            return 0
         if self.selective:
             stem = name.split(".", 1)[0]
             source = _source_of(os.path.join(parent, stem))
-            if not ((self.orphans and source is None) or (self.stale and source is not None and _is_stale(path, source))):
+            if not ((self.orphans and source is None) or (self.stale and source is not None and _is_stale(path, source, self.targets))):
                 return 0
         return self._remove(path)
 
@@ -169,10 +182,20 @@ class _Cleaner:
                 return self._remove(path)
             self.kept += 1
             return 0
-        if self.selective:
-            if not (self.stale and _is_stale(path, source)):
-                return 0
+        if self.targets is not None and not self._targeted(path):
+            return 0
+        if self.selective and not (self.stale and _is_stale(path, source, self.targets)):
+            return 0
         return self._remove(path)
+
+    def _targeted(self, path: str) -> bool:
+        """Whether ``path`` was written by one of the targets (its magic is theirs)."""
+        try:
+            with open(path, "rb") as f:
+                magic = f.read(4)
+        except OSError:
+            return False
+        return self.targets is not None and magic in self.targets
 
     def _remove(self, path: str) -> int:
         if not self.dry_run:
@@ -194,7 +217,7 @@ def _source_of(stem_path: str) -> str | None:
     return None
 
 
-def _is_stale(pyc: str, source: str) -> bool:
+def _is_stale(pyc: str, source: str, targets: dict[bytes, Target] | None = None) -> bool:
     """Whether ``pyc`` no longer matches ``source`` by the rule of the Python that wrote it.
 
     An unreadable or truncated header counts as stale: importlib could never use the file.
@@ -222,6 +245,15 @@ def _is_stale(pyc: str, source: str) -> bool:
         return head[8:16] != mtime + (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
     if flags not in (1, 3):
         return True
+    target = targets.get(head[:4]) if targets else None
+    if target is not None:
+        from bytecast.errors import TargetError
+        from bytecast.plan import source_hash
+
+        try:
+            return source_hash(target, source) != head[8:16]
+        except (OSError, TargetError):
+            return False
     digest = _source_hash(head[:4], number, source)
     return digest is not None and digest != head[8:16]
 

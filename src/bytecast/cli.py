@@ -95,6 +95,26 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prepend-prefix", default=None, metavar="DIR",
                    help="add this prefix to the path baked into code objects")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _add_target(p)
+
+
+def _add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", action="append", default=[], metavar="SPEC",
+                   help="interpreter to compile for: current (default), a version (3.12), a cache "
+                   "tag (cpython-312), a path, or all (every one found; see 'bytecast targets'); "
+                   "repeatable")
+
+
+def _targets(args: argparse.Namespace, settings: dict[str, object] | None = None) -> tuple[object, ...]:
+    """The targets of ``--target`` (or of ``target`` in ``[tool.bytecast]``); () for the running one."""
+    specs: object = args.target or (settings or {}).get("target") or []
+    if isinstance(specs, str):
+        specs = [specs]
+    if not specs:
+        return ()
+    from bytecast.targets import resolve
+
+    return resolve(list(specs))  # type: ignore[call-overload]
 
 
 def _options(args: argparse.Namespace, **extra: object) -> object:
@@ -129,6 +149,7 @@ def _options(args: argparse.Namespace, **extra: object) -> object:
         ddir=args.ddir,
         strip_prefix=args.strip_prefix,
         prepend_prefix=args.prepend_prefix,
+        targets=_targets(args, settings),
         **extra,  # type: ignore[arg-type]
     )
 
@@ -317,6 +338,7 @@ def _add_clean(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("-v", "--verbose", action="store_true", help="list every file removed")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _add_target(p)
     p.set_defaults(handler=_cmd_clean)
 
 
@@ -325,7 +347,8 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
     report = clean(args.paths or ["."], stale=args.stale, orphans=args.orphans,
                    sourceless=args.sourceless, dry_run=args.dry_run,
-                   excludes=tuple(args.exclude), max_depth=args.max_depth)
+                   excludes=tuple(args.exclude), max_depth=args.max_depth,
+                   targets=_targets(args))  # type: ignore[arg-type]
     if args.json:
         _print_json({
             "command": "clean",
@@ -351,13 +374,16 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK if not report.problems else EXIT_PROBLEMS
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; when ``argv`` names a command, only that command's (start-up is a benchmark)."""
     from bytecast import __version__
 
     parser = _Parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
     parser.add_argument("--version", action="version", version=f"bytecast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in _COMMANDS:
+    named = next((a for a in argv if not a.startswith("-")), None)
+    chosen = [add for add in _COMMANDS if add.__name__ == f"_add_{named}"] or _COMMANDS
+    for add in chosen:
         add(sub)
     return parser
 
@@ -503,9 +529,67 @@ def _utc(seconds: int) -> str:
 _COMMANDS.append(_add_magic)
 
 
+# --- targets --------------------------------------------------------------------------------
+
+
+def _add_targets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "targets",
+        help="list the Python interpreters bytecast can compile for",
+        description=(
+            "List the interpreters found on PATH (python3.X, python3, python), in pyenv "
+            "($PYENV_ROOT/versions), among uv-managed Pythons ($UV_PYTHON_INSTALL_DIR), in "
+            "/usr/bin and /usr/local/bin, and those named by path; each once, however many "
+            "links lead to it. Answers are cached by binary path, mtime and size."
+        ),
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="more interpreters to ask")
+    p.add_argument("--no-cache", action="store_true", help="ask every interpreter again")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_targets)
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    from bytecast.targets import find_interpreters
+
+    found = find_interpreters(args.paths, cache=not args.no_cache)
+    targets = sorted(found.targets, key=lambda t: (t.version, not t.is_current))
+    if args.json:
+        _print_json({
+            "targets": [
+                {
+                    "version": t.release or f"{t.version[0]}.{t.version[1]}",
+                    "implementation": t.implementation,
+                    "cache_tag": t.cache_tag,
+                    "magic": int.from_bytes(t.magic[:2], "little"),
+                    "magic_bytes": t.magic.hex(),
+                    "executable": t.executable,
+                    "current": t.is_current,
+                }
+                for t in targets
+            ],
+            "problems": [{"path": p, "message": why} for p, why in found.problems],
+        })
+    else:
+        rows = [("VERSION", "IMPLEMENTATION", "CACHE TAG", "MAGIC", "EXECUTABLE")]
+        for t in targets:
+            rows.append((t.release + (" *" if t.is_current else ""), t.implementation, t.cache_tag,
+                         f"{int.from_bytes(t.magic[:2], 'little')} ({t.magic.hex()})", t.executable))
+        _print_rows(rows)
+        for path, why in found.problems:
+            _err(f"{path}: {why}")
+    named_problems = [p for p, _ in found.problems if p in args.paths]
+    return EXIT_USAGE if named_problems else EXIT_OK
+
+
+_COMMANDS.append(_add_targets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the bytecast command line; returns the exit status."""
-    parser = _build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = _build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

@@ -22,10 +22,14 @@ from collections import deque
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Iterable, Protocol, Sequence
+    from collections.abc import Sequence
+    from dataclasses import dataclass
+    from typing import Callable, Protocol
 
-    Unit = list  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
-    Outcome = list  # [unit_id, written, linked, error]
+    from typing import Any
+
+    Unit = list[Any]  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
+    Outcome = list[Any]  # [unit_id, written, linked, error]
 
     class Worker(Protocol):
         """A process that compiles units; the pool drives it through these methods."""
@@ -36,8 +40,10 @@ if TYPE_CHECKING:
             """Outcomes available now; None when the worker has exited."""
         def kill(self) -> str:
             """Stop the worker; returns how it ended (``killed by signal 11``...)."""
+else:
+    from bytecast._record import dataclass
 
-__all__ = ["run_units", "ProcessWorker", "batches", "DEFAULT_TIMEOUT"]
+__all__ = ["run_units", "run_lanes", "Lane", "ProcessWorker", "batches", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one unit may take before its worker is stopped and the unit reported."""
@@ -67,6 +73,18 @@ def batches(units: Sequence[Unit], sizes: Sequence[int]) -> deque[list[Unit]]:
     return out
 
 
+@dataclass(frozen=True)
+class Lane:
+    """Units that one kind of worker compiles (one target, for instance)."""
+
+    spawn: Callable[[], Worker]
+    """Starts a worker of this lane."""
+    units: Sequence[Unit]
+    """The units; their ids must be unique across every lane of a run."""
+    sizes: Sequence[int]
+    """Source size of each unit (schedules the big ones first)."""
+
+
 def run_units(
     units: Sequence[Unit],
     sizes: Sequence[int],
@@ -81,76 +99,136 @@ def run_units(
     ``spawn`` makes a worker (default: a fresh running interpreter). Outcomes arrive in no fixed
     order; the files written do not depend on it.
     """
-    if not units:
+    run_lanes([Lane(spawn or ProcessWorker, units, sizes)], jobs, on_outcome, timeout=timeout)
+
+
+def run_lanes(
+    lanes: Sequence[Lane],
+    jobs: int,
+    on_outcome: Callable[[Outcome], None],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """Compile the units of every lane with at most ``jobs`` workers busy at a time.
+
+    All lanes share the ``jobs`` slots: a slot whose lane runs dry is handed to the lane with
+    the most work left per worker (its worker is started then, so an interpreter with nothing
+    to do is never started). No slot idles while any lane has work queued.
+    """
+    queues = [batches(lane.units, lane.sizes) for lane in lanes if lane.units]
+    live = [lane for lane in lanes if lane.units]
+    if not live:
         return
-    if spawn is None:
-        spawn = ProcessWorker
-    queue = batches(units, sizes)
-    count = max(1, min(jobs, len(units)))
-    _Pool(spawn, count, timeout, on_outcome).run(queue)
+    total = sum(len(lane.units) for lane in live)
+    count = max(1, min(jobs, total))
+    _Pool([lane.spawn for lane in live], queues, count, timeout, on_outcome).run()
 
 
 class _Slot:
     """What the pool knows of one worker: the units it holds, in the order it answers them."""
 
-    __slots__ = ("pending", "ends", "since")
+    __slots__ = ("lane", "pending", "ends", "since")
 
-    def __init__(self) -> None:
+    def __init__(self, lane: int) -> None:
+        self.lane = lane
         self.pending: deque[Unit] = deque()
         self.ends: deque[int] = deque()  # id of the last unit of each batch sent
         self.since = time.monotonic()  # when the worker last answered (or got work while idle)
 
 
 class _Pool:
-    def __init__(self, spawn: Callable[[], Worker], count: int, timeout: float, on_outcome: Callable[[Outcome], None]) -> None:
-        self.spawn = spawn
+    def __init__(
+        self,
+        spawns: Sequence[Callable[[], Worker]],
+        queues: Sequence[deque[list[Unit]]],
+        count: int,
+        timeout: float,
+        on_outcome: Callable[[Outcome], None],
+    ) -> None:
+        self.spawns = spawns
+        self.queues = queues
+        self.left = [sum(len(b) for b in q) for q in queues]  # queued units per lane
         self.count = count
         self.timeout = timeout
         self.on_outcome = on_outcome
         self.slots: dict[Worker, _Slot] = {}
 
-    def run(self, queue: deque[list[Unit]]) -> None:
+    def run(self) -> None:
         import selectors
 
         sel = selectors.DefaultSelector()
+        self.sel = sel
         try:
-            for _ in range(self.count):
-                sel.register(*self._hire(queue))
+            self._fill()
             while any(slot.pending for slot in self.slots.values()):
                 busy = [(w, s) for w, s in self.slots.items() if s.pending]
                 deadline = min(s.since for _, s in busy) + self.timeout
                 for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
                     w = key.data
+                    if w not in self.slots:
+                        continue  # retired or replaced during this round
                     outcomes = w.receive()
                     if outcomes is None:
-                        sel.unregister(w.fileno())
-                        self._lost(w, "WorkerCrash", f"the compiler worker {w.kill()}", queue, sel)
+                        self._lost(w, "WorkerCrash", f"the compiler worker {w.kill()}")
                     else:
                         self._accept(w, outcomes)
-                        self._feed(w, queue)
+                        self._feed(w)
+                        if not self.slots[w].pending:
+                            self._retire(w)
                 now = time.monotonic()
                 for w, s in busy:
                     if w in self.slots and s.pending and now - s.since > self.timeout:
-                        sel.unregister(w.fileno())
                         w.kill()
-                        self._lost(w, "Timeout", f"compiling took longer than {self.timeout:g} s", queue, sel)
+                        self._lost(w, "Timeout", f"compiling took longer than {self.timeout:g} s")
+                self._fill()
         finally:
             for w in list(self.slots):
                 w.kill()
             sel.close()
 
-    def _hire(self, queue: deque[list[Unit]]) -> tuple[int, int, Worker]:
+    def _pick(self) -> int | None:
+        """The lane a free slot should serve: the most queued units per worker it has."""
+        workers = [0] * len(self.queues)
+        for slot in self.slots.values():
+            workers[slot.lane] += 1
+        best, score = None, -1.0
+        for i, queue in enumerate(self.queues):
+            if queue:
+                s = self.left[i] / (workers[i] + 1)
+                if s > score:
+                    best, score = i, s
+        return best
+
+    def _fill(self) -> None:
+        """Start workers until every slot is busy or no work is queued."""
+        while len(self.slots) < self.count and self._hire():
+            pass
+
+    def _hire(self) -> bool:
+        """Start a worker for the lane that needs one most; False when no work is queued."""
         import selectors
 
-        w = self.spawn()
-        self.slots[w] = _Slot()
-        self._feed(w, queue)
-        return w.fileno(), selectors.EVENT_READ, w
+        lane = self._pick()
+        if lane is None:
+            return False
+        w = self.spawns[lane]()
+        self.slots[w] = _Slot(lane)
+        self.sel.register(w.fileno(), selectors.EVENT_READ, w)
+        self._feed(w)
+        return True
 
-    def _feed(self, w: Worker, queue: deque[list[Unit]]) -> None:
+    def _retire(self, w: Worker) -> None:
+        """An idle worker whose lane has nothing queued: stop it and give its slot away."""
+        self.sel.unregister(w.fileno())
+        del self.slots[w]
+        w.kill()
+
+    def _feed(self, w: Worker) -> None:
         slot = self.slots[w]
+        queue = self.queues[slot.lane]
         while queue and len(slot.ends) < _IN_FLIGHT:
             batch = queue.popleft()
+            self.left[slot.lane] -= len(batch)
             if not slot.pending:
                 slot.since = time.monotonic()
             slot.pending.extend(batch)
@@ -168,16 +246,16 @@ class _Pool:
             self.on_outcome(outcome)
         slot.since = time.monotonic()
 
-    def _lost(self, w: Worker, kind: str, message: str, queue: deque[list[Unit]], sel: object) -> None:
+    def _lost(self, w: Worker, kind: str, message: str) -> None:
         """A worker died or timed out: fail its current unit, requeue the rest, replace it."""
+        self.sel.unregister(w.fileno())
         slot = self.slots.pop(w)
         if slot.pending:
             culprit = slot.pending.popleft()
             self.on_outcome([culprit[0], 0, 0, [kind, message, 0, 0]])
             # one unit a batch from now on: the next failure must name its own file
-            queue.extendleft([u] for u in reversed(slot.pending))
-        if queue:
-            sel.register(*self._hire(queue))  # type: ignore[attr-defined]
+            self.queues[slot.lane].extendleft([u] for u in reversed(slot.pending))
+            self.left[slot.lane] += len(slot.pending)
 
 
 class ProcessWorker:

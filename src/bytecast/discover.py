@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat as _stat
+from operator import attrgetter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ else:
     from bytecast._record import dataclass
 
 from bytecast.errors import UsageError
+
+_by_name = attrgetter("name")
 
 __all__ = ["Source", "Problem", "Discovery", "discover", "compile_excludes", "LINK_POLICIES"]
 
@@ -246,7 +249,7 @@ class _Walker:
     def walk(self, folder: str, rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> None:
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_by_name)
         except OSError as exc:
             self.problems.append(Problem(folder, "OSError", _strerror(exc)))
             return

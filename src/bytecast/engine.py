@@ -11,9 +11,11 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from dataclasses import dataclass
-    from typing import Callable, Iterable, Sequence
+    from typing import Any, Callable
 
+    from bytecast.compiler import Worker
     from bytecast.targets import Target
 else:
     from bytecast._record import dataclass
@@ -87,6 +89,8 @@ class Report:
     """Files written."""
     linked: int = 0
     """Files hard-linked to an equal file of a lower optimization level."""
+    failed_pycs: frozenset[str] = frozenset()
+    """The .pyc paths not written because their compile failed (for one target or more)."""
 
     @property
     def ok(self) -> bool:
@@ -104,6 +108,8 @@ class Report:
         """``fresh``, ``compiled`` or ``failed`` for a compile run; the state for a check."""
         if job.state == "fresh":
             return "fresh"
+        if self.failed_pycs:
+            return "failed" if job.cfile in self.failed_pycs else "compiled"
         return "failed" if job.source.path in self.failures else "compiled"
 
 
@@ -159,50 +165,79 @@ def compile_jobs(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Compile the planned jobs that are not fresh; the compile and place stages."""
-    # One unit per (target, source): the source is read once for all its levels.
-    groups: dict[Target, dict[str, list[Job]]] = {}
+    # One unit per (lane, source): the source is read once for all the levels of a target.
+    # A lane is a target, or for Python 2 a target and a level: its compiler takes the level
+    # from the process (-O), so each level needs its own workers.
+    groups: dict[tuple[Target, int], dict[str, list[Job]]] = {}
     for job in jobs:
         if job.state != "fresh":
-            groups.setdefault(job.target, {}).setdefault(job.source.path, []).append(job)
+            lane_key = (job.target, job.optimize if job.target.legacy else -1)
+            groups.setdefault(lane_key, {}).setdefault(job.source.path, []).append(job)
     total = sum(len(g) for g in groups.values())
     failures: dict[str, Problem] = {}
+    failed: list[Problem] = []
+    failed_pycs: set[str] = set()
     counts = [0, 0, 0]  # done, written, linked
-    jobs_n = options.jobs or usable_cpus()
+    if groups:
+        _compile_groups(groups, mode, options, failed, failed_pycs, counts, total, progress)
+    failed = list(dict.fromkeys(failed))  # Python 2's .pyc and .pyo lanes fail alike
+    for problem in failed:
+        failures.setdefault(problem.path, problem)
+    all_problems = sorted(problems + failed, key=lambda p: p.path)
+    return Report(jobs, failures, all_problems, counts[1], counts[2], frozenset(failed_pycs))
 
-    for target, by_source in groups.items():
+
+def _compile_groups(
+    groups: dict[tuple[Target, int], dict[str, list[Job]]],
+    mode: str,
+    options: Options,
+    failed: list[Problem],
+    failed_pycs: set[str],
+    counts: list[int],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    from bytecast.compiler import Lane, run_lanes
+
+    jobs_n = options.jobs or usable_cpus()
+    units_by_id: list[tuple[Source, Target, list[str]]] = []  # across every lane
+    lanes: list[Lane] = []
+    several = len({target for target, _ in groups}) > 1
+    for (target, level), by_source in groups.items():
         flags = FLAGS[mode] if target.version >= (3, 7) else 0
         units: list[list[object]] = []
         sizes: list[int] = []
-        sources: list[Source] = []
-        for uid, group in enumerate(by_source.values()):
+        for group in by_source.values():
             src = group[0].source
             outputs = [[j.optimize, j.cfile] for j in group]
-            units.append([uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs])
+            units.append([len(units_by_id), src.path, group[0].dfile, flags, options.hardlink_dupes, outputs])
             sizes.append(src.size)
-            sources.append(src)
+            units_by_id.append((src, target, [j.cfile for j in group]))
+        lanes.append(Lane(_spawner(target, max(level, 0)), units, sizes))
 
-        def on_outcome(outcome: list[object], sources: list[Source] = sources) -> None:
-            uid, written, linked, error = outcome
-            counts[0] += 1
-            counts[1] += written  # type: ignore[operator]
-            counts[2] += linked  # type: ignore[operator]
-            if error is not None:
-                kind, message, line, col = error  # type: ignore[misc]
-                path = sources[uid].path  # type: ignore[index]
-                failures[path] = Problem(path, kind, message, line or 0, col or 0)
-            if progress is not None:
-                progress(counts[0], total)
+    def on_outcome(outcome: list[Any]) -> None:
+        uid, written, linked, error = outcome
+        counts[0] += 1
+        counts[1] += written
+        counts[2] += linked
+        if error is not None:
+            kind, message, line, col = error
+            src, target, cfiles = units_by_id[uid]
+            if several:  # the same file may compile for one target and fail for another
+                message = f"{message} (for {target.label})"
+            failed.append(Problem(src.path, kind, message, line or 0, col or 0))
+            failed_pycs.update(cfiles)
+        if progress is not None:
+            progress(counts[0], total)
 
-        from bytecast.compiler import run_units
-
-        spawn = None if target.is_current else _foreign_spawner(target)
-        run_units(units, sizes, jobs_n, on_outcome, spawn=spawn, timeout=options.timeout)  # type: ignore[arg-type]
-
-    all_problems = sorted(problems + list(failures.values()), key=lambda p: p.path)
-    return Report(jobs, failures, all_problems, counts[1], counts[2])
+    run_lanes(lanes, jobs_n, on_outcome, timeout=options.timeout)
 
 
-def _foreign_spawner(target: Target) -> Callable[[], object]:
-    from bytecast.errors import TargetError
+def _spawner(target: Target, optimize: int) -> Callable[[], Worker]:
+    """Starts a worker of ``target``: the same script and protocol for every interpreter."""
+    from bytecast import _worker
+    from bytecast.compiler import ProcessWorker
+    from bytecast.targets import worker_argv
 
-    raise TargetError(f"compiling for {target.label} is not supported yet")
+    argv = worker_argv(target, _worker.__file__, optimize)
+    return lambda: ProcessWorker(argv)

@@ -1,20 +1,42 @@
-"""Targets: the interpreters bytecast compiles for.
+"""Targets: the interpreters bytecast compiles for, and how they are found.
 
-The running interpreter is always available as :func:`current`; it compiles in-process
-(forked workers). Other interpreters are driven through worker subprocesses.
+The running interpreter is always available as :func:`current`. Others are found by
+:func:`find_interpreters` on ``PATH`` (``python3.X``, ``python3``, ``python``), in pyenv's
+folder (``$PYENV_ROOT/versions/*``), among uv-managed Pythons (``$UV_PYTHON_INSTALL_DIR``,
+default ``~/.local/share/uv/python``), in ``/usr/bin`` and ``/usr/local/bin``, and wherever
+the caller names one by path. :func:`resolve` turns ``--target`` specs (``current``, ``3.12``,
+``cpython-312``, a path, ``all``) into targets.
+
+Every interpreter is asked about itself at most once a run (all of them at the same time),
+and the answer is cached in ``$XDG_CACHE_HOME/bytecast/targets.json`` keyed by the real path
+of the binary, its mtime and its size: a run whose answers are all cached starts no process.
+A wrapper script (a pyenv shim: a file that starts with ``#!``) is not a binary: discovery
+skips it, since the interpreters it dispatches to are found in their own folders; named by
+path, it is asked (uncached, its answer depends on the folder it runs in) and resolved to
+the real binary it runs, and that binary is what workers are started with.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from dataclasses import dataclass
 else:
     from bytecast._record import dataclass
 
-__all__ = ["Target", "current"]
+__all__ = [
+    "Target",
+    "Discovery",
+    "current",
+    "find_interpreters",
+    "resolve",
+    "worker_argv",
+    "cache_file",
+]
 
 
 @dataclass(frozen=True)
@@ -24,15 +46,19 @@ class Target:
     version: tuple[int, int]
     """Major and minor version, e.g. ``(3, 11)``."""
     cache_tag: str
-    """``sys.implementation.cache_tag``, e.g. ``cpython-311``; names the files in ``__pycache__``."""
+    """``sys.implementation.cache_tag``, e.g. ``cpython-311``; names the files in ``__pycache__``.
+    Python 2 has none: bytecast calls it ``cpython-27`` (its files are ``NAME.pyc`` beside the
+    source)."""
     magic: bytes
     """The 4-byte magic number that opens every .pyc it writes."""
     executable: str
-    """Path of the interpreter binary."""
+    """Path of the interpreter binary (a real file: links and shims are resolved)."""
     implementation: str = "cpython"
     """``sys.implementation.name``."""
     is_current: bool = False
-    """True for the running interpreter, which compiles in-process."""
+    """True for the running interpreter."""
+    release: str = ""
+    """The full version, ``3.11.7``."""
 
     @property
     def legacy(self) -> bool:
@@ -57,6 +83,18 @@ class Target:
         return f"{self.implementation}-{self.version[0]}.{self.version[1]}"
 
 
+@dataclass(frozen=True)
+class Discovery:
+    """What :func:`find_interpreters` found."""
+
+    targets: list[Target]
+    """One per interpreter binary (links and shims to the same binary appear once)."""
+    problems: list[tuple[str, str]]
+    """``(path, why)`` for candidates that could not be used (they are not targets)."""
+    named: dict[str, Target]
+    """The target of each path the caller named (a shim maps to the binary it runs)."""
+
+
 _current: Target | None = None
 
 
@@ -78,5 +116,369 @@ def current() -> Target:
             executable=sys.executable,
             implementation=sys.implementation.name,
             is_current=True,
+            release=".".join(str(n) for n in sys.version_info[:3]),
         )
     return _current
+
+
+def worker_argv(target: Target, script: str, optimize: int = 0) -> list[str]:
+    """The command that runs ``script`` in ``target`` isolated from the user's environment.
+
+    ``-I`` (3.4+) or ``-E -s`` (2.7), and ``-S``: nothing from the environment or
+    site-packages runs in a worker. ``optimize`` adds ``-O``/``-OO`` (only Python 2 needs it:
+    its compiler takes the level from the process, not from ``compile()``).
+    """
+    flags = ["-I", "-S"] if target.version >= (3, 4) else ["-E", "-s", "-S"]
+    if optimize:
+        flags.append("-" + "O" * optimize)
+    return [target.executable, *flags, script]
+
+
+# --- asking an interpreter about itself ---------------------------------------------------
+
+# Runs on 2.7 and 3.6+ with -E -s -S; prints one line of tab-separated fields.
+_QUERY = r"""
+import sys, os, binascii
+try:
+    from importlib.util import MAGIC_NUMBER as m
+except ImportError:
+    import imp
+    m = imp.get_magic()
+i = getattr(sys, 'implementation', None)
+name = i.name if i is not None else ('pypy' if 'PyPy' in sys.version else 'cpython')
+tag = i.cache_tag if i is not None else None
+if tag is None:
+    tag = '%s-%d%d' % (name, sys.version_info[0], sys.version_info[1])
+exe = os.path.realpath(sys.executable) if sys.executable else ''
+sys.stdout.write('bytecast-query\t%d.%d.%d\t%s\t%s\t%s\t%s\n' % (
+    sys.version_info[0], sys.version_info[1], sys.version_info[2], name, tag,
+    binascii.hexlify(m).decode('ascii'), exe))
+"""
+
+_CACHE_VERSION = 1
+
+
+def cache_file() -> str:
+    """Where answers are cached: ``$XDG_CACHE_HOME/bytecast/targets.json``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "bytecast", "targets.json")
+
+
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return False
+
+
+def _parse_answer(text: str) -> dict[str, object] | str:
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 6 and parts[0] == "bytecast-query":
+            _, release, name, tag, magic, exe = parts
+            try:
+                major, minor = (int(x) for x in release.split(".")[:2])
+                magic_bytes = bytes.fromhex(magic)
+            except ValueError:
+                break
+            if len(magic_bytes) != 4:
+                break
+            return {"release": release, "version": [major, minor], "implementation": name,
+                    "cache_tag": tag, "magic": magic, "executable": exe}
+    return "did not answer as a Python interpreter"
+
+
+def _ask_all(paths: Sequence[str], timeout: float = 20.0) -> dict[str, dict[str, object] | str]:
+    """Ask every interpreter in ``paths`` at once; an answer dict, or why it failed."""
+    import subprocess
+
+    procs = {}
+    out: dict[str, dict[str, object] | str] = {}
+    for path in paths:
+        try:
+            procs[path] = subprocess.Popen(
+                [path, "-E", "-s", "-S", "-c", _QUERY], stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/", close_fds=True,
+            )
+        except OSError as exc:
+            out[path] = f"cannot run: {exc.strerror or exc}"
+    for path, proc in procs.items():
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            out[path] = f"did not answer within {timeout:g} s"
+            continue
+        if proc.returncode != 0:
+            out[path] = f"exited with status {proc.returncode}"
+        else:
+            out[path] = _parse_answer(stdout.decode("utf-8", "replace"))
+    return out
+
+
+def _target(answer: dict[str, object]) -> Target:
+    version = answer["version"]
+    tgt = Target(
+        version=(int(version[0]), int(version[1])),  # type: ignore[index]
+        cache_tag=str(answer["cache_tag"]),
+        magic=bytes.fromhex(str(answer["magic"])),
+        executable=str(answer["executable"]),
+        implementation=str(answer["implementation"]),
+        release=str(answer["release"]),
+    )
+    cur = current()
+    if _same_file(tgt.executable, cur.executable) and tgt.magic == cur.magic:
+        return cur
+    return tgt
+
+
+def _same_file(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+class _Cache:
+    """Answers keyed by real path, valid while the binary's mtime and size are the same."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.path = cache_file()
+        self.entries: dict[str, dict[str, object]] = {}
+        self.dirty = False
+        if enabled:
+            try:
+                with open(self.path, "rb") as f:
+                    import json
+
+                    doc = json.loads(f.read().decode("utf-8"))
+                if isinstance(doc, dict) and doc.get("version") == _CACHE_VERSION:
+                    entries = doc.get("interpreters")
+                    if isinstance(entries, dict):
+                        self.entries = entries
+            except (OSError, ValueError):
+                pass
+
+    def get(self, real: str, st: os.stat_result) -> dict[str, object] | str | None:
+        entry = self.entries.get(real)
+        if not isinstance(entry, dict) or entry.get("mtime_ns") != st.st_mtime_ns or entry.get("size") != st.st_size:
+            return None
+        answer = entry.get("answer")
+        if isinstance(answer, str):
+            return answer
+        if isinstance(answer, dict) and {"release", "version", "implementation", "cache_tag", "magic", "executable"} <= answer.keys():
+            return answer
+        return None
+
+    def put(self, real: str, st: os.stat_result, answer: dict[str, object] | str) -> None:
+        self.entries[real] = {"mtime_ns": st.st_mtime_ns, "size": st.st_size, "answer": answer}
+        self.dirty = True
+
+    def save(self) -> None:
+        if not (self.enabled and self.dirty):
+            return
+        import json
+
+        data = json.dumps({"version": _CACHE_VERSION, "interpreters": self.entries}, indent=1, sort_keys=True)
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(data)
+            os.replace(tmp, self.path)
+        except OSError:  # a cache we cannot write only costs time
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _python_name(name: str) -> bool:
+    """``python``, ``python3``, ``python3.12``, ``python2.7`` (not ``python3-config``)."""
+    if not name.startswith("python"):
+        return False
+    rest = name[6:]
+    if not rest:
+        return True
+    major, dot, minor = rest.partition(".")
+    return major.isdigit() and (not dot or minor.isdigit())
+
+
+def _candidates(paths: Iterable[str] = ()) -> list[tuple[str, bool]]:
+    """Candidate files, each with whether it was named explicitly, in search order."""
+    out: list[tuple[str, bool]] = [(p, True) for p in paths]
+    folders: list[str] = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if entry:
+            folders.append(entry)
+    home = os.path.expanduser("~")
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
+    uv_root = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "uv", "python")
+    for root in (os.path.join(pyenv_root, "versions"), uv_root):
+        try:
+            names = sorted(os.listdir(root))
+        except OSError:
+            continue
+        for name in names:
+            folders.append(os.path.join(root, name, "bin"))
+    folders += ["/usr/local/bin", "/usr/bin"]
+    seen: set[str] = set()
+    for folder in folders:
+        if folder in seen:
+            continue
+        seen.add(folder)
+        try:
+            names = [n for n in os.listdir(folder) if _python_name(n)]
+        except OSError:
+            continue
+        for name in sorted(names, key=lambda n: (-len(n), n)):
+            out.append((os.path.join(folder, name), False))
+    return out
+
+
+def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Discovery:
+    """Every interpreter found (see the module docstring), one per binary, in search order.
+
+    ``paths`` are interpreters named by the caller; they come first. The running
+    interpreter is always among the results.
+    """
+    store = _Cache(cache)
+    order: list[str] = []  # real paths, in the order first seen
+    explicit_problems: list[tuple[str, str]] = []
+    answers: dict[str, dict[str, object] | str] = {}
+    stats: dict[str, os.stat_result] = {}
+    to_ask: set[str] = set()
+    scripts: set[str] = set()
+    named_keys: dict[str, str] = {}
+    for path, named in _candidates(paths):
+        try:
+            real = os.path.realpath(path)
+            st = os.stat(real)
+        except OSError as exc:
+            if named:
+                explicit_problems.append((path, f"cannot use: {exc.strerror or exc}"))
+            continue
+        if real in stats:
+            if named:
+                named_keys[path] = real
+            continue
+        if not os.path.isfile(real) or not os.access(real, os.X_OK):
+            if named:
+                explicit_problems.append((path, "not an executable file"))
+            continue
+        stats[real] = st
+        order.append(real)
+        if named:
+            named_keys[path] = real
+        if _is_script(real):
+            if not named:
+                continue  # a shim: its interpreters are found in their own folders
+            scripts.add(real)  # asked, never cached: its answer depends on where it runs
+            to_ask.add(real)
+            continue
+        cached = store.get(real, st)
+        if cached is not None:
+            answers[real] = cached
+        else:
+            to_ask.add(real)
+    if to_ask:
+        fresh = _ask_all(sorted(to_ask))
+        for key, answer in fresh.items():
+            answers[key] = answer
+            if key not in scripts:
+                store.put(key, stats[key], answer)
+    store.save()
+    targets: list[Target] = []
+    problems: list[tuple[str, str]] = list(explicit_problems)
+    by_exe: dict[str, Target] = {}
+    by_key: dict[str, Target] = {}
+    for key in order:
+        got = answers.get(key)
+        if got is None:
+            continue
+        if isinstance(got, str):
+            problems.append((key, got))
+            continue
+        tgt = _target(got)
+        real = os.path.realpath(tgt.executable)
+        tgt = by_exe.setdefault(real, tgt)
+        by_key[key] = tgt
+        if tgt not in targets:
+            targets.append(tgt)
+    if not any(t.is_current for t in targets):
+        targets.insert(0, current())
+    by_name = {path: by_key[key] for path, key in named_keys.items() if key in by_key}
+    return Discovery(targets, problems, by_name)
+
+
+def _by_version(spec: str) -> tuple[int, int] | None:
+    major, dot, minor = spec.partition(".")
+    if dot and major.isdigit() and minor.isdigit():
+        return (int(major), int(minor))
+    return None
+
+
+def resolve(specs: Sequence[str], *, cache: bool = True) -> tuple[Target, ...]:
+    """The targets ``--target`` specs name, one per cache tag, in the order given.
+
+    ``current`` is the running interpreter; ``3.12`` and ``cpython-312`` the first interpreter
+    found of that version or cache tag (the running one when it matches); a path (anything with
+    a ``/``) that interpreter; ``all`` one interpreter per cache tag of every one found.
+    Raises :class:`~bytecast.errors.TargetError` for a spec nothing matches, naming what was found.
+    """
+    from bytecast.errors import TargetError
+
+    specs = [s.strip() for s in specs if s.strip()] or ["current"]
+    if all(s == "current" for s in specs):
+        return (current(),)
+    paths = [s for s in specs if os.sep in s or "/" in s or os.path.isfile(s)]
+    found = find_interpreters(paths, cache=cache)
+    cur = current()
+    # The running interpreter wins its cache tag; then search order.
+    ranked = sorted(found.targets, key=lambda t: not t.is_current)
+    chosen: dict[str, Target] = {}
+
+    def take(tgt: Target, spec: str) -> None:
+        have = chosen.get(tgt.cache_tag)
+        if have is None:
+            chosen[tgt.cache_tag] = tgt
+
+    for spec in specs:
+        if spec == "current":
+            take(cur, spec)
+        elif spec == "all":
+            for tgt in ranked:
+                take(tgt, spec)
+        elif spec in paths:
+            match = found.named.get(spec)
+            if match is None:
+                real = os.path.realpath(spec)
+                why = next((w for p, w in found.problems if p in (spec, real)), "not a usable Python interpreter")
+                raise TargetError(f"--target {spec}: {why}")
+            take(match, spec)
+        else:
+            version = _by_version(spec)
+            hits = [t for t in ranked if (t.version == version if version else t.cache_tag == spec)]
+            if version is None and not spec.replace("-", "").replace("_", "").isalnum():
+                hits = []
+            if not hits:
+                names = ", ".join(f"{t.release} ({t.cache_tag})" for t in _unique_tags(ranked)) or "none"
+                raise TargetError(
+                    f"--target {spec}: no such interpreter found; expected current, all, a version "
+                    f"(3.12), a cache tag (cpython-312) or a path; found: {names}"
+                )
+            take(hits[0], spec)
+    return tuple(chosen.values())
+
+
+def _unique_tags(targets: Sequence[Target]) -> list[Target]:
+    seen: dict[str, Target] = {}
+    for t in targets:
+        seen.setdefault(t.cache_tag, t)
+    return sorted(seen.values(), key=lambda t: t.version)

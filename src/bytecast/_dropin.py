@@ -1,0 +1,153 @@
+"""Engine glue for the drop-in :mod:`bytecast.compileall` and :mod:`bytecast.py_compile`.
+
+The standard library compiles in the calling process, one file at a time. The drop-ins
+hand the same work to bytecast's pool of fresh worker interpreters (see
+:mod:`bytecast.compiler`), so the bytes do not depend on what the caller's process did before.
+
+Callers such as pip call ``compile_file`` once per file; starting an interpreter for each
+call would cost more than the compile. So workers that finish their work cleanly are kept,
+idle, and lent to the next call. They end when this process ends (``atexit``), or on their
+own when its pipes close.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Callable
+
+    from bytecast.compiler import ProcessWorker
+
+    Unit = list[Any]  # see bytecast._worker
+    Outcome = list[Any]
+
+__all__ = ["run", "run_one", "absolute", "cpus", "optimize_level", "TIMEOUT", "LOST"]
+
+LOST = ("WorkerCrash", "Timeout")
+"""Error kinds of a unit whose worker died or hung: not to be repeated in this process."""
+
+TIMEOUT = 600.0
+"""Seconds one file may take. The stdlib has no limit; a compile this slow is a hung one."""
+
+_lock = threading.Lock()
+_idle: list[ProcessWorker] = []
+_owner = os.getpid()
+_MAX_IDLE = max(2, os.cpu_count() or 1)
+
+
+class _Lease:
+    """A pooled worker lent to one :func:`bytecast.compiler.run_units` call.
+
+    The pool calls :meth:`kill` on every worker when it is done with it. A worker that
+    answered everything it was sent goes back to the idle list instead; one that died or
+    still owes answers (a timeout) is really stopped.
+    """
+
+    __slots__ = ("worker", "owed", "dead")
+
+    def __init__(self, worker: ProcessWorker) -> None:
+        self.worker = worker
+        self.owed = 0
+        self.dead = False
+
+    def fileno(self) -> int:
+        return self.worker.fileno()
+
+    def send(self, units: Sequence[Unit]) -> None:
+        self.owed += len(units)
+        self.worker.send(units)
+
+    def receive(self) -> list[Outcome] | None:
+        outcomes = self.worker.receive()
+        if outcomes is None:
+            self.dead = True
+        else:
+            self.owed -= len(outcomes)
+        return outcomes
+
+    def kill(self) -> str:
+        if self.dead or self.owed or not _give_back(self.worker):
+            return self.worker.kill()
+        return "returned to the pool"
+
+
+def _take() -> _Lease:
+    from bytecast.compiler import ProcessWorker
+
+    global _owner
+    with _lock:
+        if os.getpid() != _owner:  # a forked child must not share its parent's workers
+            _orphans.extend(_idle)
+            _idle.clear()
+            _owner = os.getpid()
+        while _idle:
+            worker = _idle.pop()
+            if worker.proc.poll() is None:
+                return _Lease(worker)
+            worker.kill()
+    return _Lease(ProcessWorker())
+
+
+def _give_back(worker: ProcessWorker) -> bool:
+    with _lock:
+        if os.getpid() != _owner or len(_idle) >= _MAX_IDLE:
+            return False
+        _idle.append(worker)
+        return True
+
+
+_orphans: list[ProcessWorker] = []  # a parent's workers seen from a fork: never touched
+
+
+def _shutdown() -> None:
+    with _lock:
+        workers = list(_idle) if os.getpid() == _owner else []
+        _idle.clear()
+    for worker in workers:
+        worker.kill()
+
+
+import atexit
+
+atexit.register(_shutdown)
+
+
+def run(
+    units: Sequence[Unit], sizes: Sequence[int], jobs: int, on_outcome: Callable[[Outcome], None]
+) -> None:
+    """Compile ``units`` with up to ``jobs`` pooled workers; see :func:`bytecast.compiler.run_units`."""
+    from bytecast.compiler import run_units
+
+    run_units(units, sizes, jobs, on_outcome, spawn=_take, timeout=TIMEOUT)
+
+
+def run_one(unit: Unit, size: int) -> Outcome:
+    """Compile one unit in a pooled worker and return its outcome."""
+    box: list[Outcome] = []
+    run([unit], [size], 1, box.append)
+    return box[0]
+
+
+def absolute(path: str) -> str:
+    """``path`` made absolute without resolving ``..`` or links: workers may have another cwd."""
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+
+
+def cpus() -> int:
+    """Worker processes for ``workers=0``: every CPU this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def optimize_level(level: int) -> int:
+    """The level ``compile(optimize=level)`` uses here; workers run without ``-O``."""
+    if level == -1:
+        return min(sys.flags.optimize, 2)
+    return level

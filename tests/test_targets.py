@@ -1,0 +1,354 @@
+"""Many interpreters: discovery, --target, exactness against each interpreter's py_compile.
+
+Interpreters are found when the tests run (pyenv's folder, uv's, PATH); a version that is not
+installed is skipped with the reason shown by ``pytest -ra``.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bytecast.compiler import Lane, ProcessWorker, run_lanes
+from bytecast.engine import Options, check_tree, compile_tree
+from bytecast.targets import Target, current, find_interpreters, resolve
+from conftest import env, run_cli
+
+VERSIONS = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def _interpreter(version: str) -> str | None:
+    """A real binary of Python ``version``, found the way a user's machine has it."""
+    home = os.path.expanduser("~")
+    pyenv = os.environ.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
+    uv = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.join(home, ".local", "share", "uv", "python")
+    patterns = [
+        os.path.join(pyenv, "versions", f"{version}.*", "bin", f"python{version}"),
+        os.path.join(uv, f"cpython-{version}.*", "bin", f"python{version}"),
+    ]
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern)):
+            if os.access(path, os.X_OK):
+                return os.path.realpath(path)
+    found = shutil.which(f"python{version}")
+    if found:
+        with open(found, "rb") as f:
+            if f.read(2) != b"#!":
+                return os.path.realpath(found)
+    return None
+
+
+def _target(version: str) -> Target:
+    exe = _interpreter(version)
+    if exe is None:
+        pytest.skip(f"no Python {version} interpreter installed (pyenv, uv or PATH)")
+    (tgt,) = resolve([exe], cache=False)
+    return tgt
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def _own_stdlib(exe: str) -> Path:
+    out = subprocess.run([exe, "-E", "-s", "-S", "-c", "import os; print(os.path.dirname(os.__file__))"],
+                         capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+def _tree(exe: str, dest: Path, packages: tuple[str, ...] = ("json", "email")) -> Path:
+    """A copy of a few packages of the interpreter's own standard library (no caches)."""
+    lib = _own_stdlib(exe)
+    for name in packages:
+        shutil.copytree(lib / name, dest / name,
+                        ignore=lambda d, names: {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))})
+    return dest
+
+
+# Runs in the target: py_compile each (source, cfile, dfile, optimize, mode), the reference.
+_ORACLE = textwrap.dedent(
+    """
+    import json, os, py_compile, sys
+    for src, cfile, dfile, opt, mode in json.loads(sys.stdin.read()):
+        if sys.version_info < (3,):  # 2.7's py_compile is given byte-string paths
+            src, cfile, dfile = [x.encode('utf-8') for x in (src, cfile, dfile)]
+        if not os.path.isdir(os.path.dirname(cfile)):
+            os.makedirs(os.path.dirname(cfile))
+        kw = {}
+        if sys.version_info >= (3,):
+            kw['optimize'] = opt
+        if sys.version_info >= (3, 7):
+            kw['invalidation_mode'] = py_compile.PycInvalidationMode[mode]
+        try:
+            py_compile.compile(src, cfile=cfile, dfile=dfile, doraise=True, **kw)
+        except py_compile.PyCompileError:
+            sys.stdout.write(src + '\\n')
+    """
+)
+
+
+# Runs in the target: same header, and bytes equal or the code objects equal.
+_COMPARE = textwrap.dedent(
+    """
+    import json, marshal, sys
+    identical = equal = 0
+    bad = []
+    for ours, theirs, size in json.loads(sys.stdin.read()):
+        a = open(ours, 'rb').read()
+        b = open(theirs, 'rb').read()
+        if a == b:
+            identical += 1
+        elif a[:size] == b[:size] and marshal.loads(a[size:]) == marshal.loads(b[size:]):
+            equal += 1
+        else:
+            bad.append(ours)
+    sys.stdout.write(json.dumps([identical, equal, bad]))
+    """
+)
+
+
+def _compare(tgt: Target, pairs: list[list[object]]) -> tuple[int, int, list[str]]:
+    out = subprocess.run([tgt.executable, "-E", "-s", "-S", "-c", _COMPARE], input=json.dumps(pairs),
+                         capture_output=True, text=True, check=True)
+    identical, equal, bad = json.loads(out.stdout)
+    return identical, equal, bad
+
+
+def _reference(tgt: Target, items: list[list[object]], optimize: int = 0) -> set[str]:
+    argv = [tgt.executable, "-E", "-s", "-W", "ignore"]
+    if tgt.legacy and optimize:
+        argv.append("-" + "O" * optimize)
+    out = subprocess.run(argv + ["-c", _ORACLE], input=json.dumps(items), capture_output=True,
+                         text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_bytes_equal_the_interpreters_own_py_compile(version: str, tmp_path: Path) -> None:
+    tgt = _target(version)
+    tree = _tree(tgt.executable, tmp_path / "tree")
+    ref = tmp_path / "ref"
+    modes = ["timestamp"] + (["checked-hash", "unchecked-hash"] if tgt.version >= (3, 7) else [])
+    levels = (0, 1) if tgt.legacy else (0, 1, 2)
+    for mode in modes:
+        report = compile_tree([str(tree)], Options(targets=(tgt,), optimize=levels, invalidation_mode=mode, force=True))
+        assert report.compiled > 20
+        by_level: dict[int, list[list[object]]] = {}
+        for job in report.jobs:
+            cref = ref / mode / os.path.relpath(job.cfile, tree)
+            by_level.setdefault(job.optimize if tgt.legacy else 0, []).append(
+                [job.source.path, str(cref), job.dfile, job.optimize, mode.upper().replace("-", "_")])
+        failed = set()
+        for level, items in by_level.items():
+            failed |= _reference(tgt, items, level)
+        assert failed == set(report.failures)
+        pairs: list[list[object]] = [
+            [job.cfile, str(ref / mode / os.path.relpath(job.cfile, tree)), tgt.header_size]
+            for job in report.jobs if job.source.path not in failed
+        ]
+        # Headers are always equal. marshal flags an object "referenced" by its reference
+        # count, which depends on the state of the process that wrote it (the oracle has run
+        # json, the worker has not), so the code bytes may differ there: then the code
+        # objects must be equal, as the interpreter loads them.
+        identical, equal, bad = _compare(tgt, pairs)
+        assert not bad, (version, mode, bad[:3])
+        assert identical + equal == len(pairs)
+        assert check_tree([str(tree)], Options(targets=(tgt,), optimize=levels, invalidation_mode=mode)).fresh == len(
+            [j for j in report.jobs if j.source.path not in failed])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_each_pyc_is_imported_by_its_own_interpreter_without_sources(version: str, tmp_path: Path) -> None:
+    tgt = _target(version)
+    tree = _tree(tgt.executable, tmp_path / "tree", ("json",))
+    report = compile_tree([str(tree)], Options(targets=(tgt,), optimize=(0,)))
+    assert report.ok and report.compiled >= 5
+    for job in report.jobs:  # sourceless layout: NAME.pyc where NAME.py was
+        legacy = Path(job.source.path).with_suffix(".pyc")
+        if Path(job.cfile) != legacy:
+            shutil.copyfile(job.cfile, legacy)
+        os.unlink(job.source.path)
+    for cache in tree.rglob("__pycache__"):
+        shutil.rmtree(cache)
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import json, json.decoder, json.encoder, json.scanner;"
+              "assert json.__file__.endswith('.pyc'), json.__file__;"
+              "assert json.loads(json.dumps({'a': [1, 2.5, None]})) == {'a': [1, 2.5, None]}; print('ok')")
+    out = subprocess.run([tgt.executable, "-E", "-s", "-S", "-c", script, str(tree)], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def _installed(versions: list[str]) -> list[str]:
+    return [v for v in versions if _interpreter(v) is not None]
+
+
+def test_one_run_for_several_targets_then_no_op(small_tree: Path) -> None:
+    versions = _installed(["3.8", "3.10", "3.12", "3.13"])
+    if not versions:
+        pytest.skip("none of Python 3.8, 3.10, 3.12, 3.13 is installed")
+    args = [a for v in versions for a in ("--target", v)] + ["--target", "current"]
+    out = run_cli("compile", "--json", *args, str(small_tree), env=_env())
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    tags = {f["target"] for f in doc["files"]}
+    assert tags == {current().cache_tag} | {f"cpython-{v.replace('.', '')}" for v in versions}
+    assert doc["summary"]["compiled"] == doc["summary"]["pycs"]
+    for tag in tags:
+        assert list(small_tree.rglob(f"*.{tag}.pyc"))
+    again = json.loads(run_cli("compile", "--json", *args, str(small_tree), env=_env()).stdout)
+    assert again["summary"]["fresh"] == again["summary"]["pycs"] and again["summary"]["compiled"] == 0
+    assert run_cli("check", "-q", *args, str(small_tree), env=_env()).returncode == 0
+
+
+def test_python2_failures_name_the_target_and_the_rest_compile(tmp_path: Path) -> None:
+    tgt27 = _target("2.7")
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    (tmp_path / "py3only.py").write_text("def f(*, a):\n    return a\n")
+    report = compile_tree([str(tmp_path)], Options(targets=(tgt27, current())))
+    assert [str(p) for p in report.problems] == [f"{tmp_path / 'py3only.py'}:1:8: SyntaxError: invalid syntax (for cpython-2.7)"]
+    assert (tmp_path / "ok.pyc").exists() and not (tmp_path / "py3only.pyc").exists()
+    assert (tmp_path / "__pycache__" / f"py3only.{current().cache_tag}.pyc").exists()
+    outcomes = {(j.target.cache_tag, os.path.basename(j.source.path)): report.outcome(j) for j in report.jobs}
+    assert outcomes[("cpython-27", "py3only.py")] == "failed"
+    assert outcomes[(current().cache_tag, "py3only.py")] == "compiled"
+
+
+def test_hash_based_pycs_of_another_hash_family_are_checked_and_cleaned(tmp_path: Path) -> None:
+    # 3.7-3.10 hash with SipHash-2-4, 3.11+ with SipHash-1-3: the target's helper hashes.
+    other = _target("3.9" if sys.version_info >= (3, 11) else "3.12")
+    src = tmp_path / "m.py"
+    src.write_text("A = 1\n")
+    opts = Options(targets=(other,), invalidation_mode="checked-hash")
+    assert compile_tree([str(tmp_path)], opts).compiled == 1
+    assert check_tree([str(tmp_path)], opts).fresh == 1
+    st = src.stat()
+    src.write_text("A = 2\n")  # same size, same mtime: only the hash sees it
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert [j.state for j in check_tree([str(tmp_path)], opts).jobs] == ["stale"]
+    pyc = tmp_path / "__pycache__" / f"m.{other.cache_tag}.pyc"
+    out = run_cli("clean", "--stale", "--target", other.executable, "-v", str(tmp_path), env=_env())
+    assert out.returncode == 0, out.stderr
+    assert not pyc.exists()
+
+
+def test_clean_target_touches_only_that_interpreters_caches(tmp_path: Path) -> None:
+    other = _target("3.12" if sys.version_info[:2] != (3, 12) else "3.11")
+    (tmp_path / "m.py").write_text("A = 1\n")
+    compile_tree([str(tmp_path)], Options(targets=(other, current())))
+    out = run_cli("clean", "--target", other.executable, str(tmp_path), env=_env())
+    assert out.returncode == 0, out.stderr
+    left = sorted(p.name for p in (tmp_path / "__pycache__").iterdir())
+    assert left == [f"m.{current().cache_tag}.pyc"]
+
+
+def test_targets_lists_each_interpreter_once(tmp_path: Path) -> None:
+    exe = current().executable
+    link = tmp_path / "python-link"
+    link.symlink_to(exe)
+    out = run_cli("targets", "--json", str(link), env=_env())
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    exes = [t["executable"] for t in doc["targets"]]
+    assert len(exes) == len({os.path.realpath(e) for e in exes})
+    me = [t for t in doc["targets"] if t["current"]]
+    assert len(me) == 1 and me[0]["cache_tag"] == current().cache_tag
+    assert me[0]["magic_bytes"] == current().magic.hex()
+    for version in _installed(VERSIONS):
+        assert any(t["version"].startswith(version + ".") for t in doc["targets"]), version
+    human = run_cli("targets", env=_env())
+    assert human.returncode == 0 and "CACHE TAG" in human.stdout
+
+
+def test_answers_are_cached_and_a_shim_resolves_to_its_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bytecast.targets as targets_mod
+
+    first = find_interpreters()
+    assert os.path.exists(targets_mod.cache_file())
+
+    def no_process(paths: object, timeout: float = 0) -> dict[str, object]:
+        raise AssertionError(f"asked {paths} although the cache answers")
+
+    monkeypatch.setattr(targets_mod, "_ask_all", no_process)
+    assert find_interpreters().targets == first.targets
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    shim = tmp_path / "python-shim"
+    shim.write_text(f'#!/bin/sh\nexec "{current().executable}" "$@"\n')
+    shim.chmod(0o755)
+    (tgt,) = resolve([str(shim)])
+    assert tgt.is_current and tgt.executable == current().executable
+
+
+@pytest.mark.parametrize("spec", ["3.1", "cpython-30", "pypy-99", "/no/such/python"])
+def test_unknown_target_is_a_usage_error(spec: str, tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("A = 1\n")
+    for command in (["compile"], ["check"], ["clean", "--stale"]):
+        out = run_cli(*command, "--target", spec, str(tmp_path), env=_env())
+        assert out.returncode == 2, (command, out.stdout, out.stderr)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and spec in lines[0], out.stderr
+    out = run_cli("compile", "--target", "3.1", str(tmp_path), env=_env())
+    assert "found:" in out.stderr and current().release in out.stderr
+
+
+def test_target_specs() -> None:
+    assert resolve(["current"]) == (current(),)
+    assert resolve([]) == (current(),)
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert resolve([mine]) == (current(),)
+    assert resolve([current().cache_tag, "current"]) == (current(),)
+    every = resolve(["all"])
+    tags = [t.cache_tag for t in every]
+    assert len(tags) == len(set(tags)) and current() in every
+
+
+def _env() -> dict[str, str]:
+    e = env()
+    e["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"]
+    return e
+
+
+# --- the pool with several lanes ------------------------------------------------------------
+
+
+def _units(first: int, n: int, tmp: Path) -> list[list[object]]:
+    out = []
+    for i in range(first, first + n):
+        path = tmp / f"m{i}.py"
+        path.write_text(f"X = {i}\n")
+        out.append([i, str(path), None, 0, False, [[0, str(tmp / f"m{i}.pyc")]]])
+    return out
+
+
+def test_lanes_share_slots_and_a_dead_lane_fails_only_its_units(tmp_path: Path) -> None:
+    good = _units(0, 30, tmp_path)
+    bad = _units(100, 3, tmp_path)
+    dead = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    outcomes: dict[int, list[object]] = {}
+    run_lanes(
+        [Lane(ProcessWorker, good, [1] * len(good)), Lane(lambda: ProcessWorker(dead), bad, [1] * len(bad))],
+        2, lambda o: outcomes.__setitem__(o[0], o), timeout=30,
+    )
+    assert sorted(outcomes) == list(range(30)) + [100, 101, 102]
+    assert all(outcomes[i][3] is None for i in range(30))
+    for i in (100, 101, 102):
+        assert outcomes[i][3][0] == "WorkerCrash" and "status 3" in outcomes[i][3][1]
+
+
+def test_a_stuck_foreign_worker_times_out_per_file(tmp_path: Path) -> None:
+    stuck = [sys.executable, "-c", "import time; time.sleep(60)"]
+    units = _units(0, 2, tmp_path)
+    outcomes: list[list[object]] = []
+    run_lanes([Lane(lambda: ProcessWorker(stuck), units, [1, 1]), Lane(ProcessWorker, _units(10, 2, tmp_path), [1, 1])],
+              2, outcomes.append, timeout=0.5)
+    kinds = sorted((o[0], o[3][0] if o[3] else None) for o in outcomes)
+    assert kinds == [(0, "Timeout"), (1, "Timeout"), (10, None), (11, None)]
