@@ -343,16 +343,14 @@ _STDLIB_SCRIPT = (
 
 
 def _find_interpreter(python: str) -> str | None:
-    import glob
-    import shutil
+    """An installed interpreter of version ``python``, found the way ``--target`` finds one."""
+    from bytecast.targets import resolve
 
-    found = shutil.which("python" + python)
-    if found and "shims" not in found:
-        return found
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    for exe in sorted(glob.glob(os.path.join(root, "versions", python + ".*", "bin", "python"))):
-        return exe
-    return None
+    try:
+        found = resolve([python])
+    except BytecastError:
+        return None
+    return found[0].executable if found else None
 
 
 @cache
