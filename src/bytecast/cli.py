@@ -12,7 +12,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, NoReturn, Sequence
+    from typing import Any, Callable, NoReturn, Sequence
 
     from bytecast.magic import MagicEntry
 
@@ -615,3 +615,152 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_PROBLEMS
+
+
+# --- inspect --------------------------------------------------------------------------------
+
+
+def _add_inspect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "inspect", help="show what a .pyc holds, safely (any Python version)",
+        description="Show a .pyc's header (magic, Python version, flags, recorded source stamp), "
+        "whether it is fresh against its source, whether this interpreter can load it, and its "
+        "code tree. The file is never executed nor passed to marshal.loads.")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".pyc files")
+    p.add_argument("--dis", action="store_true", help="also print a disassembly")
+    p.add_argument("--header-only", action="store_true", help="read only the header")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_inspect)
+
+
+def _tree_json(node: Any) -> dict[str, Any]:
+    return {"kind": node.kind, "name": node.name, "qualname": node.qualname,
+            "line": node.firstlineno, "children": [_tree_json(c) for c in node.children]}
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from bytecast.errors import BytecastError
+    from bytecast.inspect import inspect_pyc, tree_lines
+
+    documents = []
+    status = EXIT_OK
+    for name in args.files:
+        try:
+            info = inspect_pyc(name, read_code=not args.header_only)
+        except (BytecastError, OSError) as exc:
+            message = str(exc) if isinstance(exc, BytecastError) else f"{name}: {exc.strerror or exc}"
+            if isinstance(exc, BytecastError) and not message.startswith(name):
+                message = f"{name}: {message}"
+            _err(f"{message}")
+            documents.append({"path": name, "error": message})
+            status = EXIT_PROBLEMS
+            continue
+        listing = None
+        if args.dis and info.code is not None:
+            from bytecast.disasm import disassemble
+
+            listing = disassemble(info.code)
+        if args.json:
+            doc = {
+                "path": info.path, "magic": info.magic, "python": info.python,
+                "versions": info.versions, "header_size": info.header_size, "mode": info.mode,
+                "flags": info.flags, "mtime": info.mtime, "source_size": info.source_size,
+                "source_hash": info.source_hash, "source": info.source, "fresh": info.fresh,
+                "freshness": info.freshness, "loadable": info.loadable,
+                "tree": _tree_json(info.tree) if info.tree is not None else None,
+            }
+            if listing is not None:
+                doc["dis"] = listing
+            documents.append(doc)
+            continue
+        out = sys.stdout.write
+        out(f"{info.path}\n")
+        out(f"  magic      {info.magic} (Python {info.python or 'unknown'}"
+            f"{', ' + info.versions if info.versions else ''}), {info.header_size}-byte header\n")
+        stamp = (f"hash {info.source_hash}" if info.source_hash is not None
+                 else f"mtime {info.mtime}" + ("" if info.source_size is None
+                                                else f", size {info.source_size}"))
+        out(f"  mode       {info.mode} ({stamp})\n")
+        verdict = {True: "fresh", False: "stale", None: "unknown"}[info.fresh]
+        out(f"  source     {info.source or '-'}: {verdict} ({info.freshness})\n")
+        out(f"  loadable   {'yes' if info.loadable else 'no'} by this Python "
+            f"({sys.version_info[0]}.{sys.version_info[1]})\n")
+        if info.tree is not None:
+            out("  code\n")
+            for line in tree_lines(info.tree, 2):
+                out(line + "\n")
+        if listing is not None:
+            out(listing)
+    if args.json:
+        _print_json({"files": documents})
+    return status
+
+
+_COMMANDS.append(_add_inspect)
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+def _add_imports(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "imports", help="list the modules compiled code imports, and who provides them",
+        description="Find every import in pycs, folders of them, or sources (read safely, never "
+        "run), and classify each module: stdlib (of the bytecode's Python), local, third-party "
+        "(with the installed distribution and version) or missing. Exit 1 when an unguarded "
+        "import is missing or a file could not be read.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".pyc/.py files or folders")
+    p.add_argument("--python", metavar="X.Y", help="judge stdlib membership for this version")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--requirements", action="store_true",
+                   help="print what a requirements file would need")
+    p.set_defaults(handler=_cmd_imports)
+
+
+def _cmd_imports(args: argparse.Namespace) -> int:
+    from bytecast.imports import scan
+
+    report = scan(args.paths, python=args.python)
+    for problem in report.problems:
+        _err(problem)
+    hard_missing = [m for m in report.missing if not all(s.guarded for s in m.sites)]
+    if args.json:
+        _print_json({
+            "files": report.files, "pythons": list(report.pythons),
+            "problems": list(report.problems),
+            "modules": [{
+                "name": m.name, "kind": m.kind, "distribution": m.distribution,
+                "version": m.version,
+                "sites": [{"file": s.file, "line": s.line, "scope": s.scope,
+                           "guarded": s.guarded, "how": s.how,
+                           "implicit_relative": s.implicit_relative} for s in m.sites],
+            } for m in report.modules],
+        })
+    elif args.requirements:
+        seen = {}
+        for m in report.modules:
+            if m.kind == "third-party" and m.distribution:
+                seen[m.distribution] = m.version
+        for dist in sorted(seen, key=str.lower):
+            sys.stdout.write(f"{dist}=={seen[dist]}\n")
+        tops = sorted({m.name.split('.')[0] for m in report.missing})
+        for name in tops:
+            sys.stdout.write(f"# missing: {name} (no installed distribution provides it)\n")
+    else:
+        for m in report.modules:
+            where = f" ({m.distribution} {m.version})" if m.distribution else ""
+            sys.stdout.write(f"{m.name}: {m.kind}{where}\n")
+            for s in m.sites:
+                notes = [s.scope]
+                if s.guarded:
+                    notes.append("guarded")
+                if s.implicit_relative:
+                    notes.append("implicit relative")
+                if s.how in ("__import__", "import_module"):
+                    notes.append(s.how)
+                line = "" if s.line is None else f":{s.line}"
+                sys.stdout.write(f"    {s.file}{line} [{', '.join(notes)}]\n")
+    return EXIT_PROBLEMS if report.problems or hard_missing else EXIT_OK
+
+
+_COMMANDS.append(_add_imports)

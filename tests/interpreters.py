@@ -1,0 +1,62 @@
+"""Find the CPython interpreters installed on this machine, for tests that compare with them.
+
+Looks in pyenv's versions folder ($PYENV_ROOT, else ~/.pyenv) and on PATH (pythonX.Y). Real
+binaries only: pyenv shims would re-dispatch on the current folder's settings.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from functools import cache
+
+VERSIONS = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+
+
+@cache
+def installed() -> dict[str, str]:
+    """Map "X.Y" to the path of a working interpreter of that version."""
+    found: dict[str, str] = {}
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    candidates = sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python")))
+    for version in VERSIONS:
+        which = shutil.which(f"python{version}")
+        if which and "shims" not in which:
+            candidates.append(which)
+    candidates.append(sys.executable)
+    for exe in candidates:
+        try:
+            out = subprocess.run(
+                [exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        found.setdefault(out, exe)
+    return found
+
+
+def interpreter(version: str) -> str | None:
+    """The path of an installed Python ``version`` ("3.12"), or None."""
+    return installed().get(version)
+
+
+def stdlib_dir(exe: str) -> str:
+    """The standard library folder of interpreter ``exe``."""
+    return subprocess.run(
+        [exe, "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
+        capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+
+
+def stdlib_pycs(exe: str, tmpdir: str, every: int = 1, skip_tests: bool = True) -> list:
+    """Paths of pycs ``exe`` wrote for its stdlib (every Nth source), compiling into tmpdir
+    the ones its install lacks."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    cmd = [exe, os.path.join(here, "pyc_digest.py"), stdlib_dir(exe), tmpdir, "--paths-only",
+           "--every", str(every)]
+    if skip_tests:
+        cmd.append("--skip-tests")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
+    return [line for line in out.splitlines() if line]

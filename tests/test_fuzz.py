@@ -1,0 +1,156 @@
+"""Hostile input: mutated, truncated and hand-crafted marshal data of every version.
+
+Whatever the bytes, the reader (and everything built on it: disassembler, code tree, import
+finder) either returns or raises UnmarshalError, within a second and 100 MB. The files in
+tests/data/fuzz are regression inputs; make_crafted.py there regenerates the crafted ones.
+"""
+
+from __future__ import annotations
+
+import marshal
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bytecast import disasm
+from bytecast.errors import UnmarshalError, UsageError
+from bytecast.imports import find_imports
+from bytecast.inspect import code_tree
+from bytecast.unmarshal import SUPPORTED_PYTHONS, CodeRecord, loads, walk_code
+
+DATA = Path(__file__).parent / "data" / "fuzz"
+REGRESSIONS = sorted(DATA.glob("*.bin"))
+VERSIONS = [v for v in SUPPORTED_PYTHONS if v[0] == 2 or v >= (3, 6)]
+
+
+def _sample() -> bytes:
+    def f(a, *b, c=1, **d):  # type: ignore[no-untyped-def]
+        try:
+            import os.path
+        except ImportError:
+            os = None
+        return [x for x in b if x], {1: 2.5, "k": (1j, b"z", None)}, frozenset({a}), os, c, d
+
+    return marshal.dumps(f.__code__)
+
+
+SEED_PYCS = sorted((DATA / "seeds").glob("*.pyc"))
+
+
+def _payload(path: Path) -> tuple[tuple[int, int], bytes]:
+    version = tuple(int(x) for x in path.stem.split("."))
+    size = 16 if version >= (3, 7) else 12 if version >= (3, 3) else 8
+    return version, path.read_bytes()[size:]  # type: ignore[return-value]
+
+
+VERSIONED = [_payload(p) for p in SEED_PYCS]
+SEEDS = [_sample(), marshal.dumps(compile("import json\nclass A:\n  x = 2**80\n", "m", "exec"))]
+SEEDS += [p.read_bytes() for p in REGRESSIONS] + [data for _, data in VERSIONED]
+
+
+def _exercise(data: bytes, version: tuple[int, int]) -> None:
+    """Read, then walk everything a command would build from the result."""
+    try:
+        value = loads(data, version)
+    except UnmarshalError as exc:
+        assert exc.offset >= 0
+        return
+    if isinstance(value, CodeRecord):
+        code_tree(value)
+        find_imports(value)
+        try:
+            disasm.opcode_table(value.python)
+        except UsageError:  # a version with no opcode table
+            return
+        disasm.disassemble(value)
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)
+def test_regression_inputs(path: Path) -> None:
+    version = tuple(int(x) for x in path.name.split("-")[0].split("."))
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        _exercise(path.read_bytes(), version)  # type: ignore[arg-type]
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 1.0
+    assert peak < 100 * 1024 * 1024
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.integers(0, 4))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == 0 and data:
+            data[pos] = draw(st.integers(0, 255))
+        elif kind == 1:
+            data = data[:pos]
+        elif kind == 2:
+            data[pos:pos] = draw(st.sampled_from(
+                [b"\xff\xff\xff\x7f", b"\x00\x00\x00\x80", b"r\x00\x00\x00\x00", b"(", b"0",
+                 b"\xe3", b"\x7f\x7f\x7f\x7f"]))
+        elif kind == 3 and data:
+            data[pos:pos + 4] = draw(st.binary(min_size=4, max_size=4))
+        else:
+            data[pos:pos] = draw(st.binary(max_size=8))
+    return bytes(data)
+
+
+@settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(data=mutated(), version=st.sampled_from(VERSIONS))
+def test_mutated_inputs(data: bytes, version: tuple[int, int]) -> None:
+    _exercise(data, version)
+
+
+@settings(max_examples=200, deadline=1000)
+@given(data=st.binary(max_size=64), version=st.sampled_from(VERSIONS))
+def test_random_bytes(data: bytes, version: tuple[int, int]) -> None:
+    _exercise(data, version)
+
+
+@pytest.mark.parametrize("path", SEED_PYCS, ids=lambda p: p.stem)
+def test_seed_pycs_read_and_truncate(path: Path) -> None:
+    """Real code of every version reads whole, and fails cleanly cut anywhere."""
+    version, data = _payload(path)
+    code = loads(data, version)
+    assert isinstance(code, CodeRecord) and code.python == version
+    names = {c.name for c in walk_code(code)}
+    assert {"Klass", "method", "inner", "gen"} <= names
+    for n in range(0, len(data), 7):
+        with pytest.raises(UnmarshalError):
+            loads(data[:n], version)
+
+
+@st.composite
+def versioned_mutation(draw: st.DrawFn) -> tuple[tuple[int, int], bytes]:
+    version, data = draw(st.sampled_from(VERSIONED))
+    buf = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        pos = draw(st.integers(0, len(buf) - 1))
+        if draw(st.booleans()):
+            buf[pos] = draw(st.integers(0, 255))
+        else:
+            buf[pos:pos + 4] = draw(st.sampled_from(
+                [b"\xff\xff\xff\x7f", b"\x00\x00\x00\x80", b"r\x00\x00\x00", b"\x01\x00\x00\x00"]))
+    return version, bytes(buf)
+
+
+@settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(item=versioned_mutation())
+def test_mutated_pycs_of_every_version(item: tuple[tuple[int, int], bytes]) -> None:
+    _exercise(item[1], item[0])
+
+
+def test_truncations_of_a_real_code_object() -> None:
+    data = SEEDS[0]
+    for n in range(len(data)):
+        with pytest.raises(UnmarshalError):
+            loads(data[:n])

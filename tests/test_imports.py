@@ -1,0 +1,252 @@
+"""imports: every module compiled code needs, resolved and classified."""
+
+from __future__ import annotations
+
+import binascii
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import interpreters
+from bytecast.cli import main
+from bytecast.imports import find_imports, scan
+from bytecast.unmarshal import loads
+
+HERE = Path(__file__).parent
+
+
+def show(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"i{value}"
+    return "u" + binascii.hexlify(value.encode("utf-8", "surrogatepass")).decode()
+
+
+@pytest.mark.parametrize("version", interpreters.VERSIONS)
+def test_matches_interpreters_own_dis(version: str, tmp_path: Path) -> None:
+    """For pycs each interpreter wrote, IMPORT_NAME sites equal what its own dis finds."""
+    exe = interpreters.interpreter(version)
+    if exe is None:
+        pytest.skip(f"Python {version} is not installed")
+    ver = tuple(int(p) for p in version.split("."))
+    hsize = 16 if ver >= (3, 7) else 12 if ver >= (3, 3) else 8
+    paths = interpreters.stdlib_pycs(exe, str(tmp_path), every=20)
+    out = subprocess.run([exe, str(HERE / "dis_truth.py")], input="\n".join(paths),
+                         capture_output=True, text=True, check=True, timeout=600).stdout
+    truth: dict = {}
+    current = ""
+    for line in out.splitlines():
+        if line.startswith("F "):
+            current = line[2:]
+            truth[current] = Counter()
+        elif line.startswith("M "):
+            _, _path, lineno, name, level, fromlist = line.split(" ", 5)
+            truth[current][(lineno, name, level, fromlist)] += 1
+    total = 0
+    problems = []
+    for path in paths:
+        code = loads(Path(path).read_bytes()[hsize:], ver)
+        ours: Counter = Counter()
+        for found in find_imports(code):
+            if found.how not in ("import", "from"):
+                continue
+            fromlist = ",".join(show(x) for x in found.fromlist) if found.fromlist else "-"
+            ours[(str(found.line), show(found.name), show(found.level), fromlist)] += 1
+        total += sum(ours.values())
+        if ours != truth[path]:
+            problems.append(f"{path}: {sorted((ours - truth[path]).items())[:2]} "
+                            f"vs {sorted((truth[path] - ours).items())[:2]}")
+    assert total > 100
+    assert problems == []
+
+
+TREE = {
+    "app/__init__.py": "",
+    "app/main.py": (
+        "import os, json\n"
+        "from . import util\n"
+        "from .util import helper\n"
+        "from app.sub import deep\n"
+        "try:\n"
+        "    import not_installed_mod_xyz\n"
+        "except ImportError:\n"
+        "    not_installed_mod_xyz = None\n"
+        "import rich\n"
+        "def f():\n"
+        "    import csv\n"
+        "    return __import__('fractions')\n"
+        "class C:\n"
+        "    import decimal\n"
+        "import importlib\n"
+        "mod = importlib.import_module('statistics')\n"
+    ),
+    "app/util.py": "helper = 1\n",
+    "app/sub/__init__.py": "from . import deep\n",
+    "app/sub/deep.py": "from ..util import helper\nimport missing_and_unguarded_xyz\n",
+}
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    for rel, text in TREE.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return tmp_path
+
+
+def test_scan_sources(tree: Path) -> None:
+    report = scan([str(tree / "app")])
+    mods = {m.name: m for m in report.modules}
+    assert mods["os"].kind == "stdlib" and mods["json"].kind == "stdlib"
+    assert mods["app.util"].kind == "local"
+    assert mods["app.sub.deep"].kind == "local"
+    assert mods["app"].kind == "local"
+    assert mods["rich"].kind == "third-party" and mods["rich"].distribution == "rich"
+    assert mods["not_installed_mod_xyz"].kind == "missing"
+    assert mods["not_installed_mod_xyz"].sites[0].guarded
+    assert not mods["missing_and_unguarded_xyz"].sites[0].guarded
+    assert mods["csv"].sites[0].scope == "function"
+    assert mods["decimal"].sites[0].scope == "class"
+    assert mods["fractions"].sites[0].how == "__import__"
+    assert mods["statistics"].sites[0].how == "import_module"
+    assert mods["os"].sites[0].line == 1 and mods["os"].sites[0].scope == "module"
+    assert report.files == 5 and report.problems == ()
+
+
+def test_scan_pycs_of_other_python(tree: Path) -> None:
+    exe = interpreters.interpreter("3.8")
+    if exe is None:
+        pytest.skip("Python 3.8 is not installed")
+    subprocess.run([exe, "-m", "compileall", "-q", "-b", str(tree / "app")], check=True)
+    for py in (tree / "app").rglob("*.py"):
+        py.unlink()
+    report = scan([str(tree / "app")])
+    assert report.pythons == ("3.8",)
+    mods = {m.name: m for m in report.modules}
+    assert mods["app.util"].kind == "local" and mods["os"].kind == "stdlib"
+
+
+def test_python2_implicit_relative(tmp_path: Path) -> None:
+    exe = interpreters.interpreter("2.7")
+    if exe is None:
+        pytest.skip("Python 2.7 is not installed")
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sibling.py").write_text("")
+    (pkg / "m.py").write_text("import sibling\nimport StringIO\n")
+    subprocess.run([exe, "-m", "compileall", "-q", str(pkg)], check=True)
+    for py in pkg.glob("*.py"):
+        py.unlink()
+    mods = {m.name: m for m in scan([str(pkg)]).modules}
+    assert mods["pkg.sibling"].sites[0].implicit_relative
+    assert mods["StringIO"].kind == "stdlib"  # stdlib of 2.7, not of the running Python
+
+
+def test_cli(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["imports", str(tree / "app")]) == 1  # an unguarded import is missing
+    out = capsys.readouterr().out
+    assert "rich: third-party (rich" in out and "[module, guarded]" in out
+    main(["imports", str(tree / "app"), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert any(m["name"] == "os" for m in doc["modules"])
+    main(["imports", str(tree / "app"), "--requirements"])
+    req = capsys.readouterr().out
+    assert req.startswith("rich==") and "# missing: missing_and_unguarded_xyz" in req
+    bad = tree / "bad.pyc"
+    bad.write_bytes(b"garbage")
+    assert main(["imports", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "bad.pyc" in err
+    assert main(["imports", str(tree / "nope")]) == 2
+
+
+def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution that installed only .pyc files is still found through its RECORD."""
+    import importlib.metadata
+
+    from bytecast import imports as imports_module
+
+    site = tmp_path / "site"
+    (site / "fakepkg_xyz").mkdir(parents=True)
+    (site / "fakepkg_xyz" / "__init__.pyc").write_bytes(b"")
+    info = site / "fake_dist_xyz-1.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist-xyz\nVersion: 1.2\n")
+    (info / "RECORD").write_text("fakepkg_xyz/__init__.pyc,,\n"
+                                 "fake_dist_xyz-1.2.dist-info/METADATA,,\n")
+    monkeypatch.syspath_prepend(str(site))
+    imports_module._distributions.cache_clear()
+    try:
+        if sys.version_info < (3, 12):  # what the stdlib alone would say
+            assert "fakepkg_xyz" not in importlib.metadata.packages_distributions()
+        src = tmp_path / "app.py"
+        src.write_text("import fakepkg_xyz.sub\n")
+        (mod,) = scan([str(src)]).modules
+        assert (mod.kind, mod.distribution, mod.version) == ("third-party", "fake-dist-xyz",
+                                                              "1.2")
+    finally:
+        imports_module._distributions.cache_clear()
+
+
+def test_stdlib_is_judged_by_the_bytecode_version() -> None:
+    from bytecast.imports import classify_names
+
+    for version in ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"):
+        kinds = classify_names(["os", "json.decoder"], version, set())
+        assert {k for k, _, _ in kinds.values()} == {"stdlib"}, version
+    assert classify_names(["StringIO"], "2.7", set())["StringIO"][0] == "stdlib"
+    assert classify_names(["StringIO"], "3.11", set())["StringIO"][0] == "missing"
+    assert classify_names(["cgi"], "3.12", set())["cgi"][0] == "stdlib"
+    assert classify_names(["cgi"], "3.13", set())["cgi"][0] == "missing"  # PEP 594
+    assert classify_names(["tomllib"], "3.10", set())["tomllib"][0] == "missing"
+
+
+GUARDS = '''\
+import plain_a
+try:
+    import guarded_b
+except ImportError:
+    guarded_b = None
+try:
+    from pkg_c import thing
+except (ImportError, AttributeError):
+    thing = None
+try:
+    import not_guarded_d
+except KeyError:
+    pass
+def f():
+    try:
+        import guarded_e
+    except ImportError:
+        return None
+    return __import__("dyn_f")
+'''
+
+
+@pytest.mark.parametrize("version", interpreters.VERSIONS)
+def test_scope_and_guards_in_every_version(version: str, tmp_path: Path) -> None:
+    exe = interpreters.interpreter(version)
+    if exe is None:
+        pytest.skip(f"Python {version} is not installed")
+    src = tmp_path / "g.py"
+    src.write_text(GUARDS)
+    pyc = tmp_path / "g.pyc"
+    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], "
+                    "cfile=sys.argv[2], doraise=True)", str(src), str(pyc)], check=True)
+    src.unlink()
+    mods = {m.name: m.sites[0] for m in scan([str(pyc)]).modules}
+    assert not mods["plain_a"].guarded and mods["plain_a"].line == 1
+    assert mods["guarded_b"].guarded and mods["guarded_b"].line == 3
+    assert mods["pkg_c"].guarded and mods["pkg_c"].how == "from"
+    assert not mods["not_guarded_d"].guarded
+    assert mods["guarded_e"].guarded and mods["guarded_e"].scope == "function"
+    assert mods["dyn_f"].how == "__import__" and not mods["dyn_f"].guarded
