@@ -5,9 +5,9 @@ Prints, side by side in one run, medians of several runs:
     divided by the usable cores (what no tool can beat);
   - compileall -q -j0 and bytecast compile, cold (no caches) and no-op (all fresh);
   - both again with checked-hash pycs (the no-op must hash sources, not recompile them);
-  - uv (when installed: ``pip install uv``): ``uv pip install --compile-bytecode`` compiles
-    every source of the environment's site-packages, so the corpus is also put there and a tiny
-    wheel is (re)installed to trigger it; the install itself is a few milliseconds;
+  - uv (when installed: ``pip install uv``), which compiles what it installs: the corpus is
+    packed into a wheel, and uv's compile time is its install with ``--compile-bytecode`` minus
+    the same install without it (uv has no no-op compile to compare);
   - clean of every cache (bytecast clean; pyclean too when it is installed);
   - with --scale N: N copies of the stdlib, time and the main process's peak memory
     against one copy (memory must stay flat as the tree grows).
@@ -100,22 +100,24 @@ def drop_broken(tree: Path, py: str, env: dict[str, str]) -> int:
     return len(broken)
 
 
-def tiny_wheel(folder: Path) -> Path:
-    """A one-module wheel whose install makes uv compile the whole environment."""
+def corpus_wheel(tree: Path, folder: Path) -> Path:
+    """A wheel holding the corpus as one package folder, for uv to install and compile."""
     import zipfile
 
     folder.mkdir()
-    wheel = folder / "bytecastbenchdummy-1.0-py3-none-any.whl"
-    files = {
-        "bytecastbenchdummy.py": "",
-        "bytecastbenchdummy-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: bytecastbenchdummy\nVersion: 1.0\n",
-        "bytecastbenchdummy-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = "".join(f"{name},,\n" for name in files) + "bytecastbenchdummy-1.0.dist-info/RECORD,,\n"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-        zf.writestr("bytecastbenchdummy-1.0.dist-info/RECORD", record)
+    name = "bytecastbenchcorpus"
+    info = f"{name}-1.0.dist-info"
+    with zipfile.ZipFile(folder / f"{name}-1.0-py3-none-any.whl", "w") as zf:
+        records = []
+        for path in sorted(tree.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                arc = f"{name}/{path.relative_to(tree).as_posix()}"
+                zf.write(path, arc)
+                records.append(arc)
+        zf.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        zf.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        records += [f"{info}/METADATA", f"{info}/WHEEL", f"{info}/RECORD"]
+        zf.writestr(f"{info}/RECORD", "".join(f"{r},,\n" for r in records))
     return folder
 
 
@@ -190,13 +192,11 @@ def main() -> int:
             pyclean = None
         uv = find_uv()
         if uv:
-            site = Path(subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                       capture_output=True, text=True, check=True).stdout.strip())
-            uv_tree = site / "corpus"
-            shutil.copytree(tree, uv_tree)
-            wheels = tiny_wheel(work / "wheels")
-            uv_install = [uv, "pip", "install", "-q", "--python", py, "--no-index", "--find-links", str(wheels),
-                          "--reinstall", "--compile-bytecode", "bytecastbenchdummy"]
+            wheels = corpus_wheel(tree, work / "wheels")
+            uv_base = [uv, "pip", "install", "-q", "--python", py, "--no-index", "--find-links", str(wheels),
+                       "bytecastbenchcorpus"]
+            uv_uninstall = [uv, "pip", "uninstall", "-q", "--python", py, "bytecastbenchcorpus"]
+
         for _ in range(args.runs):
             measure("compileall cold", None, ca + [str(tree)])
             measure("compileall no-op", ca + [str(tree)], ca + [str(tree)])
@@ -210,21 +210,23 @@ def main() -> int:
                 subprocess.run(bc + ["compile", "-q", str(tree)], env=env, stdout=subprocess.DEVNULL)
                 rows.setdefault("pyclean", []).append(timed(pyclean + [str(tree)], pyclean_env))
             if uv:
-                drop_caches(site)
-                rows.setdefault("uv cold", []).append(timed(uv_install, env))
-                rows.setdefault("uv no-op", []).append(timed(uv_install, env))
+                # uv compiles what it installs: its compile time is install-with-compile minus install.
+                subprocess.run(uv_uninstall, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                with_compile = timed(uv_base + ["--compile-bytecode"], env)
+                subprocess.run(uv_uninstall, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                rows.setdefault("uv cold (install+compile - install)", []).append(with_compile - timed(uv_base, env))
 
         med = {k: statistics.median(v) for k, v in rows.items()}
         print(f"corpus: {count} files of the Python {sys.version_info[0]}.{sys.version_info[1]} stdlib "
               f"({broken} that do not compile left out), {n} cores, medians of {args.runs} runs")
         print(f"{'floor (compile+marshal CPU / cores)':40s} {floor:8.3f} s   1.00x floor")
         for name, value in med.items():
-            extra = f"   {value / floor:.2f}x floor" if "cold" in name else ""
+            extra = f"   {value / floor:.2f}x floor" if " cold" in name else ""
             print(f"{name:40s} {value:8.3f} s{extra}")
         print(f"{'cold: compileall / bytecast':40s} {med['compileall cold'] / med['bytecast cold']:8.2f}x")
         if uv:
-            print(f"{'cold: uv / bytecast':40s} {med['uv cold'] / med['bytecast cold']:8.2f}x")
-            print(f"{'no-op: uv / bytecast':40s} {med['uv no-op'] / med['bytecast no-op']:8.2f}x")
+            uv_cold = med["uv cold (install+compile - install)"]
+            print(f"{'cold: uv / bytecast':40s} {uv_cold / med['bytecast cold']:8.2f}x")
         print(f"{'no-op: compileall / bytecast':40s} {med['compileall no-op'] / med['bytecast no-op']:8.2f}x")
         print(f"{'checked-hash no-op: compileall / bytecast':40s} "
               f"{med['compileall checked-hash no-op'] / med['bytecast checked-hash no-op']:8.2f}x")
