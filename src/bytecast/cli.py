@@ -12,9 +12,13 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, NoReturn, Sequence
+    from collections.abc import Sequence
+    from typing import Any, Callable, NoReturn
 
+    from bytecast.discover import Problem
+    from bytecast.engine import Options, Report
     from bytecast.magic import MagicEntry
+    from bytecast.targets import Target
 
 __all__ = ["main"]
 
@@ -54,7 +58,7 @@ def _columns() -> int:
     except (KeyError, ValueError):
         pass
     try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
     except (AttributeError, ValueError, OSError):
         return 80
 
@@ -62,11 +66,11 @@ def _columns() -> int:
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr, exit 2."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -105,19 +109,19 @@ def _add_target(p: argparse.ArgumentParser) -> None:
                    "repeatable")
 
 
-def _targets(args: argparse.Namespace, settings: dict[str, object] | None = None) -> tuple[object, ...]:
+def _targets(args: argparse.Namespace, settings: dict[str, Any] | None = None) -> tuple[Target, ...]:
     """The targets of ``--target`` (or of ``target`` in ``[tool.bytecast]``); () for the running one."""
-    specs: object = args.target or (settings or {}).get("target") or []
+    specs: Any = args.target or (settings or {}).get("target") or []
     if isinstance(specs, str):
         specs = [specs]
     if not specs:
         return ()
     from bytecast.targets import resolve
 
-    return resolve(list(specs))  # type: ignore[call-overload]
+    return tuple(resolve([str(spec) for spec in specs]))
 
 
-def _options(args: argparse.Namespace, **extra: object) -> object:
+def _options(args: argparse.Namespace, **extra: Any) -> Options:
     """Options from the flags, with ``[tool.bytecast]`` of pyproject.toml for what they leave unset."""
     from bytecast.config import load_settings
     from bytecast.engine import Options
@@ -125,14 +129,14 @@ def _options(args: argparse.Namespace, **extra: object) -> object:
 
     settings = load_settings()
 
-    def pick(value: object, key: str, default: object) -> object:
+    def pick(value: Any, key: str, default: Any) -> Any:
         if value is not None and value != []:
             return value
         return settings.get(key, default)
 
     optimize = pick(args.optimize, "optimize", [])
     max_depth = pick(args.max_depth, "max-depth", None)
-    if max_depth is not None and max_depth < 0:  # type: ignore[operator]
+    if max_depth is not None and max_depth < 0:
         raise UsageError("--max-depth must be 0 or more")
     keys = {"jobs": "jobs", "force": "", "hardlink_dupes": "hardlink-dupes", "timeout": "timeout"}
     for name, value in list(extra.items()):
@@ -141,16 +145,16 @@ def _options(args: argparse.Namespace, **extra: object) -> object:
         elif value is None:
             del extra[name]
     return Options(
-        optimize=tuple(optimize if isinstance(optimize, list) else [optimize]),  # type: ignore[arg-type]
-        invalidation_mode=pick(args.invalidation_mode, "invalidation-mode", None),  # type: ignore[arg-type]
+        optimize=tuple(optimize if isinstance(optimize, list) else [optimize]),
+        invalidation_mode=pick(args.invalidation_mode, "invalidation-mode", None),
         excludes=tuple(settings.get("exclude", [])) + tuple(args.exclude),
-        max_depth=max_depth,  # type: ignore[arg-type]
-        links=pick(args.links, "links", "inside"),  # type: ignore[arg-type]
+        max_depth=max_depth,
+        links=pick(args.links, "links", "inside"),
         ddir=args.ddir,
         strip_prefix=args.strip_prefix,
         prepend_prefix=args.prepend_prefix,
         targets=_targets(args, settings),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -167,8 +171,8 @@ class _Progress:
         self.clock = time.monotonic
         self.start = self.clock()
         self.last = 0.0
-        self.bar: object = None
-        self.task: object = None
+        self.bar: Any = None
+        self.task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
@@ -184,27 +188,26 @@ class _Progress:
                 "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), console=Console(stderr=True), transient=True, auto_refresh=False,
             )
-            self.bar.start()  # type: ignore[attr-defined]
-            self.task = self.bar.add_task(self.label, total=total)  # type: ignore[attr-defined]
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
         if now - self.last >= 0.1 or done >= total:
             self.last = now
-            self.bar.update(self.task, completed=done, total=total)  # type: ignore[attr-defined]
-            self.bar.refresh()  # type: ignore[attr-defined]
+            self.bar.update(self.task, completed=done, total=total)
+            self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.stop()  # type: ignore[attr-defined]
+            self.bar.stop()
 
 
-def _problem_json(p: object) -> dict[str, object]:
-    return {"path": p.path, "kind": p.kind, "message": p.message,  # type: ignore[attr-defined]
-            "line": p.line, "column": p.column}  # type: ignore[attr-defined]
+def _problem_json(p: Problem) -> dict[str, object]:
+    return {"path": p.path, "kind": p.kind, "message": p.message, "line": p.line, "column": p.column}
 
 
-def _report_json(command: str, report: object, elapsed: float) -> dict[str, object]:
+def _report_json(command: str, report: Report, elapsed: float) -> dict[str, object]:
     r = report
     files = []
-    for job in r.jobs:  # type: ignore[attr-defined]
+    for job in r.jobs:
         entry: dict[str, object] = {
             "source": job.source.path,
             "target": job.target.cache_tag,
@@ -213,25 +216,25 @@ def _report_json(command: str, report: object, elapsed: float) -> dict[str, obje
             "state": job.state,
         }
         if command == "compile":
-            entry["outcome"] = r.outcome(job)  # type: ignore[attr-defined]
-            failure = r.failures.get(job.source.path)  # type: ignore[attr-defined]
+            entry["outcome"] = r.outcome(job)
+            failure = r.failures.get(job.source.path)
             if failure is not None:
                 entry["error"] = _problem_json(failure)
         files.append(entry)
     return {
         "command": command,
-        "ok": r.ok,  # type: ignore[attr-defined]
+        "ok": r.ok,
         "elapsed": round(elapsed, 4),
         "summary": {
-            "sources": r.sources,  # type: ignore[attr-defined]
-            "pycs": len(r.jobs),  # type: ignore[attr-defined]
-            "fresh": r.fresh,  # type: ignore[attr-defined]
-            "compiled": r.compiled,  # type: ignore[attr-defined]
-            "linked": r.linked,  # type: ignore[attr-defined]
-            "failed": len(r.failures),  # type: ignore[attr-defined]
-            "problems": len(r.problems),  # type: ignore[attr-defined]
+            "sources": r.sources,
+            "pycs": len(r.jobs),
+            "fresh": r.fresh,
+            "compiled": r.compiled,
+            "linked": r.linked,
+            "failed": len(r.failures),
+            "problems": len(r.problems),
         },
-        "problems": [_problem_json(p) for p in r.problems],  # type: ignore[attr-defined]
+        "problems": [_problem_json(p) for p in r.problems],
         "files": files,
     }
 
@@ -268,7 +271,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     progress = _Progress("compiling", show)
     start = time.perf_counter()
     try:
-        report = compile_tree(args.paths or ["."], options, progress)  # type: ignore[arg-type]
+        report = compile_tree(args.paths or ["."], options, progress)
     finally:
         progress.close()
     elapsed = time.perf_counter() - start
@@ -304,7 +307,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from bytecast.plan import STATES
 
     start = time.perf_counter()
-    report = check_tree(args.paths or ["."], _options(args))  # type: ignore[arg-type]
+    report = check_tree(args.paths or ["."], _options(args))
     elapsed = time.perf_counter() - start
     not_fresh = [j for j in report.jobs if j.state != "fresh"]
     if args.json:
@@ -348,7 +351,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     report = clean(args.paths or ["."], stale=args.stale, orphans=args.orphans,
                    sourceless=args.sourceless, dry_run=args.dry_run,
                    excludes=tuple(args.exclude), max_depth=args.max_depth,
-                   targets=_targets(args))  # type: ignore[arg-type]
+                   targets=_targets(args))
     if args.json:
         _print_json({
             "command": "clean",
@@ -388,7 +391,7 @@ def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+_COMMANDS: list[Callable[[Any], None]] = [
     _add_compile,
     _add_check,
     _add_clean,

@@ -24,9 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from dataclasses import dataclass
-    from typing import Callable, Protocol
-
-    from typing import Any
+    from typing import Any, Callable, Protocol
 
     Unit = list[Any]  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
     Outcome = list[Any]  # [unit_id, written, linked, error]
