@@ -8,7 +8,8 @@ Prints, side by side in one run, medians of several runs:
   - uv (when installed: ``pip install uv``), which compiles what it installs: the corpus is
     packed into a wheel, and uv's compile time is its install with ``--compile-bytecode`` minus
     the same install without it (uv has no no-op compile to compare);
-  - clean of every cache (bytecast clean; pyclean too when it is installed);
+  - clean of every cache (bytecast clean; pyclean too when it is installed), each after a
+    sync, so that neither pays for the disk writes of the compile before it;
   - with --scale N: N copies of the stdlib, time and the main process's peak memory
     against one copy (memory must stay flat as the tree grows).
 
@@ -180,6 +181,8 @@ def main() -> int:
                 drop_caches(tree)
             else:
                 subprocess.run(setup, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if "clean" in name:
+                os.sync()  # a clean must not pay for the writeback of the compile before it
             rows.setdefault(name, []).append(timed(argv, env))
 
         hashed = ["--invalidation-mode", "checked-hash"]
@@ -208,6 +211,7 @@ def main() -> int:
             measure("bytecast clean", bc + ["compile", "-q", str(tree)], bc + ["clean", str(tree)])
             if pyclean:
                 subprocess.run(bc + ["compile", "-q", str(tree)], env=env, stdout=subprocess.DEVNULL)
+                os.sync()
                 rows.setdefault("pyclean", []).append(timed(pyclean + [str(tree)], pyclean_env))
             if uv:
                 # uv compiles what it installs: its compile time is install-with-compile minus install.

@@ -1,7 +1,10 @@
 """Find the CPython interpreters installed on this machine, for tests that compare with them.
 
-Looks in pyenv's versions folder ($PYENV_ROOT, else ~/.pyenv) and on PATH (pythonX.Y). Real
-binaries only: pyenv shims would re-dispatch on the current folder's settings.
+Looks in pyenv's versions folder ($PYENV_ROOT, else ~/.pyenv), uv's managed Pythons
+($UV_PYTHON_INSTALL_DIR, else ~/.local/share/uv/python) and on PATH (pythonX.Y). Real binaries
+only: pyenv shims would re-dispatch on the current folder's settings. The one place tests
+find interpreters; a test that needs an absent one calls :func:`require`, which skips it
+with the reason.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ def installed() -> dict[str, str]:
     found: dict[str, str] = {}
     root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     candidates = sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python")))
+    uv = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
+    candidates += sorted(glob.glob(os.path.join(uv, "cpython-*", "bin", "python3")))
     for version in VERSIONS:
         which = shutil.which(f"python{version}")
         if which and "shims" not in which:
@@ -41,6 +46,16 @@ def installed() -> dict[str, str]:
 def interpreter(version: str) -> str | None:
     """The path of an installed Python ``version`` ("3.12"), or None."""
     return installed().get(version)
+
+
+def require(version: str) -> str:
+    """The path of an installed Python ``version``; skips the calling test when there is none."""
+    import pytest
+
+    exe = interpreter(version)
+    if exe is None:
+        pytest.skip(f"no Python {version} interpreter installed (pyenv, uv or PATH)")
+    return os.path.realpath(exe)
 
 
 def stdlib_dir(exe: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import shutil
 import subprocess
 import sys
@@ -18,27 +17,11 @@ import pytest
 
 import bytecast.compileall as bc_compileall
 import bytecast.py_compile as bc_py_compile
+import interpreters
 from bytecast import _dropin
 from conftest import SRC, env
 
 RUNNER = Path(__file__).resolve().parent / "stdlib_runner.py"
-
-
-def _pyenv_interpreters() -> dict[str, str]:
-    """Newest real interpreter binary per minor version under the pyenv root."""
-    root = Path(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")) / "versions"
-    found: dict[str, tuple[tuple[int, ...], str]] = {}
-    if root.is_dir():
-        for d in root.iterdir():
-            parts = d.name.split(".")
-            if len(parts) != 3 or not all(p.isdigit() for p in parts):
-                continue
-            minor = f"{parts[0]}.{parts[1]}"
-            exe = d / "bin" / f"python{minor}"
-            key = tuple(int(p) for p in parts)
-            if exe.exists() and (minor not in found or found[minor][0] < key):
-                found[minor] = (key, str(exe))
-    return {m: exe for m, (_, exe) in found.items()}
 
 
 def _run_stdlib_suite(python: str) -> None:
@@ -61,7 +44,7 @@ def test_stdlib_suite_on_running_interpreter() -> None:
 def test_stdlib_suite_on_another_interpreter() -> None:
     """The same on another installed interpreter (its own stdlib tests, its own rules)."""
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    found = _pyenv_interpreters()
+    found = interpreters.installed()
     for minor in ("3.12", "3.10", "3.13", "3.9"):
         if minor != running and minor in found:
             if not (Path(found[minor]).parent.parent / "lib" / f"python{minor}" / "test"
@@ -69,7 +52,7 @@ def test_stdlib_suite_on_another_interpreter() -> None:
                 continue
             _run_stdlib_suite(found[minor])
             return
-    pytest.skip("no other CPython 3.9-3.13 with its Lib/test found under $PYENV_ROOT/versions")
+    pytest.skip("no other CPython 3.9-3.13 with its Lib/test installed (pyenv, uv or PATH)")
 
 
 @pytest.fixture

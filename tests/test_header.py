@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import glob
 import importlib.util
 import os
 import pickle
-import re
 import subprocess
 import sys
 from importlib import _bootstrap_external
@@ -17,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import interpreters
 from bytecast.errors import PycFormatError, UsageError
 from bytecast.header import Header, pack_header, parse_header, read_header
 from bytecast.magic import entries, for_version, header_size_for
@@ -30,30 +28,6 @@ U32 = 0xFFFFFFFF
 # --- interpreters on this machine -------------------------------------------------------------
 
 INTERPRETER_MINORS = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]
-
-
-@functools.cache
-def _interpreters() -> dict[str, str]:
-    """Newest real interpreter binary per minor version under the pyenv root."""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found: dict[str, tuple[tuple[int, ...], str]] = {}
-    for exe in glob.glob(os.path.join(root, "versions", "*", "bin", "python")):
-        name = Path(exe).parent.parent.name
-        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", name)
-        if match is None or not os.access(exe, os.X_OK):
-            continue
-        key = tuple(int(g) for g in match.groups())
-        minor = f"{key[0]}.{key[1]}"
-        if minor not in found or found[minor][0] < key:
-            found[minor] = (key, exe)
-    return {minor: exe for minor, (_, exe) in found.items()}
-
-
-def _interpreter(minor: str) -> str:
-    exe = _interpreters().get(minor)
-    if exe is None:
-        pytest.skip(f"no Python {minor} interpreter found under $PYENV_ROOT/versions")
-    return exe
 
 
 # Runs under every target (2.7 syntax): compile argv[1] to argv[2] in mode argv[3], print
@@ -104,7 +78,7 @@ MTIMES = [1_700_000_000, 2**32 + 12345]
 @pytest.mark.parametrize("mtime", MTIMES, ids=["mtime", "mtime-past-2**32"])
 @pytest.mark.parametrize("minor", INTERPRETER_MINORS)
 def test_pycs_written_by_each_interpreter(minor: str, mtime: int, tmp_path: Path) -> None:
-    exe = _interpreter(minor)
+    exe = interpreters.require(minor)
     source = tmp_path / "mod.py"
     source.write_bytes(b"# -*- coding: utf-8 -*-\nx = [1, 2, 3]\n" + b"y = 'z'\n" * 50)
     os.utime(source, (mtime, mtime))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import glob
 import importlib.util
 import json
 import os
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import bytecast
+import interpreters
 from bytecast.cli import main
 from bytecast.errors import PycFormatError, UsageError
 from bytecast.magic import (
@@ -65,30 +65,6 @@ sys.stdout.write("%d.%d.%d %s" % (sys.version_info[:3] + (binascii.hexlify(m).de
 
 
 @functools.cache
-def _interpreters() -> dict[str, str]:
-    """Newest real interpreter binary per minor version under the pyenv root."""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found: dict[str, tuple[tuple[int, ...], str]] = {}
-    for exe in glob.glob(os.path.join(root, "versions", "*", "bin", "python")):
-        name = Path(exe).parent.parent.name
-        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", name)
-        if match is None or not os.access(exe, os.X_OK):
-            continue
-        key = tuple(int(g) for g in match.groups())
-        minor = f"{key[0]}.{key[1]}"
-        if minor not in found or found[minor][0] < key:
-            found[minor] = (key, exe)
-    return {minor: exe for minor, (_, exe) in found.items()}
-
-
-def _interpreter(minor: str) -> str:
-    exe = _interpreters().get(minor)
-    if exe is None:
-        pytest.skip(f"no Python {minor} interpreter found under $PYENV_ROOT/versions")
-    return exe
-
-
-@functools.cache
 def _ask(exe: str) -> tuple[str, bytes]:
     out = subprocess.run(
         [exe, "-E", "-c", _ASK_MAGIC], capture_output=True, text=True, check=True, timeout=60
@@ -99,7 +75,7 @@ def _ask(exe: str) -> tuple[str, bytes]:
 
 @pytest.mark.parametrize("minor", INTERPRETER_MINORS)
 def test_installed_interpreter_magic_is_its_release_row(minor: str) -> None:
-    version, magic = _ask(_interpreter(minor))
+    version, magic = _ask(interpreters.require(minor))
     number = from_bytes(magic)
     entry = lookup(number)
     assert entry is not None, f"Python {version} writes {number}, missing from the table"
@@ -261,7 +237,7 @@ def test_entry_is_immutable_hashable_picklable() -> None:
 
 
 def test_import_is_cheap() -> None:
-    """Importing the table pulls in nothing beyond bytecast itself (no dataclasses, no re)."""
+    """Importing the table pulls in nothing heavy (no dataclasses, no re)."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); before = set(sys.modules); "
         "import bytecast.magic; print(' '.join(sorted(set(sys.modules) - before)))"
@@ -269,7 +245,8 @@ def test_import_is_cheap() -> None:
     out = subprocess.run(
         [sys.executable, "-S", "-c", code, SRC_DIR], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert set(out) <= {"__future__", "bytecast", "bytecast.errors", "bytecast.magic"}
+    # bytecast._record (and the small operator module it uses) build the frozen row type
+    assert set(out) <= {"__future__", "bytecast", "bytecast.errors", "bytecast.magic", "bytecast._record", "operator", "_operator"}
 
 
 # --- the command --------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ installed is skipped with the reason shown by ``pytest -ra``.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import interpreters
 from bytecast.compiler import Lane, ProcessWorker, run_lanes
 from bytecast.engine import Options, check_tree, compile_tree
 from bytecast.targets import Target, current, find_interpreters, resolve
@@ -25,31 +25,8 @@ from conftest import env, run_cli
 VERSIONS = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 
 
-def _interpreter(version: str) -> str | None:
-    """A real binary of Python ``version``, found the way a user's machine has it."""
-    home = os.path.expanduser("~")
-    pyenv = os.environ.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
-    uv = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.join(home, ".local", "share", "uv", "python")
-    patterns = [
-        os.path.join(pyenv, "versions", f"{version}.*", "bin", f"python{version}"),
-        os.path.join(uv, f"cpython-{version}.*", "bin", f"python{version}"),
-    ]
-    for pattern in patterns:
-        for path in sorted(glob.glob(pattern)):
-            if os.access(path, os.X_OK):
-                return os.path.realpath(path)
-    found = shutil.which(f"python{version}")
-    if found:
-        with open(found, "rb") as f:
-            if f.read(2) != b"#!":
-                return os.path.realpath(found)
-    return None
-
-
 def _target(version: str) -> Target:
-    exe = _interpreter(version)
-    if exe is None:
-        pytest.skip(f"no Python {version} interpreter installed (pyenv, uv or PATH)")
+    exe = interpreters.require(version)
     (tgt,) = resolve([exe], cache=False)
     return tgt
 
@@ -187,7 +164,7 @@ def test_each_pyc_is_imported_by_its_own_interpreter_without_sources(version: st
 
 
 def _installed(versions: list[str]) -> list[str]:
-    return [v for v in versions if _interpreter(v) is not None]
+    return [v for v in versions if interpreters.interpreter(v) is not None]
 
 
 def test_one_run_for_several_targets_then_no_op(small_tree: Path) -> None:

@@ -20,6 +20,12 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from bytecast._record import dataclass
+
 from bytecast.errors import PycFormatError, UsageError
 from bytecast.magic import MagicEntry, from_bytes, header_size_for, lookup
 
@@ -32,10 +38,9 @@ _LAYOUTS = (8, 12, 16)
 _MAX_HEADER = 16
 
 
+@dataclass(frozen=True)
 class Header:
     """A parsed .pyc header. Immutable; fields a layout lacks are None."""
-
-    __slots__ = ("flags", "magic", "mtime", "size", "source_hash", "source_size")
 
     magic: int
     """The 16-bit magic number."""
@@ -50,23 +55,6 @@ class Header:
     size: int
     """Header length in bytes: 8, 12 or 16; the marshalled code starts here."""
 
-    def __init__(
-        self,
-        magic: int,
-        flags: int | None,
-        mtime: int | None,
-        source_size: int | None,
-        source_hash: bytes | None,
-        size: int,
-    ) -> None:
-        setter = object.__setattr__
-        setter(self, "magic", magic)
-        setter(self, "flags", flags)
-        setter(self, "mtime", mtime)
-        setter(self, "source_size", source_size)
-        setter(self, "source_hash", source_hash)
-        setter(self, "size", size)
-
     @property
     def mode(self) -> str:
         """How importlib validates this pyc: timestamp, checked-hash or unchecked-hash."""
@@ -80,33 +68,6 @@ class Header:
         """The magic table row for :attr:`magic`, or None if the number is unknown."""
         return lookup(self.magic)
 
-    def _key(self) -> tuple[int, int | None, int | None, int | None, bytes | None, int]:
-        return (self.magic, self.flags, self.mtime, self.source_size, self.source_hash,
-                self.size)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Header is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Header is immutable; cannot delete {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Header):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"Header(magic={self.magic!r}, flags={self.flags!r}, mtime={self.mtime!r}, "
-            f"source_size={self.source_size!r}, source_hash={self.source_hash!r}, "
-            f"size={self.size!r})"
-        )
-
-    def __reduce__(self) -> tuple[type[Header], tuple[object, ...]]:
-        return (Header, self._key())
 
 
 def _u32(data: bytes | bytearray, offset: int) -> int:

@@ -18,10 +18,16 @@ Things the table records that are easy to get wrong:
 
 Importing this module builds nothing: rows are a tuple literal (a constant in the compiled
 module) and :class:`MagicEntry` objects are made on first use. Importing ``dataclasses``
-alone costs several milliseconds, which is why the entry class is written by hand.
+alone costs several milliseconds, which is why the entry class is a :mod:`bytecast._record`.
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from bytecast._record import dataclass
 
 from bytecast.errors import PycFormatError, UsageError
 
@@ -299,10 +305,9 @@ _MICRO_SPLITS: dict[str, tuple[tuple[int, int], ...]] = {"3.5": ((2, 3351), (0, 
 _TRAILER = b"\r\n"
 
 
+@dataclass(frozen=True)
 class MagicEntry:
     """One magic number: who used it and what header layout it implies. Immutable."""
-
-    __slots__ = ("header_size", "notes", "number", "python", "release", "versions")
 
     number: int
     """The 16-bit number, e.g. 3495 (the file holds it little-endian, then ``b"\\r\\n"``)."""
@@ -317,55 +322,11 @@ class MagicEntry:
     notes: str
     """What changed with this number, and anything surprising about it."""
 
-    def __init__(
-        self,
-        number: int,
-        versions: str,
-        python: str,
-        header_size: int,
-        release: bool,
-        notes: str,
-    ) -> None:
-        setter = object.__setattr__
-        setter(self, "number", number)
-        setter(self, "versions", versions)
-        setter(self, "python", python)
-        setter(self, "header_size", header_size)
-        setter(self, "release", release)
-        setter(self, "notes", notes)
-
     @property
     def magic_bytes(self) -> bytes:
         """The 4 bytes a .pyc starts with."""
         return self.number.to_bytes(2, "little") + _TRAILER
 
-    def _key(self) -> tuple[int, str, str, int, bool, str]:
-        return (self.number, self.versions, self.python, self.header_size, self.release,
-                self.notes)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"MagicEntry is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"MagicEntry is immutable; cannot delete {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MagicEntry):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"MagicEntry(number={self.number!r}, versions={self.versions!r}, "
-            f"python={self.python!r}, header_size={self.header_size!r}, "
-            f"release={self.release!r}, notes={self.notes!r})"
-        )
-
-    def __reduce__(self) -> tuple[type[MagicEntry], tuple[int, str, str, int, bool, str]]:
-        return (MagicEntry, self._key())
 
 
 def header_size_for(number: int) -> int:
