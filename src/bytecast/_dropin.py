@@ -19,12 +19,9 @@ import threading
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any, Callable
+    from typing import Callable
 
-    from bytecast.compiler import ProcessWorker
-
-    Unit = list[Any]  # see bytecast._worker
-    Outcome = list[Any]
+    from bytecast.compiler import Outcome, ProcessWorker, Unit
 
 __all__ = ["run", "run_one", "absolute", "cpus", "optimize_level", "TIMEOUT", "LOST"]
 

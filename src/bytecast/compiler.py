@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dataclasses import dataclass
     from typing import Any, Callable, Protocol
 
-    Unit = list[Any]  # [unit_id, path, dfile, flags, hardlink, [[optimize, cfile], ...]]
+    Unit = Sequence[Any]  # (unit_id, path, dfile, flags, hardlink, ((optimize, cfile), ...))
     Outcome = list[Any]  # [unit_id, written, linked, error]
 
     class Worker(Protocol):

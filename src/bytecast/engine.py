@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 else:
     from bytecast._record import dataclass
 
-from bytecast.discover import Problem, Source, discover
+from bytecast.discover import Problem, discover
 from bytecast.plan import FLAGS, Job, default_invalidation_mode, plan
 
 __all__ = ["Options", "Report", "compile_tree", "check_tree", "usable_cpus"]
@@ -200,19 +200,22 @@ def _compile_groups(
     from bytecast.compiler import Lane, run_lanes
 
     jobs_n = options.jobs or usable_cpus()
-    units_by_id: list[tuple[Source, Target, list[str]]] = []  # across every lane
+    # Memory stays flat as the tree grows: units are tuples, each unit's jobs are kept once
+    # (units_by_id, to report failures), and the grouping dicts go as soon as units exist.
+    units_by_id: list[tuple[Job, ...]] = []  # across every lane
     lanes: list[Lane] = []
     several = len({target for target, _ in groups}) > 1
-    for (target, level), by_source in groups.items():
+    for (target, level), by_source in list(groups.items()):
         flags = FLAGS[mode] if target.version >= (3, 7) else 0
-        units: list[list[object]] = []
+        units: list[tuple[object, ...]] = []
         sizes: list[int] = []
         for group in by_source.values():
             src = group[0].source
-            outputs = [[j.optimize, j.cfile] for j in group]
-            units.append([len(units_by_id), src.path, group[0].dfile, flags, options.hardlink_dupes, outputs])
+            outputs = tuple((j.optimize, j.cfile) for j in group)
+            units.append((len(units_by_id), src.path, group[0].dfile, flags, options.hardlink_dupes, outputs))
             sizes.append(src.size)
-            units_by_id.append((src, target, [j.cfile for j in group]))
+            units_by_id.append(tuple(group))
+        del groups[(target, level)]
         lanes.append(Lane(_spawner(target, max(level, 0)), units, sizes))
 
     def on_outcome(outcome: list[Any]) -> None:
@@ -222,7 +225,8 @@ def _compile_groups(
         counts[2] += linked
         if error is not None:
             kind, message, line, col = error
-            src, target, cfiles = units_by_id[uid]
+            group = units_by_id[uid]
+            src, target, cfiles = group[0].source, group[0].target, [j.cfile for j in group]
             if several:  # the same file may compile for one target and fail for another
                 message = f"{message} (for {target.label})"
             failed.append(Problem(src.path, kind, message, line or 0, col or 0))
