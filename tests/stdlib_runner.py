@@ -35,6 +35,11 @@ SKIPS = {
             "asserts ProcessPoolExecutor(max_workers=None) for workers=0; bytecast's pool "
             "takes one worker per usable CPU, tested in tests/test_dropin.py"
         ),
+        "test_compile_one_worker": (
+            "asserts that compile_dir with one worker calls compile_file once per file; "
+            "bytecast sends the whole folder to its one worker in batches (one file at a time "
+            "waited for the worker once per file), tested in tests/test_dropin.py"
+        ),
         "test_compile_missing_multiprocessing": (
             "asserts the fallback to one-by-one compile_file calls when ProcessPoolExecutor "
             "is missing; bytecast's pool does not use multiprocessing, so it has no such "

@@ -81,18 +81,13 @@ def compile_dir(dir, maxlevels=None, ddir=None, force=False,
         maxlevels = sys.getrecursionlimit()
     options = dict(stripdir=stripdir, prependdir=prependdir,
                    limit_sl_dest=limit_sl_dest, hardlink_dupes=hardlink_dupes)
-    if workers != 1:
-        batch = _Batch(workers)
-        for file in _walk_dir(dir, quiet=quiet, maxlevels=maxlevels, say=batch.say):
-            batch.add(file, ddir, force, rx, quiet, legacy, optimize,
-                      invalidation_mode, **options)
-        return batch.run()
-    success = True
-    for file in _walk_dir(dir, quiet=quiet, maxlevels=maxlevels):
-        if not compile_file(file, ddir, force, rx, quiet,
-                            legacy, optimize, invalidation_mode, **options):
-            success = False
-    return success
+    # Even with one worker the whole folder goes to it in batches: one file at a time would
+    # wait for the worker once per file (the stdlib compiles in-process, one by one).
+    batch = _Batch(workers)
+    for file in _walk_dir(dir, quiet=quiet, maxlevels=maxlevels, say=batch.say):
+        batch.add(file, ddir, force, rx, quiet, legacy, optimize,
+                  invalidation_mode, **options)
+    return batch.run()
 
 
 def compile_file(fullname, ddir=None, force=False, rx=None, quiet=0,
