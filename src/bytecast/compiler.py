@@ -47,24 +47,31 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds one unit may take before its worker is stopped and the unit reported."""
 
 _BATCH_BYTES = 128 * 1024
+_BATCH_MIN_BYTES = 4 * 1024
+_BATCH_SHARE = 16  # a batch takes at most 1/16 of the source still to batch
 _BATCH_UNITS = 64
 _IN_FLIGHT = 2  # batches queued at each worker, so it never waits for the next one
 
 
 def batches(units: Sequence[Unit], sizes: Sequence[int]) -> deque[list[Unit]]:
-    """Group units, largest first, into batches of about ``_BATCH_BYTES`` of source.
+    """Group units, largest first, into batches that shrink as the work runs out.
 
-    Largest first keeps the tail of the run short: the last batches are the quick ones.
+    Largest first keeps the tail of the run short, and so does the shrinking: a batch holds
+    at most ``_BATCH_BYTES`` of source and at most a 16th of what is left, so the last
+    batches are small and no worker is left holding a big one while the others idle.
     """
     order = sorted(range(len(units)), key=lambda i: -sizes[i])
+    left = sum(sizes)
     out: deque[list[Unit]] = deque()
     batch: list[Unit] = []
     weight = 0
     for i in order:
         batch.append(units[i])
         weight += sizes[i]
-        if weight >= _BATCH_BYTES or len(batch) >= _BATCH_UNITS:
+        limit = max(_BATCH_MIN_BYTES, min(_BATCH_BYTES, left // _BATCH_SHARE))
+        if weight >= limit or len(batch) >= _BATCH_UNITS:
             out.append(batch)
+            left -= weight
             batch, weight = [], 0
     if batch:
         out.append(batch)
