@@ -21,39 +21,14 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
-import time
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 
-def copy_stdlib(dest: Path) -> Path:
-    shutil.copytree(
-        sysconfig.get_paths()["stdlib"],
-        dest,
-        ignore=shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc", "*.so"),
-        symlinks=True,
-    )
-    return dest
-
-
-def drop_caches(tree: Path) -> None:
-    for cache in list(tree.rglob("__pycache__")):
-        shutil.rmtree(cache)
-
-
-def timed(argv: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
-def make_venv(where: Path) -> str:
-    real = os.path.realpath(sys.executable)
-    subprocess.run([real, "-m", "venv", "--without-pip", str(where)], check=True)
-    return str(where / "bin" / "python")
+# The corpus and the way tools are run are the compile benchmark's, so figures compare.
+from bench_compile import copy_stdlib, drop_caches, make_venv, timed
 
 
 def main() -> int:

@@ -22,6 +22,7 @@ from collections import deque
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Sequence
     from dataclasses import dataclass
     from typing import Any, Callable, Protocol
@@ -318,17 +319,7 @@ class ProcessWorker:
     def kill(self) -> str:
         import signal
 
-        proc = self.proc
-        for stream in (proc.stdin, proc.stdout):
-            try:
-                stream.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
-        try:
-            code = proc.wait(timeout=1.0)
-        except Exception:
-            proc.kill()
-            code = proc.wait()
+        code = stop_process(self.proc, grace=1.0)
         if code < 0:
             try:
                 name = signal.Signals(-code).name
@@ -336,6 +327,23 @@ class ProcessWorker:
                 name = str(-code)
             return f"was killed by signal {-code} ({name})"
         return f"exited with status {code}"
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float) -> int:
+    """Close a worker's pipes (it exits on end of input), kill it after ``grace`` seconds.
+
+    Returns its exit status (negative: the signal that ended it).
+    """
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()  # type: ignore[union-attr]
+        except OSError:
+            pass
+    try:
+        return proc.wait(timeout=grace)
+    except Exception:
+        proc.kill()
+        return proc.wait()
 
 
 def _write_all(fd: int, data: bytes) -> None:

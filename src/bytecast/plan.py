@@ -285,17 +285,9 @@ class _Hasher:
         )
 
     def close(self) -> None:
-        proc = self.proc
-        for stream in (proc.stdin, proc.stdout):
-            try:
-                stream.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
-        try:
-            proc.wait(timeout=5)
-        except Exception:
-            proc.kill()
-            proc.wait()
+        from bytecast.compiler import stop_process
+
+        stop_process(self.proc, grace=5.0)
 
     def hash(self, paths: Sequence[str]) -> list[bytes | None]:
         import marshal
