@@ -425,3 +425,22 @@ def test_progress_bar_on_a_terminal(stdlib_tree: Path) -> None:
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert "compiling" in screen and "━" in screen  # rich's bar
     assert "pyc written" in screen  # the summary a terminal gets
+
+
+def test_public_api_loads_on_first_use(small_tree: Path) -> None:
+    script = (
+        "import sys, bytecast\n"
+        "assert 'bytecast.engine' not in sys.modules\n"
+        "report = bytecast.compile_tree([sys.argv[1]], bytecast.Options(optimize=(1,)))\n"
+        "assert report.ok and report.compiled == len(report.jobs) > 0\n"
+        "assert not bytecast.check_tree([sys.argv[1]], bytecast.Options(optimize=(1,))).problems\n"
+        "pyc = report.jobs[0].cfile\n"
+        "assert bytecast.read_header(pyc).mode == 'timestamp'\n"
+        "assert bytecast.lookup_magic(bytecast.read_header(pyc).magic) is not None\n"
+        "assert bytecast.inspect_pyc(pyc) is not None\n"
+        "assert set(bytecast.__all__) <= set(dir(bytecast))\n"
+        "for name in bytecast.__all__: getattr(bytecast, name)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(small_tree / "json")], capture_output=True, text=True, env=env())
+    assert out.stdout.strip() == "ok", out.stderr
