@@ -147,6 +147,17 @@ def make_venv(where: Path) -> str:
     return str(where / "bin" / "python")
 
 
+def bench_env(work: Path) -> tuple[str, dict[str, str]]:
+    """A fresh venv's python, and the environment every tool runs in (bytecast from this checkout)."""
+    py = make_venv(work / "venv")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "SOURCE_DATE_EPOCH", "PYTHONDONTWRITEBYTECODE")}
+    env["PYTHONPATH"] = str(SRC)
+    # bytecast's own modules load from bytecode, as they do once installed
+    subprocess.run([py, "-m", "compileall", "-q", str(SRC)], check=True, env=env)
+    return py, env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -155,12 +166,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bytecast-bench-")).resolve()
     try:
-        py = make_venv(work / "venv")
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "SOURCE_DATE_EPOCH", "PYTHONDONTWRITEBYTECODE")}
-        env["PYTHONPATH"] = str(SRC)
-        # bytecast's own modules load from bytecode, as they do once installed
-        subprocess.run([py, "-m", "compileall", "-q", str(SRC)], check=True, env=env)
+        py, env = bench_env(work)
         tree = copy_stdlib(work / "stdlib")
         broken = drop_broken(tree, py, env)
         n = cores()

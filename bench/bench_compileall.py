@@ -28,7 +28,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 
 
 # The corpus and the way tools are run are the compile benchmark's, so figures compare.
-from bench_compile import copy_stdlib, drop_caches, make_venv, timed
+from bench_compile import bench_env, copy_stdlib, drop_caches, timed
 
 
 def main() -> int:
@@ -38,11 +38,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bytecast-bench-")).resolve()
     try:
-        py = make_venv(work / "venv")
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "SOURCE_DATE_EPOCH", "PYTHONDONTWRITEBYTECODE")}
-        env["PYTHONPATH"] = str(SRC)
-        subprocess.run([py, "-m", "compileall", "-q", str(SRC)], check=True, env=env)
+        py, env = bench_env(work)
         tree = copy_stdlib(work / "stdlib")
         count = sum(1 for _ in tree.rglob("*.py"))
         tools = {"compileall": [py, "-m", "compileall"], "bytecast": [py, "-m", "bytecast.compileall"]}

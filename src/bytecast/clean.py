@@ -111,12 +111,18 @@ class _Cleaner:
         self.kept = 0
         self.problems: list[Problem] = []
 
-    def folder(self, folder: str, rel: str, depth: int) -> None:
+    def _listing(self, folder: str) -> list[os.DirEntry[str]] | None:
+        """The folder's entries by name; None (and a problem) when it cannot be read."""
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=_by_name)
+                return sorted(it, key=_by_name)
         except OSError as exc:
             self.problems.append(Problem(folder, "OSError", exc.strerror or str(exc)))
+            return None
+
+    def folder(self, folder: str, rel: str, depth: int) -> None:
+        entries = self._listing(folder)
+        if entries is None:
             return
         names = {e.name for e in entries}
         for entry in entries:
@@ -139,11 +145,8 @@ class _Cleaner:
                 self.legacy_file(entry.path, folder, name, names)
 
     def cache_folder(self, cache: str, parent: str) -> None:
-        try:
-            with os.scandir(cache) as it:
-                entries = sorted(it, key=_by_name)
-        except OSError as exc:
-            self.problems.append(Problem(cache, "OSError", exc.strerror or str(exc)))
+        entries = self._listing(cache)
+        if entries is None:
             return
         left = len(entries)
         for entry in entries:

@@ -194,12 +194,17 @@ def _linetable_310(table: bytes, first: int, size: int) -> list[tuple[int, int, 
             current = line
         end = addr + sdelta
         if end > addr:
-            if out and out[-1][2] == current and out[-1][1] == addr:
-                out[-1] = (out[-1][0], end, current)
-            else:
-                out.append((addr, end, current))
+            _add_range(out, addr, end, current)
         addr = end
     return out
+
+
+def _add_range(out: list[tuple[int, int, int | None]], start: int, end: int, line: int | None) -> None:
+    """Append the byte range [start, end) of ``line``, merged into the previous one when it continues it."""
+    if out and out[-1][2] == line and out[-1][1] == start:
+        out[-1] = (out[-1][0], end, line)
+    else:
+        out.append((start, end, line))
 
 
 def _varint(table: bytes, i: int) -> tuple[int, int]:
@@ -250,10 +255,7 @@ def _locations_311(table: bytes, first: int) -> list[tuple[int, int, int | None]
         else:
             current = line
             i += 1
-        if out and out[-1][2] == current and out[-1][1] == addr:
-            out[-1] = (out[-1][0], end, current)
-        else:
-            out.append((addr, end, current))
+        _add_range(out, addr, end, current)
         addr = end
     return out
 
