@@ -182,12 +182,13 @@ def test_bad_files_give_one_line_each_and_the_rest_compile(small_tree: Path) -> 
 
 
 def test_source_removed_after_planning_is_reported(small_tree: Path) -> None:
-    from bytecast.engine import _plan, compile_jobs
+    from bytecast.engine import compile_jobs
 
-    jobs, problems, mode, _ = _plan([str(small_tree / "json")], Options())
+    planned = check_tree([str(small_tree / "json")])
+    jobs = planned.jobs
     gone = jobs[0].source.path
     os.unlink(gone)
-    report = compile_jobs(jobs, problems, mode, Options())
+    report = compile_jobs(jobs, planned.problems, Options().resolved_mode(), Options())
     assert list(report.failures) == [gone]
     assert report.failures[gone].kind == "FileNotFoundError"
     assert report.compiled == len(jobs) - 1

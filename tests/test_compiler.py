@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from bytecast.compiler import ProcessWorker, batches, run_units
+from bytecast.compiler import ProcessWorker, _Queue, run_feed, run_units
 from bytecast.plan import cache_path
 from bytecast.targets import current
 from conftest import SRC
@@ -67,12 +67,43 @@ def test_crash_and_timeout_are_reported_for_their_file_only(tmp_path: Path) -> N
         assert w.proc.poll() is not None  # no worker left running
 
 
-def test_batches_put_large_sources_first_and_cover_everything() -> None:
+def test_batches_put_large_sources_first_shrink_at_the_end_and_cover_everything() -> None:
     units = [[i] for i in range(500)]
     sizes = [(i * 7919) % 100_000 for i in range(500)]
-    out = batches(units, sizes)  # type: ignore[arg-type]
+    queue = _Queue()
+    queue.add([(u, s) for u, s in zip(units, sizes)])  # type: ignore[misc]
+    out = []
+    while queue:
+        out.append(queue.take(last=True))
     flat = [u[0] for b in out for u in b]
     assert sorted(flat) == list(range(500))
     assert sizes[flat[0]] == max(sizes)
     firsts = [sizes[b[0][0]] for b in out]
     assert firsts == sorted(firsts, reverse=True)
+    weights = [sum(sizes[u[0]] for u in b) for b in out]
+    assert max(weights[-5:]) < max(weights[:5])  # the tail is cut in small batches
+
+
+def test_pool_reads_the_feed_as_workers_need_it(tmp_path: Path) -> None:
+    """A long feed is read a few chunks ahead of the workers, never all at once."""
+    pulled: list[int] = []
+    answered: list[int] = []
+
+    def feed():  # type: ignore[no-untyped-def]
+        for c in range(40):
+            pulled.append(c)
+            units = []
+            for i in range(c * 100, c * 100 + 100):
+                path = tmp_path / f"m{i}.py"
+                path.write_text(f"X = {i}\n")
+                units.append([i, str(path), None, 0, False, [[0, str(tmp_path / f"m{i}.pyc")]]])
+            yield [(0, u, 100) for u in units]
+
+    def on_outcome(o):  # type: ignore[no-untyped-def]
+        answered.append(o[0])
+        # when a unit of chunk c is answered, the feed is at most a few chunks past it
+        assert pulled[-1] - o[0] // 100 <= 12, (pulled[-1], o[0])
+
+    run_feed([ProcessWorker], feed(), 2, on_outcome, timeout=30.0)  # type: ignore[arg-type]
+    assert sorted(answered) == list(range(4000))
+    assert all(os.path.exists(tmp_path / f"m{i}.pyc") for i in (0, 1999, 3999))

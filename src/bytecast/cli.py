@@ -227,7 +227,7 @@ def _report_json(command: str, report: Report, elapsed: float) -> dict[str, obje
         "elapsed": round(elapsed, 4),
         "summary": {
             "sources": r.sources,
-            "pycs": len(r.jobs),
+            "pycs": r.pycs,
             "fresh": r.fresh,
             "compiled": r.compiled,
             "linked": r.linked,
@@ -271,7 +271,9 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     progress = _Progress("compiling", show)
     start = time.perf_counter()
     try:
-        report = compile_tree(args.paths or ["."], options, progress)
+        # Per-file records only when they are printed: without them memory stays flat.
+        record = "all" if args.json else "changed" if args.verbose else "none"
+        report = compile_tree(args.paths or ["."], options, progress, record=record)
     finally:
         progress.close()
     elapsed = time.perf_counter() - start
@@ -307,7 +309,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from bytecast.plan import STATES
 
     start = time.perf_counter()
-    report = check_tree(args.paths or ["."], _options(args))
+    report = check_tree(args.paths or ["."], _options(args), record="all" if args.json else "changed")
     elapsed = time.perf_counter() - start
     not_fresh = [j for j in report.jobs if j.state != "fresh"]
     if args.json:
@@ -318,7 +320,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for job in not_fresh:
             sys.stdout.write(f"{job.source.path}: {job.state}: {STATES[job.state]} ({job.cfile})\n")
         if sys.stdout.isatty():
-            sys.stdout.write(f"{report.sources} sources, {len(report.jobs)} pyc: "
+            sys.stdout.write(f"{report.sources} sources, {report.pycs} pyc: "
                              f"{report.fresh} fresh, {len(not_fresh)} not\n")
     return EXIT_OK if report.ok and not not_fresh else EXIT_PROBLEMS
 

@@ -23,7 +23,7 @@ from collections import deque
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from dataclasses import dataclass
     from typing import Any, Callable, Protocol
 
@@ -42,41 +42,18 @@ if TYPE_CHECKING:
 else:
     from bytecast._record import dataclass
 
-__all__ = ["run_units", "run_lanes", "Lane", "ProcessWorker", "batches", "DEFAULT_TIMEOUT"]
+__all__ = ["run_feed", "run_units", "run_lanes", "Lane", "ProcessWorker", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one unit may take before its worker is stopped and the unit reported."""
 
 _BATCH_BYTES = 128 * 1024
 _BATCH_MIN_BYTES = 4 * 1024
-_BATCH_SHARE = 16  # a batch takes at most 1/16 of the source still to batch
+_BATCH_SHARE = 16  # once the feed is done, a batch takes at most 1/16 of the source left
 _BATCH_UNITS = 64
 _IN_FLIGHT = 2  # batches queued at each worker, so it never waits for the next one
-
-
-def batches(units: Sequence[Unit], sizes: Sequence[int]) -> deque[list[Unit]]:
-    """Group units, largest first, into batches that shrink as the work runs out.
-
-    Largest first keeps the tail of the run short, and so does the shrinking: a batch holds
-    at most ``_BATCH_BYTES`` of source and at most a 16th of what is left, so the last
-    batches are small and no worker is left holding a big one while the others idle.
-    """
-    order = sorted(range(len(units)), key=lambda i: -sizes[i])
-    left = sum(sizes)
-    out: deque[list[Unit]] = deque()
-    batch: list[Unit] = []
-    weight = 0
-    for i in order:
-        batch.append(units[i])
-        weight += sizes[i]
-        limit = max(_BATCH_MIN_BYTES, min(_BATCH_BYTES, left // _BATCH_SHARE))
-        if weight >= limit or len(batch) >= _BATCH_UNITS:
-            out.append(batch)
-            left -= weight
-            batch, weight = [], 0
-    if batch:
-        out.append(batch)
-    return out
+_LOW_UNITS = 512  # take more from the feed when fewer units than this are queued
+_MAX_UNITS = 32768  # ... and, to keep a busy lane fed, until this many are
 
 
 @dataclass(frozen=True)
@@ -115,19 +92,69 @@ def run_lanes(
     *,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> None:
-    """Compile the units of every lane with at most ``jobs`` workers busy at a time.
+    """Compile the units of every lane, all known in advance; see :func:`run_feed`."""
+    chunk = [(i, unit, size) for i, lane in enumerate(lanes) for unit, size in zip(lane.units, lane.sizes)]
+    run_feed([lane.spawn for lane in lanes], iter([chunk]), jobs, on_outcome, timeout=timeout)
+
+
+def run_feed(
+    spawns: Sequence[Callable[[], Worker]],
+    feed: Iterator[Sequence[tuple[int, Unit, int]]],
+    jobs: int,
+    on_outcome: Callable[[Outcome], None],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """Compile units as ``feed`` yields them, with at most ``jobs`` workers busy at a time.
+
+    ``feed`` yields chunks of ``(lane, unit, source size)``; ``spawns[lane]`` starts a worker
+    for that lane. The feed is read only as the workers need more work, so a caller that plans
+    its units lazily (a tree walk) never holds more than a few chunks in memory.
 
     All lanes share the ``jobs`` slots: a slot whose lane runs dry is handed to the lane with
-    the most work left per worker (its worker is started then, so an interpreter with nothing
+    the most work queued per worker (its worker is started then, so an interpreter with nothing
     to do is never started). No slot idles while any lane has work queued.
     """
-    queues = [batches(lane.units, lane.sizes) for lane in lanes if lane.units]
-    live = [lane for lane in lanes if lane.units]
-    if not live:
-        return
-    total = sum(len(lane.units) for lane in live)
-    count = max(1, min(jobs, total))
-    _Pool([lane.spawn for lane in live], queues, count, timeout, on_outcome).run()
+    _Pool(spawns, feed, max(1, jobs), timeout, on_outcome).run()
+
+
+class _Queue:
+    """The units of one lane that wait for a worker; the largest of each chunk go first.
+
+    Largest first keeps the tail of the run short, and so does the shrinking: once the feed
+    is done, a batch holds at most a 16th of the source still queued, so the last batches are
+    small and no worker is left holding a big one while the others idle.
+    """
+
+    __slots__ = ("units", "retry", "size")
+
+    def __init__(self) -> None:
+        self.units: deque[tuple[Unit, int]] = deque()
+        self.retry: deque[Unit] = deque()  # after a lost worker: one unit a batch
+        self.size = 0  # bytes of source queued
+
+    def __len__(self) -> int:
+        return len(self.units) + len(self.retry)
+
+    def add(self, pairs: list[tuple[Unit, int]]) -> None:
+        pairs.sort(key=lambda pair: -pair[1])
+        self.units.extend(pairs)
+        self.size += sum(size for _, size in pairs)
+
+    def take(self, last: bool) -> list[Unit]:
+        """The next batch; ``last`` when the feed has nothing more to add."""
+        if self.retry:
+            return [self.retry.popleft()]
+        limit = max(_BATCH_MIN_BYTES, min(_BATCH_BYTES, self.size // _BATCH_SHARE)) if last else _BATCH_BYTES
+        units = self.units
+        batch: list[Unit] = []
+        weight = 0
+        while units and weight < limit and len(batch) < _BATCH_UNITS:
+            unit, size = units.popleft()
+            batch.append(unit)
+            weight += size
+        self.size -= weight
+        return batch
 
 
 class _Slot:
@@ -146,14 +173,15 @@ class _Pool:
     def __init__(
         self,
         spawns: Sequence[Callable[[], Worker]],
-        queues: Sequence[deque[list[Unit]]],
+        feed: Iterator[Sequence[tuple[int, Unit, int]]],
         count: int,
         timeout: float,
         on_outcome: Callable[[Outcome], None],
     ) -> None:
         self.spawns = spawns
-        self.queues = queues
-        self.left = [sum(len(b) for b in q) for q in queues]  # queued units per lane
+        self.feed: Iterator[Sequence[tuple[int, Unit, int]]] | None = feed
+        self.queues = [_Queue() for _ in spawns]
+        self.queued = 0  # units in every queue
         self.count = count
         self.timeout = timeout
         self.on_outcome = on_outcome
@@ -192,6 +220,23 @@ class _Pool:
                 w.kill()
             sel.close()
 
+    def _pull(self, lane: int | None = None) -> None:
+        """Take chunks from the feed while the queues run low, or ``lane``'s queue is empty."""
+        queues = self.queues
+        while self.feed is not None and (
+            self.queued < _LOW_UNITS or (lane is not None and not queues[lane] and self.queued < _MAX_UNITS)
+        ):
+            chunk = next(self.feed, None)
+            if chunk is None:
+                self.feed = None
+                break
+            by_lane: dict[int, list[tuple[Unit, int]]] = {}
+            for i, unit, size in chunk:
+                by_lane.setdefault(i, []).append((unit, size))
+            for i, pairs in by_lane.items():
+                queues[i].add(pairs)
+            self.queued += len(chunk)
+
     def _pick(self) -> int | None:
         """The lane a free slot should serve: the most queued units per worker it has."""
         workers = [0] * len(self.queues)
@@ -200,13 +245,14 @@ class _Pool:
         best, score = None, -1.0
         for i, queue in enumerate(self.queues):
             if queue:
-                s = self.left[i] / (workers[i] + 1)
+                s = len(queue) / (workers[i] + 1)
                 if s > score:
                     best, score = i, s
         return best
 
     def _fill(self) -> None:
         """Start workers until every slot is busy or no work is queued."""
+        self._pull()
         while len(self.slots) < self.count and self._hire():
             pass
 
@@ -232,9 +278,12 @@ class _Pool:
     def _feed(self, w: Worker) -> None:
         slot = self.slots[w]
         queue = self.queues[slot.lane]
-        while queue and len(slot.ends) < _IN_FLIGHT:
-            batch = queue.popleft()
-            self.left[slot.lane] -= len(batch)
+        while len(slot.ends) < _IN_FLIGHT:
+            self._pull(slot.lane)
+            if not queue:
+                break
+            batch = queue.take(self.feed is None)
+            self.queued -= len(batch)
             if not slot.pending:
                 slot.since = time.monotonic()
             slot.pending.extend(batch)
@@ -260,8 +309,8 @@ class _Pool:
             culprit = slot.pending.popleft()
             self.on_outcome([culprit[0], 0, 0, [kind, message, 0, 0]])
             # one unit a batch from now on: the next failure must name its own file
-            self.queues[slot.lane].extendleft([u] for u in reversed(slot.pending))
-            self.left[slot.lane] += len(slot.pending)
+            self.queues[slot.lane].retry.extendleft(reversed(slot.pending))
+            self.queued += len(slot.pending)
 
 
 class ProcessWorker:

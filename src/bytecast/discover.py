@@ -1,6 +1,7 @@
 """Discover: find the Python sources under the paths a user names.
 
-The walk is sorted (so every run sees the same order), skips ``__pycache__``, applies
+The walk is lazy (sources come one at a time, so memory does not grow with the tree) and
+sorted (so every run sees the same order), skips ``__pycache__``, applies
 gitignore-style excludes, limits depth, and follows symbolic links only as the policy says:
 ``inside`` (default) follows a link whose target lies inside the root being walked, ``all``
 follows every link, ``none`` follows none. A followed directory seen twice on one branch of
@@ -15,7 +16,7 @@ from operator import attrgetter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
     from dataclasses import dataclass
     from typing import Callable
 else:
@@ -25,7 +26,7 @@ from bytecast.errors import UsageError
 
 _by_name = attrgetter("name")
 
-__all__ = ["Source", "Problem", "Discovery", "discover", "compile_excludes", "LINK_POLICIES"]
+__all__ = ["Source", "Problem", "walk", "compile_excludes", "LINK_POLICIES"]
 
 LINK_POLICIES = ("inside", "all", "none")
 
@@ -62,14 +63,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{max(self.line, 0)}:{max(self.column, 0)}: {self.kind}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Discovery:
-    """What a walk found: the sources, and the paths it could not walk."""
-
-    sources: list[Source]
-    problems: list[Problem]
 
 
 def compile_excludes(patterns: Sequence[str]) -> Callable[[str, bool], bool] | None:
@@ -145,24 +138,24 @@ def _glob_to_regex(pattern: str) -> str:
     return "".join(out)
 
 
-def discover(
+def walk(
     paths: Iterable[str],
+    problems: list[Problem],
     *,
     excludes: Sequence[str] = (),
     max_depth: int | None = None,
     links: str = "inside",
-) -> Discovery:
-    """Walk ``paths`` (files or folders) and return every ``.py`` source under them.
+) -> Iterator[Source]:
+    """Every ``.py`` source under ``paths`` (files or folders), one at a time, in walk order.
 
-    Raises :class:`UsageError` for a path that does not exist or a file argument that is
-    not a ``.py`` file; problems met during the walk (unreadable folders, symlink loops) are
-    collected in the result instead.
+    The arguments are checked now, before any source comes: :class:`UsageError` for a path
+    that does not exist or a file argument that is not a ``.py`` file. Problems met during
+    the walk (unreadable folders, symlink loops) are appended to ``problems`` as it goes.
     """
     if links not in LINK_POLICIES:
         raise UsageError(f"unknown link policy {links!r}, expected one of {', '.join(LINK_POLICIES)}")
     match = compile_excludes(excludes)
-    sources: list[Source] = []
-    problems: list[Problem] = []
+    roots: list[tuple[str, os.stat_result]] = []
     for arg in paths:
         try:
             st = os.stat(arg)
@@ -171,16 +164,27 @@ def discover(
                 problems.append(Problem(arg, "SymlinkLoop" if _is_loop(exc) else "OSError", _strerror(exc)))
                 continue
             raise UsageError(f"{arg}: no such file or directory") from None
-        if _stat.S_ISDIR(st.st_mode):
-            walker = _Walker(arg, match, max_depth, links, sources, problems)
-            walker.walk(arg, "", 0, ((st.st_dev, st.st_ino),))
-        elif _stat.S_ISREG(st.st_mode):
-            if not arg.endswith(".py"):
-                raise UsageError(f"{arg}: not a Python source (expected a .py file)")
-            sources.append(Source(arg, os.path.dirname(arg), int(st.st_mtime), st.st_size))
-        else:
+        if _stat.S_ISREG(st.st_mode) and not arg.endswith(".py"):
+            raise UsageError(f"{arg}: not a Python source (expected a .py file)")
+        if not (_stat.S_ISDIR(st.st_mode) or _stat.S_ISREG(st.st_mode)):
             raise UsageError(f"{arg}: not a file or directory")
-    return Discovery(sources, problems)
+        roots.append((arg, st))
+    return _walk_roots(roots, match, max_depth, links, problems)
+
+
+def _walk_roots(
+    roots: list[tuple[str, os.stat_result]],
+    match: Callable[[str, bool], bool] | None,
+    max_depth: int | None,
+    links: str,
+    problems: list[Problem],
+) -> Iterator[Source]:
+    for arg, st in roots:
+        if _stat.S_ISDIR(st.st_mode):
+            walker = _Walker(arg, match, max_depth, links, problems)
+            yield from walker.walk(arg, "", 0, ((st.st_dev, st.st_ino),))
+        else:
+            yield Source(arg, os.path.dirname(arg), int(st.st_mtime), st.st_size)
 
 
 def _is_loop(exc: OSError) -> bool:
@@ -194,7 +198,7 @@ def _strerror(exc: OSError) -> str:
 
 
 class _Walker:
-    __slots__ = ("root", "match", "max_depth", "links", "sources", "problems", "_real_root")
+    __slots__ = ("root", "match", "max_depth", "links", "problems", "_real_root")
 
     def __init__(
         self,
@@ -202,14 +206,12 @@ class _Walker:
         match: Callable[[str, bool], bool] | None,
         max_depth: int | None,
         links: str,
-        sources: list[Source],
         problems: list[Problem],
     ) -> None:
         self.root = root
         self.match = match
         self.max_depth = max_depth
         self.links = links
-        self.sources = sources
         self.problems = problems
         self._real_root: str | None = None
 
@@ -219,7 +221,7 @@ class _Walker:
         real = os.path.realpath(path)
         return real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep)
 
-    def _folder(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...], st: os.stat_result | None) -> None:
+    def _folder(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...], st: os.stat_result | None) -> Iterator[Source]:
         entry_rel = rel + os.sep + entry.name if rel else entry.name
         if self.match is not None and self.match(entry_rel, True):
             return
@@ -231,22 +233,22 @@ class _Walker:
         if key in seen:
             self.problems.append(Problem(entry.path, "SymlinkLoop", "folder link leads back to a folder being walked"))
             return
-        self.walk(entry.path, entry_rel, depth + 1, seen + (key,))
+        yield from self.walk(entry.path, entry_rel, depth + 1, seen + (key,))
 
-    def _link(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> None:
+    def _link(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> Iterator[Source]:
         """A symbolic link: followed as the policy says; raises OSError for a loop."""
         if self.links == "none" or (self.links == "inside" and not self._inside(entry.path)):
             return
         st = os.stat(entry.path)
         if _stat.S_ISDIR(st.st_mode):
             if entry.name != "__pycache__":
-                self._folder(entry, rel, depth, seen, st)
+                yield from self._folder(entry, rel, depth, seen, st)
         elif _stat.S_ISREG(st.st_mode) and entry.name.endswith(".py"):
             if self.match is not None and self.match(rel + os.sep + entry.name if rel else entry.name, False):
                 return
-            self.sources.append(Source(entry.path, self.root, int(st.st_mtime), st.st_size))
+            yield Source(entry.path, self.root, int(st.st_mtime), st.st_size)
 
-    def walk(self, folder: str, rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> None:
+    def walk(self, folder: str, rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> Iterator[Source]:
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=_by_name)
@@ -260,19 +262,19 @@ class _Walker:
                 # The common cases first, answered from the folder listing without a syscall.
                 if entry.is_dir(follow_symlinks=False):
                     if name != "__pycache__":
-                        self._folder(entry, rel, depth, seen, None)
+                        yield from self._folder(entry, rel, depth, seen, None)
                     continue
                 if not name.endswith(".py"):
                     if entry.is_symlink():
-                        self._link(entry, rel, depth, seen)
+                        yield from self._link(entry, rel, depth, seen)
                     continue
                 if entry.is_file(follow_symlinks=False):
                     if match is not None and match(rel + os.sep + name if rel else name, False):
                         continue
                     st = entry.stat(follow_symlinks=False)
-                    self.sources.append(Source(entry.path, self.root, int(st.st_mtime), st.st_size))
+                    yield Source(entry.path, self.root, int(st.st_mtime), st.st_size)
                 elif entry.is_symlink():
-                    self._link(entry, rel, depth, seen)
+                    yield from self._link(entry, rel, depth, seen)
             except OSError as exc:
                 kind = "SymlinkLoop" if _is_loop(exc) else "OSError"
                 if kind == "OSError" and not os.path.exists(entry.path):

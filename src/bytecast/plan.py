@@ -32,6 +32,7 @@ __all__ = [
     "baked_path",
     "default_invalidation_mode",
     "plan",
+    "legacy_levels",
 ]
 
 MODES = ("timestamp", "checked-hash", "unchecked-hash")
@@ -147,7 +148,7 @@ def plan(
     append = jobs.append
     for target in targets:
         checker = _Checker(target, mode)
-        tlevels = levels if not target.legacy else _legacy_levels(levels)
+        tlevels = levels if not target.legacy else legacy_levels(levels)
         for src in sources:
             dfile = baked_path(src.path, src.relpath, ddir, stripdir, prependdir) if renamed else src.path
             for level in tlevels:
@@ -157,7 +158,7 @@ def plan(
     return jobs
 
 
-def _legacy_levels(levels: Sequence[int]) -> list[int]:
+def legacy_levels(levels: Sequence[int]) -> list[int]:
     """Python 2 writes ``NAME.pyc`` at level 0 and one ``NAME.pyo`` for ``-O`` and ``-OO``:
     the highest level asked above 0 makes the ``.pyo``."""
     out = [0] if 0 in levels else []
