@@ -6,6 +6,7 @@ import json
 import marshal
 import os
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bytecast.engine import Options, check_tree, compile_tree
+from bytecast.engine import Options, Report, check_tree, compile_tree
 from bytecast.plan import cache_path
 from bytecast.targets import current
 from conftest import env, pyc_files, run_cli
@@ -119,6 +120,51 @@ def test_no_op_compiles_nothing_and_change_is_seen(small_tree: Path) -> None:
     third = compile_tree([str(small_tree)])
     assert third.compiled == 2
     assert {j.source.path for j in third.jobs if j.state == "stale"} == {str(target), str(bigger)}
+
+
+def _peak(run, *args: object, **kw: object) -> tuple[int, Report]:  # type: ignore[no-untyped-def]
+    """Peak bytes Python allocated in this process during ``run(*args, **kw)``, and its result."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = run(*args, **kw)
+        return tracemalloc.get_traced_memory()[1], result
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_stays_flat_as_the_tree_grows(small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four times the tree, not four times the memory: the stages stream chunk by chunk.
+
+    The chunks and queues are scaled down to the size of this tree (a few hundred sources
+    instead of the thousands a real run holds at most); the mechanism is the same.
+    """
+    from bytecast import compiler, engine
+
+    monkeypatch.setattr(engine, "_CHUNK", 16)
+    monkeypatch.setattr(compiler, "_LOW_UNITS", 32)
+    monkeypatch.setattr(compiler, "_BATCH_UNITS", 8)
+    trees = {}
+    for copies in (2, 8):
+        root = tmp_path / f"x{copies}"
+        for i in range(copies):
+            shutil.copytree(small_tree, root / f"c{i}")
+        trees[copies] = root
+    compile_tree([str(small_tree)], record="none")  # imports and caches of a first run
+    peaks = {}
+    for copies, root in trees.items():
+        planned, report = _peak(check_tree, [str(root)], record="none")
+        assert report.pycs == report.sources > 100 * copies and report.fresh == 0 and report.jobs == []
+        compiled, report = _peak(compile_tree, [str(root)], record="none")
+        assert report.compiled == report.sources and report.ok and report.jobs == []
+        peaks[copies] = (planned, compiled)
+    for stage in (0, 1):  # a held tree would take 4x; allow for the fixed costs of a run
+        assert peaks[8][stage] < 2 * peaks[2][stage], peaks
+    # the records a report keeps are the ones asked for
+    changed = check_tree([str(small_tree / "json")], record="changed")
+    assert changed.jobs == [] and changed.fresh == changed.pycs > 0
+    assert len(check_tree([str(small_tree / "json")]).jobs) == changed.pycs
 
 
 def test_hash_modes_see_content_changes_that_timestamps_miss(small_tree: Path) -> None:
