@@ -2,7 +2,10 @@
 
 Prints, side by side in one run, medians of several runs:
   - the floor: CPU seconds of compile() + marshal.dumps over every source already in memory,
-    divided by the usable cores (what no tool can beat);
+    divided by the usable cores (what no tool can beat), measured in one process; and the
+    parallel floor: one such process per core, each on an even share, run at once (the
+    longest one's CPU seconds). On a machine whose cores slow each other down (SMT siblings,
+    a shared host) the parallel floor is the true bound for any tool that uses every core;
   - compileall -q -j0 and bytecast compile, cold (no caches) and no-op (all fresh);
   - both again with checked-hash pycs (the no-op must hash sources, not recompile them);
   - uv (when installed: ``pip install uv``), which compiles what it installs: the corpus is
@@ -13,13 +16,16 @@ Prints, side by side in one run, medians of several runs:
   - with --scale N: N copies of the stdlib, time and the main process's peak memory
     against one copy (memory must stay flat as the tree grows).
 
+--dir puts the corpus on another file system (a tmpfs such as /dev/shm shows the tools'
+own overhead; a disk adds what creating ~1,800 files costs there, which no tool avoids).
+
 The corpus is the standard library minus the files the running interpreter cannot compile
 (its deliberately broken test files), so a no-op run is a true no-op for every tool.
 Every tool runs under the same interpreter: the real binary behind ``sys.executable``, in a
 fresh virtual environment made for the run, so .pth files of the machine's site-packages
 add no start-up time to any of them. bytecast is imported from this checkout.
 
-    python bench/bench_compile.py [--runs 5] [--scale 10]
+    python bench/bench_compile.py [--runs 5] [--scale 10] [--dir /dev/shm]
 """
 
 from __future__ import annotations
@@ -42,21 +48,23 @@ FLOOR = textwrap.dedent(
     """
     import marshal, os, sys, time, warnings
     warnings.simplefilter("ignore")
-    sources = []
-    for folder, dirs, files in os.walk(sys.argv[1]):
+    root, share, shares = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    paths = []
+    for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                path = os.path.join(folder, name)
-                with open(path, "rb") as f:
-                    sources.append((path, f.read()))
+        paths += [os.path.join(folder, n) for n in sorted(files) if n.endswith(".py")]
+    paths.sort(key=lambda p: -os.path.getsize(p))  # dealt largest first: even shares
+    sources = []
+    for path in paths[share::shares]:
+        with open(path, "rb") as f:
+            sources.append((path, f.read()))
     start = time.process_time()
     for path, data in sources:
         try:
             marshal.dumps(compile(data, path, "exec", dont_inherit=True))
         except Exception:
             pass
-    print(len(sources), time.process_time() - start)
+    print(len(paths), time.process_time() - start)
     """
 )
 
@@ -162,9 +170,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scale", type=int, default=0, metavar="N", help="also measure N copies of the stdlib")
+    parser.add_argument("--dir", default=None, help="folder to hold the corpus (default: the system's temp)")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bytecast-bench-")).resolve()
+    work = Path(tempfile.mkdtemp(prefix="bytecast-bench-", dir=args.dir)).resolve()
     try:
         py, env = bench_env(work)
         tree = copy_stdlib(work / "stdlib")
@@ -173,14 +182,19 @@ def main() -> int:
         bc = [py, "-m", "bytecast"]
         ca = [py, "-m", "compileall", "-q", "-j0"]
 
-        floors = []
-        for _ in range(args.runs):
-            out = subprocess.run([py, "-c", FLOOR, str(tree)], capture_output=True, text=True, check=True, env=env)
-            count, cpu = out.stdout.split()
-            floors.append(float(cpu) / n)
-        floor = statistics.median(floors)
-
         rows: dict[str, list[float]] = {}
+
+        def floors() -> int:
+            """Both floors, measured in each run beside the tools (the machine drifts)."""
+            out = subprocess.run([py, "-c", FLOOR, str(tree), "0", "1"], capture_output=True, text=True,
+                                 check=True, env=env)
+            count, cpu = out.stdout.split()
+            rows.setdefault("floor", []).append(float(cpu) / n)
+            procs = [subprocess.Popen([py, "-c", FLOOR, str(tree), str(i), str(n)], stdout=subprocess.PIPE,
+                                      text=True, env=env) for i in range(n)]
+            shares = [float(p.communicate()[0].split()[1]) for p in procs]
+            rows.setdefault("parallel floor", []).append(max(shares))
+            return int(count)
 
         def measure(name: str, setup: list[str] | None, argv: list[str]) -> None:
             if setup is None or "checked-hash" in name:
@@ -208,6 +222,7 @@ def main() -> int:
             uv_uninstall = [uv, "pip", "uninstall", "-q", "--python", py, "bytecastbenchcorpus"]
 
         for _ in range(args.runs):
+            count = floors()
             measure("compileall cold", None, ca + [str(tree)])
             measure("compileall no-op", ca + [str(tree)], ca + [str(tree)])
             measure("bytecast cold", None, bc + ["compile", "-q", str(tree)])
@@ -219,7 +234,13 @@ def main() -> int:
             if pyclean:
                 subprocess.run(bc + ["compile", "-q", str(tree)], env=env, stdout=subprocess.DEVNULL)
                 os.sync()
-                rows.setdefault("pyclean", []).append(timed(pyclean + [str(tree)], pyclean_env))
+                rows.setdefault("pyclean clean", []).append(timed(pyclean + [str(tree)], pyclean_env))
+            # the same right after the compile, its files still in the page cache
+            subprocess.run(bc + ["compile", "-q", str(tree)], env=env, stdout=subprocess.DEVNULL)
+            rows.setdefault("bytecast clean, no sync", []).append(timed(bc + ["clean", str(tree)], env))
+            if pyclean:
+                subprocess.run(bc + ["compile", "-q", str(tree)], env=env, stdout=subprocess.DEVNULL)
+                rows.setdefault("pyclean clean, no sync", []).append(timed(pyclean + [str(tree)], pyclean_env))
             if uv:
                 # uv compiles what it installs: its compile time is install-with-compile minus install.
                 subprocess.run(uv_uninstall, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -230,9 +251,12 @@ def main() -> int:
         med = {k: statistics.median(v) for k, v in rows.items()}
         print(f"corpus: {count} files of the Python {sys.version_info[0]}.{sys.version_info[1]} stdlib "
               f"({broken} that do not compile left out), {n} cores, medians of {args.runs} runs")
+        floor, pfloor = med.pop("floor"), med.pop("parallel floor")
         print(f"{'floor (compile+marshal CPU / cores)':40s} {floor:8.3f} s   1.00x floor")
+        print(f"{'parallel floor (longest of ' + str(n) + ' at once)':40s} {pfloor:8.3f} s   "
+              f"{pfloor / floor:.2f}x floor")
         for name, value in med.items():
-            extra = f"   {value / floor:.2f}x floor" if " cold" in name else ""
+            extra = f"   {value / floor:.2f}x floor  {value / pfloor:.2f}x parallel floor" if " cold" in name else ""
             print(f"{name:40s} {value:8.3f} s{extra}")
         print(f"{'cold: compileall / bytecast':40s} {med['compileall cold'] / med['bytecast cold']:8.2f}x")
         if uv:
@@ -241,6 +265,10 @@ def main() -> int:
         print(f"{'no-op: compileall / bytecast':40s} {med['compileall no-op'] / med['bytecast no-op']:8.2f}x")
         print(f"{'checked-hash no-op: compileall / bytecast':40s} "
               f"{med['compileall checked-hash no-op'] / med['bytecast checked-hash no-op']:8.2f}x")
+        if pyclean:
+            for suffix in ("", ", no sync"):
+                print(f"{'clean' + suffix + ': pyclean / bytecast':40s} "
+                      f"{med['pyclean clean' + suffix] / med['bytecast clean' + suffix]:8.2f}x")
 
         if args.scale:
             def peak(root: Path) -> tuple[float, int]:

@@ -52,6 +52,7 @@ _BATCH_MIN_BYTES = 4 * 1024
 _BATCH_SHARE = 16  # once the feed is done, a batch takes at most 1/16 of the source left
 _BATCH_UNITS = 64
 _IN_FLIGHT = 2  # batches queued at each worker, so it never waits for the next one
+_GATHER = 0.01  # seconds to let outcomes gather while every worker has work queued
 _LOW_UNITS = 512  # take more from the feed when fewer units than this are queued
 _MAX_UNITS = 32768  # ... and, to keep a busy lane fed, until this many are
 
@@ -215,6 +216,10 @@ class _Pool:
                         w.kill()
                         self._lost(w, "Timeout", f"compiling took longer than {self.timeout:g} s")
                 self._fill()
+                if all(len(s.ends) >= _IN_FLIGHT for s in self.slots.values()):
+                    # every worker holds a batch after the current one: let outcomes gather
+                    # rather than wake for each (fewer wake-ups taking a core from a worker)
+                    time.sleep(_GATHER)
         finally:
             for w in list(self.slots):
                 w.kill()
