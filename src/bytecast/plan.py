@@ -144,16 +144,30 @@ def plan(
         raise UsageError("--ddir cannot be combined with --strip-prefix or --prepend-prefix")
     levels = sorted(set(levels))
     renamed = ddir is not None or stripdir is not None or prependdir is not None
+    # Per target: its checker, and per level the tail of the cache file name (or None when
+    # the name is not "__pycache__/NAME." + tail and cache_path must make it).
+    lanes: list[tuple[Target, _Checker, list[tuple[int, str | None]]]] = []
+    for target in targets:
+        simple = not target.legacy and not (target.is_current and sys.pycache_prefix)
+        tlevels = levels if not target.legacy else legacy_levels(levels)
+        tails = [(lv, f"{target.cache_tag}{f'.opt-{lv}' if lv else ''}.pyc" if simple else None) for lv in tlevels]
+        lanes.append((target, _Checker(target, mode), tails))
     jobs: list[Job] = []
     append = jobs.append
-    for target in targets:
-        checker = _Checker(target, mode)
-        tlevels = levels if not target.legacy else legacy_levels(levels)
-        for src in sources:
-            dfile = baked_path(src.path, src.relpath, ddir, stripdir, prependdir) if renamed else src.path
-            for level in tlevels:
-                cfile = cache_path(src.path, target, level)
-                state = "forced" if force else checker.state(cfile, src)
+    sep = os.sep
+    for src in sources:  # source by source: what is derived from a source is derived once
+        path = src.path
+        dfile = baked_path(path, src.relpath, ddir, stripdir, prependdir) if renamed else path
+        cut = path.rfind(sep) + 1
+        if _ALTSEP:
+            cut = max(cut, path.rfind(_ALTSEP) + 1)
+        base, dot, rest = path[cut:].rpartition(".")
+        head = f"{path[:cut]}__pycache__{sep}{base if base else rest}{dot}"
+        stamp = (src.mtime & 0xFFFFFFFF).to_bytes(4, "little") + (src.size & 0xFFFFFFFF).to_bytes(4, "little")
+        for target, checker, tails in lanes:
+            for level, tail in tails:
+                cfile = head + tail if tail is not None else cache_path(path, target, level)
+                state = "forced" if force else checker.state(cfile, src, stamp)
                 append(Job(src, target, level, cfile, dfile, state))
     return jobs
 
@@ -173,7 +187,7 @@ _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 class _Checker:
     """Reads headers and says whether a pyc satisfies a source, for one target and mode."""
 
-    __slots__ = ("target", "flags", "size", "prefix", "_hashes", "_key")
+    __slots__ = ("target", "flags", "size", "prefix", "cut", "_hashes", "_key")
 
     def __init__(self, target: Target, mode: str) -> None:
         self.target = target
@@ -181,16 +195,13 @@ class _Checker:
         self.size = target.header_size
         flag_bytes = self.flags.to_bytes(4, "little") if self.size == 16 else b""
         self.prefix = bytes(target.magic) + flag_bytes
+        self.cut = len(self.prefix)
         self._hashes: dict[str, bytes] = {}
         self._key = target.hash_key
 
-    def expected_stamp(self, src: Source) -> bytes:
-        stamp = (src.mtime & 0xFFFFFFFF).to_bytes(4, "little")
-        if self.size >= 12:
-            stamp += (src.size & 0xFFFFFFFF).to_bytes(4, "little")
-        return stamp
-
-    def state(self, cfile: str, src: Source) -> str:
+    def state(self, cfile: str, src: Source, stamp: bytes) -> str:
+        """``stamp``: the source's mtime and size, 4 bytes each, little-endian (what a
+        timestamp header records after its magic and flags; Python 2 records the mtime only)."""
         try:
             fd = os.open(cfile, _O_RDONLY)  # os.open: a third of the cost of open() here
         except FileNotFoundError:
@@ -203,14 +214,14 @@ class _Checker:
             return "invalid"
         finally:
             os.close(fd)
-        prefix = self.prefix
-        if len(head) < self.size or head[:4] != prefix[:4]:
+        cut = self.cut
+        if len(head) == self.size and head[:cut] == self.prefix:
+            if self.flags & 1:
+                return "fresh" if head[8:16] == self.source_hash(src) else "stale"
+            return "fresh" if head[cut:] == stamp[: self.size - cut] else "stale"
+        if len(head) < self.size or head[:4] != self.prefix[:4]:
             return "invalid"
-        if head[: len(prefix)] != prefix:
-            return "mode" if int.from_bytes(head[4:8], "little") in (0, 1, 3) else "invalid"
-        if self.flags & 1:
-            return "fresh" if head[8:16] == self.source_hash(src) else "stale"
-        return "fresh" if head[len(prefix) :] == self.expected_stamp(src) else "stale"
+        return "mode" if int.from_bytes(head[4:8], "little") in (0, 1, 3) else "invalid"
 
     def source_hash(self, src: Source) -> bytes:
         """The source hash this target records (read once per source and target)."""
