@@ -9,12 +9,19 @@ Printed, medians of ``--runs`` runs:
 - the floor of each target: CPU seconds of ``compile()`` + ``marshal.dumps`` over the corpus
   already in memory, measured by that target's own interpreter (``-I -S``), one process;
 - sum of the floors / cores (the best a perfect scheduler could do);
+- the parallel floor of each target: one such process per core, each on an even share,
+  run at once (the longest one's CPU seconds), and their sum: on a machine whose cores slow
+  each other down (SMT siblings, a shared host) this is the true bound for a run that keeps
+  every core busy;
 - bytecast cold wall time for all five targets in one run (``compile --target ...``);
 - the ratio of the two (the goal is <= 1.15);
 - the no-op wall time of the same command once everything is fresh (the goal is <= 0.1 s).
 
-Usage: ``python3 bench/bench_targets.py [--runs N]``; interpreters are found with
-``bytecast targets``; a missing one is skipped and said so.
+bytecast runs from a fresh virtual environment (as in bench_compile.py), so .pth files of the
+machine's site-packages add no start-up time.
+
+Usage: ``python3 bench/bench_targets.py [--runs N] [--dir /dev/shm]``; interpreters are found
+with ``bytecast targets``; a missing one is skipped and said so.
 """
 
 from __future__ import annotations
@@ -37,15 +44,16 @@ VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 
 FLOOR = r"""
 import marshal, os, sys, time
-root = sys.argv[1]
+root, share, shares = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 paths = []
 for folder, dirs, files in os.walk(root):
     dirs.sort()
     for name in sorted(files):
         if name.endswith('.py'):
             paths.append(os.path.join(folder, name))
+paths.sort(key=lambda p: -os.path.getsize(p))  # dealt largest first: even shares
 sources = []
-for p in paths:
+for p in paths[share::shares]:
     with open(p, 'rb') as f:
         sources.append((p, f.read()))
 failed = []
@@ -60,19 +68,18 @@ sys.stdout.write(repr((cpu, failed)))
 """
 
 
-def env() -> dict[str, str]:
-    e = dict(os.environ)
-    e["PYTHONPATH"] = str(SRC)
-    e.pop("SOURCE_DATE_EPOCH", None)
-    return e
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_compile import bench_env
+
+PY, ENV = sys.executable, dict(os.environ)  # replaced in main() by a fresh venv's
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bytecast", *args], env=env(), capture_output=True, text=True)
+    return subprocess.run([PY, "-m", "bytecast", *args], env=ENV, capture_output=True, text=True)
 
 
-def floor(exe: str, corpus: Path) -> tuple[float, list[str]]:
-    out = subprocess.run([exe, "-I", "-S", "-W", "ignore", "-c", FLOOR, str(corpus)],
+def floor(exe: str, corpus: Path, share: int = 0, shares: int = 1) -> tuple[float, list[str]]:
+    out = subprocess.run([exe, "-I", "-S", "-W", "ignore", "-c", FLOOR, str(corpus), str(share), str(shares)],
                          capture_output=True, text=True, check=True)
     import ast
 
@@ -80,10 +87,22 @@ def floor(exe: str, corpus: Path) -> tuple[float, list[str]]:
     return cpu, failed
 
 
+def parallel_floor(exe: str, corpus: Path, shares: int) -> float:
+    """The longest CPU time of ``shares`` floor processes of ``exe``, run at once on even shares."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(shares) as pool:
+        return max(cpu for cpu, _ in pool.map(lambda i: floor(exe, corpus, i, shares), range(shares)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", default=None, help="folder to hold the corpus (default: the system's temp)")
     args = parser.parse_args()
+    global PY, ENV
+    venv = tempfile.mkdtemp(prefix="bytecast-bench-venv-")
+    PY, ENV = bench_env(Path(venv))
     found = json.loads(cli("targets", "--json").stdout)["targets"]
     exes: dict[str, str] = {}
     for version in VERSIONS:
@@ -93,7 +112,7 @@ def main() -> int:
         if version not in exes:
             print(f"skipped: no Python {version} found")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         corpus = Path(tmp) / "stdlib"
         stdlib = Path(sysconfig.get_paths()["stdlib"])
         shutil.copytree(stdlib, corpus, ignore=lambda d, names: {
@@ -109,6 +128,7 @@ def main() -> int:
               f"({len(bad)} removed: they fail to compile on one of {', '.join(exes)}); {cores} cores")
 
         floors: dict[str, list[float]] = {v: [] for v in exes}
+        pfloors: dict[str, list[float]] = {v: [] for v in exes}
         walls: list[float] = []
         cpus: list[float] = []
         noops: list[float] = []
@@ -116,6 +136,7 @@ def main() -> int:
         for _ in range(args.runs):
             for version, exe in exes.items():
                 floors[version].append(floor(exe, corpus)[0])
+                pfloors[version].append(parallel_floor(exe, corpus, cores))
             for cache in corpus.rglob("__pycache__"):
                 shutil.rmtree(cache)
             import resource
@@ -134,17 +155,22 @@ def main() -> int:
                 out = cli("compile", "-q", *targets, str(corpus))
                 noops.append(time.perf_counter() - start)
         for version in exes:
-            print(f"floor {version:5}  {statistics.median(floors[version]):6.2f} s CPU")
+            print(f"floor {version:5}  {statistics.median(floors[version]):6.2f} s CPU   "
+                  f"parallel floor {statistics.median(pfloors[version]):6.2f} s")
         ideal = sum(statistics.median(f) for f in floors.values()) / cores
+        pideal = sum(statistics.median(f) for f in pfloors.values())
         wall = statistics.median(walls)
         print(f"sum of floors / cores   {ideal:6.2f} s")
+        print(f"sum of parallel floors  {pideal:6.2f} s  ({pideal / ideal:.2f}x the floors / cores)")
         print(f"bytecast cold, {len(exes)} targets {wall:6.2f} s wall")
         print(f"ratio                   {wall / ideal:6.2f}  (goal <= 1.15)")
+        print(f"ratio to parallel       {wall / pideal:6.2f}")
         # CPU does not depend on what else the machine runs; wall does (load average below).
         cpu = statistics.median(cpus)
         print(f"bytecast CPU / floors   {cpu / (ideal * cores):6.2f}  ({cpu:.2f} s CPU)")
         print(f"load average            {os.getloadavg()[0]:6.2f}")
         print(f"no-op, {len(exes)} targets      {statistics.median(noops):6.3f} s  (goal <= 0.1)")
+    shutil.rmtree(venv, ignore_errors=True)
     return 0
 
 

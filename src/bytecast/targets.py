@@ -8,7 +8,7 @@ the caller names one by path. :func:`resolve` turns ``--target`` specs (``curren
 ``cpython-312``, a path, ``all``) into targets.
 
 Every interpreter is asked about itself at most once a run (all of them at the same time),
-and the answer is cached in ``$XDG_CACHE_HOME/bytecast/targets.json`` keyed by the real path
+and the answer is cached in ``$XDG_CACHE_HOME/bytecast/targets.tsv`` keyed by the real path
 of the binary, its mtime and its size: a run whose answers are all cached starts no process.
 A wrapper script (a pyenv shim: a file that starts with ``#!``) is not a binary: discovery
 skips it, since the interpreters it dispatches to are found in their own folders; named by
@@ -19,6 +19,7 @@ the real binary it runs, and that binary is what workers are started with.
 from __future__ import annotations
 
 import os
+import stat as _stat
 import sys
 
 TYPE_CHECKING = False
@@ -155,13 +156,13 @@ sys.stdout.write('bytecast-query\t%d.%d.%d\t%s\t%s\t%s\t%s\n' % (
     binascii.hexlify(m).decode('ascii'), exe))
 """
 
-_CACHE_VERSION = 1
+_CACHE_HEADER = "bytecast-targets\t2\n"
 
 
 def cache_file() -> str:
-    """Where answers are cached: ``$XDG_CACHE_HOME/bytecast/targets.json``."""
+    """Where answers are cached: ``$XDG_CACHE_HOME/bytecast/targets.tsv``."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "bytecast", "targets.json")
+    return os.path.join(base, "bytecast", "targets.tsv")
 
 
 def _is_script(path: str) -> bool:
@@ -244,47 +245,58 @@ def _same_file(a: str, b: str) -> bool:
 
 
 class _Cache:
-    """Answers keyed by real path, valid while the binary's mtime and size are the same."""
+    """Answers keyed by real path, valid while the binary's mtime and size are the same.
+
+    One line per binary, tab-separated: real path, mtime (ns), size, then the interpreter's
+    own answer line (see ``_QUERY``) or ``!`` and why it is not usable. Plain text, read
+    without importing :mod:`json`: a run with ``--target`` reads it before any work.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.path = cache_file()
-        self.entries: dict[str, dict[str, object]] = {}
+        self.entries: dict[str, tuple[int, int, str]] = {}
         self.dirty = False
         if enabled:
             try:
-                with open(self.path, "rb") as f:
-                    import json
-
-                    doc = json.loads(f.read().decode("utf-8"))
-                if isinstance(doc, dict) and doc.get("version") == _CACHE_VERSION:
-                    entries = doc.get("interpreters")
-                    if isinstance(entries, dict):
-                        self.entries = entries
+                with open(self.path, encoding="utf-8") as f:
+                    text = f.read()
             except (OSError, ValueError):
-                pass
+                return
+            if not text.startswith(_CACHE_HEADER):
+                return
+            for line in text[len(_CACHE_HEADER) :].splitlines():
+                real, mtime, size, answer = (line.split("\t", 3) + ["", "", ""])[:4]
+                if mtime.isdigit() and size.isdigit() and answer:
+                    self.entries[real] = (int(mtime), int(size), answer)
 
     def get(self, real: str, st: os.stat_result) -> dict[str, object] | str | None:
         entry = self.entries.get(real)
-        if not isinstance(entry, dict) or entry.get("mtime_ns") != st.st_mtime_ns or entry.get("size") != st.st_size:
+        if entry is None or entry[0] != st.st_mtime_ns or entry[1] != st.st_size:
             return None
-        answer = entry.get("answer")
-        if isinstance(answer, str):
-            return answer
-        if isinstance(answer, dict) and {"release", "version", "implementation", "cache_tag", "magic", "executable"} <= answer.keys():
-            return answer
-        return None
+        answer = entry[2]
+        if answer.startswith("!"):
+            return answer[1:]
+        got = _parse_answer(answer)
+        return got if isinstance(got, dict) else None
 
     def put(self, real: str, st: os.stat_result, answer: dict[str, object] | str) -> None:
-        self.entries[real] = {"mtime_ns": st.st_mtime_ns, "size": st.st_size, "answer": answer}
+        if isinstance(answer, str):
+            fields = ["!" + answer]
+        else:
+            fields = ["bytecast-query"] + [str(answer[k]) for k in
+                                           ("release", "implementation", "cache_tag", "magic", "executable")]
+        if any(c in field for field in [real, *fields] for c in "\t\n\r"):
+            return  # a path the format cannot hold: asked again next time
+        self.entries[real] = (st.st_mtime_ns, st.st_size, "\t".join(fields))
         self.dirty = True
 
     def save(self) -> None:
         if not (self.enabled and self.dirty):
             return
-        import json
-
-        data = json.dumps({"version": _CACHE_VERSION, "interpreters": self.entries}, indent=1, sort_keys=True)
+        data = _CACHE_HEADER + "".join(
+            f"{real}\t{mtime}\t{size}\t{answer}\n" for real, (mtime, size, answer) in sorted(self.entries.items())
+        )
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
@@ -368,7 +380,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
             if named:
                 named_keys[path] = real
             continue
-        if not os.path.isfile(real) or not os.access(real, os.X_OK):
+        if not _stat.S_ISREG(st.st_mode) or not os.access(real, os.X_OK):
             if named:
                 explicit_problems.append((path, "not an executable file"))
             continue
@@ -376,15 +388,14 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
         order.append(real)
         if named:
             named_keys[path] = real
-        if _is_script(real):
+        cached = store.get(real, st)  # only binaries are cached: no need to look for "#!"
+        if cached is not None:
+            answers[real] = cached
+        elif _is_script(real):
             if not named:
                 continue  # a shim: its interpreters are found in their own folders
             scripts.add(real)  # asked, never cached: its answer depends on where it runs
             to_ask.add(real)
-            continue
-        cached = store.get(real, st)
-        if cached is not None:
-            answers[real] = cached
         else:
             to_ask.add(real)
     if to_ask:
