@@ -32,18 +32,38 @@ def record(cls: type) -> type:
     """Turn an annotated class into a frozen record type."""
     names = [n for n in cls.__dict__.get("__annotations__", {}) if not n.startswith("_")]
     defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
-    params = ", ".join(f"{n}=_d[{n!r}]" if n in defaults else n for n in names)
-    fields = "".join(f"{n}, " for n in names)
-    src = f"def __new__(cls, {params}):\n    return _new(cls, ({fields}))\n"
-    namespace: dict[str, object] = {"_d": defaults, "_new": tuple.__new__}
-    exec(compile(src, f"<record {cls.__name__}>", "exec"), namespace)  # our own text, never input
+    count = len(names)
+    new = tuple.__new__
+    title = cls.__name__
+
+    def bind(args: tuple[object, ...], kwargs: dict[str, object]) -> tuple[object, ...]:
+        if len(args) > count:
+            raise TypeError(f"{title}() takes {count} arguments, {len(args)} given")
+        values = list(args)
+        for name in names[len(args) :]:
+            if name in kwargs:
+                values.append(kwargs.pop(name))
+            elif name in defaults:
+                values.append(defaults[name])
+            else:
+                raise TypeError(f"{title}() missing argument {name!r}")
+        if kwargs:
+            raise TypeError(f"{title}() got unexpected or repeated arguments {sorted(kwargs)}")
+        return tuple(values)
+
+    # No generated source (as namedtuple and dataclasses make): a process's first compile()
+    # costs a millisecond, and this runs at start-up.
+    def __new__(cls: type, *args: object, **kwargs: object) -> tuple[object, ...]:
+        if not kwargs and len(args) == count:
+            return new(cls, args)
+        return new(cls, bind(args, kwargs))
 
     attrs = {k: v for k, v in cls.__dict__.items() if k not in names and k not in ("__dict__", "__weakref__")}
     attrs.pop("__annotations__", None)
     for i, n in enumerate(names):
         attrs[n] = property(itemgetter(i), doc=f"field {n}")
     attrs["__slots__"] = ()
-    attrs["__new__"] = namespace["__new__"]
+    attrs["__new__"] = __new__
     attrs["__match_args__"] = tuple(names)
     attrs["_fields"] = tuple(names)
 
@@ -70,9 +90,9 @@ def record(cls: type) -> type:
     attrs["__hash__"] = tuple.__hash__
     attrs["__getnewargs__"] = __getnewargs__
     bases = tuple(b for b in cls.__bases__ if b is not object) + (tuple,)
-    new = type(cls.__name__, bases, attrs)
-    new.__qualname__ = cls.__qualname__
-    return new
+    made = type(cls.__name__, bases, attrs)
+    made.__qualname__ = cls.__qualname__
+    return made
 
 
 def dataclass(*, frozen: bool = True) -> object:
