@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections import deque
+from heapq import heappop, heappush
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ _BATCH_SHARE = 16  # once the feed is done, a batch takes at most 1/16 of the so
 _BATCH_UNITS = 64
 _IN_FLIGHT = 2  # batches queued at each worker, so it never waits for the next one
 _GATHER = 0.01  # seconds to let outcomes gather while every worker has work queued
-_LOW_UNITS = 512  # take more from the feed when fewer units than this are queued
+_LOW_UNITS = 1024  # take more from the feed when fewer units than this are queued
 _MAX_UNITS = 32768  # ... and, to keep a busy lane fed, until this many are
 
 
@@ -120,40 +121,45 @@ def run_feed(
 
 
 class _Queue:
-    """The units of one lane that wait for a worker; the largest of each chunk go first.
+    """The units of one lane that wait for a worker, largest first.
 
     Largest first keeps the tail of the run short, and so does the shrinking: once the feed
     is done, a batch holds at most a 16th of the source still queued, so the last batches are
-    small and no worker is left holding a big one while the others idle.
+    small and no worker is left holding a big one while the others idle. The order is over
+    everything queued (a heap), not chunk by chunk: a big file planned late still goes before
+    the small ones queued with it.
     """
 
-    __slots__ = ("units", "retry", "size")
+    __slots__ = ("heap", "retry", "size", "seq")
 
     def __init__(self) -> None:
-        self.units: deque[tuple[Unit, int]] = deque()
+        self.heap: list[tuple[int, int, Unit]] = []  # (-size, arrival, unit)
         self.retry: deque[Unit] = deque()  # after a lost worker: one unit a batch
         self.size = 0  # bytes of source queued
+        self.seq = 0
 
     def __len__(self) -> int:
-        return len(self.units) + len(self.retry)
+        return len(self.heap) + len(self.retry)
 
     def add(self, pairs: list[tuple[Unit, int]]) -> None:
-        pairs.sort(key=lambda pair: -pair[1])
-        self.units.extend(pairs)
-        self.size += sum(size for _, size in pairs)
+        heap = self.heap
+        for unit, size in pairs:
+            heappush(heap, (-size, self.seq, unit))
+            self.seq += 1
+            self.size += size
 
     def take(self, last: bool) -> list[Unit]:
         """The next batch; ``last`` when the feed has nothing more to add."""
         if self.retry:
             return [self.retry.popleft()]
         limit = max(_BATCH_MIN_BYTES, min(_BATCH_BYTES, self.size // _BATCH_SHARE)) if last else _BATCH_BYTES
-        units = self.units
+        heap = self.heap
         batch: list[Unit] = []
         weight = 0
-        while units and weight < limit and len(batch) < _BATCH_UNITS:
-            unit, size = units.popleft()
+        while heap and weight < limit and len(batch) < _BATCH_UNITS:
+            negative, _, unit = heappop(heap)
             batch.append(unit)
-            weight += size
+            weight -= negative
         self.size -= weight
         return batch
 
