@@ -58,15 +58,37 @@ FLOOR = textwrap.dedent(
     for path in paths[share::shares]:
         with open(path, "rb") as f:
             sources.append((path, f.read()))
+    failed = []
     start = time.process_time()
     for path, data in sources:
         try:
             marshal.dumps(compile(data, path, "exec", dont_inherit=True))
         except Exception:
-            pass
-    print(len(paths), time.process_time() - start)
+            failed.append(path)
+    print(repr((len(paths), time.process_time() - start, failed)))
     """
 )
+"""CPU seconds of compile() + marshal.dumps over one share of a tree's sources, in memory.
+Runs under any interpreter the benchmarks measure (3.9 and later)."""
+
+
+def floor(exe: str, tree: Path, share: int = 0, shares: int = 1) -> tuple[int, float, list[str]]:
+    """(sources in the tree, CPU seconds, paths that fail to compile) of one floor process."""
+    import ast
+
+    out = subprocess.run([exe, "-I", "-S", "-c", FLOOR, str(tree), str(share), str(shares)],
+                         capture_output=True, text=True, check=True)
+    count, cpu, failed = ast.literal_eval(out.stdout)
+    return count, cpu, failed
+
+
+def parallel_floor(exe: str, tree: Path, shares: int) -> float:
+    """The longest CPU time of ``shares`` floor processes run at once, each on an even share."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(shares) as pool:
+        return max(cpu for _, cpu, _ in pool.map(lambda i: floor(exe, tree, i, shares), range(shares)))
+
 
 PEAK = textwrap.dedent(
     """
@@ -186,15 +208,10 @@ def main() -> int:
 
         def floors() -> int:
             """Both floors, measured in each run beside the tools (the machine drifts)."""
-            out = subprocess.run([py, "-c", FLOOR, str(tree), "0", "1"], capture_output=True, text=True,
-                                 check=True, env=env)
-            count, cpu = out.stdout.split()
-            rows.setdefault("floor", []).append(float(cpu) / n)
-            procs = [subprocess.Popen([py, "-c", FLOOR, str(tree), str(i), str(n)], stdout=subprocess.PIPE,
-                                      text=True, env=env) for i in range(n)]
-            shares = [float(p.communicate()[0].split()[1]) for p in procs]
-            rows.setdefault("parallel floor", []).append(max(shares))
-            return int(count)
+            count, cpu, _ = floor(py, tree)
+            rows.setdefault("floor", []).append(cpu / n)
+            rows.setdefault("parallel floor", []).append(parallel_floor(py, tree, n))
+            return count
 
         def measure(name: str, setup: list[str] | None, argv: list[str]) -> None:
             if setup is None or "checked-hash" in name:

@@ -42,57 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 
-FLOOR = r"""
-import marshal, os, sys, time
-root, share, shares = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-paths = []
-for folder, dirs, files in os.walk(root):
-    dirs.sort()
-    for name in sorted(files):
-        if name.endswith('.py'):
-            paths.append(os.path.join(folder, name))
-paths.sort(key=lambda p: -os.path.getsize(p))  # dealt largest first: even shares
-sources = []
-for p in paths[share::shares]:
-    with open(p, 'rb') as f:
-        sources.append((p, f.read()))
-failed = []
-start = time.process_time()
-for p, data in sources:
-    try:
-        marshal.dumps(compile(data, p, 'exec', dont_inherit=True))
-    except Exception:
-        failed.append(p)
-cpu = time.process_time() - start
-sys.stdout.write(repr((cpu, failed)))
-"""
-
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_compile import bench_env
+from bench_compile import bench_env, floor, parallel_floor
 
 PY, ENV = sys.executable, dict(os.environ)  # replaced in main() by a fresh venv's
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PY, "-m", "bytecast", *args], env=ENV, capture_output=True, text=True)
-
-
-def floor(exe: str, corpus: Path, share: int = 0, shares: int = 1) -> tuple[float, list[str]]:
-    out = subprocess.run([exe, "-I", "-S", "-W", "ignore", "-c", FLOOR, str(corpus), str(share), str(shares)],
-                         capture_output=True, text=True, check=True)
-    import ast
-
-    cpu, failed = ast.literal_eval(out.stdout)
-    return cpu, failed
-
-
-def parallel_floor(exe: str, corpus: Path, shares: int) -> float:
-    """The longest CPU time of ``shares`` floor processes of ``exe``, run at once on even shares."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(shares) as pool:
-        return max(cpu for cpu, _ in pool.map(lambda i: floor(exe, corpus, i, shares), range(shares)))
 
 
 def main() -> int:
@@ -119,7 +76,7 @@ def main() -> int:
             n for n in names if n in ("__pycache__", "site-packages") or not (n.endswith(".py") or os.path.isdir(os.path.join(d, n)))})
         bad: set[str] = set()
         for exe in exes.values():
-            _, failed = floor(exe, corpus)
+            _, _, failed = floor(exe, corpus)
             bad.update(failed)
         for path in bad:
             os.unlink(path)
@@ -135,7 +92,7 @@ def main() -> int:
         targets = [a for v in exes for a in ("--target", v)]
         for _ in range(args.runs):
             for version, exe in exes.items():
-                floors[version].append(floor(exe, corpus)[0])
+                floors[version].append(floor(exe, corpus)[1])
                 pfloors[version].append(parallel_floor(exe, corpus, cores))
             for cache in corpus.rglob("__pycache__"):
                 shutil.rmtree(cache)
