@@ -268,12 +268,12 @@ def main() -> int:
         med = {k: statistics.median(v) for k, v in rows.items()}
         print(f"corpus: {count} files of the Python {sys.version_info[0]}.{sys.version_info[1]} stdlib "
               f"({broken} that do not compile left out), {n} cores, medians of {args.runs} runs")
-        floor, pfloor = med.pop("floor"), med.pop("parallel floor")
-        print(f"{'floor (compile+marshal CPU / cores)':40s} {floor:8.3f} s   1.00x floor")
-        print(f"{'parallel floor (longest of ' + str(n) + ' at once)':40s} {pfloor:8.3f} s   "
-              f"{pfloor / floor:.2f}x floor")
+        base, pbase = med.pop("floor"), med.pop("parallel floor")
+        print(f"{'floor (compile+marshal CPU / cores)':40s} {base:8.3f} s   1.00x floor")
+        print(f"{'parallel floor (longest of ' + str(n) + ' at once)':40s} {pbase:8.3f} s   "
+              f"{pbase / base:.2f}x floor")
         for name, value in med.items():
-            extra = f"   {value / floor:.2f}x floor  {value / pfloor:.2f}x parallel floor" if " cold" in name else ""
+            extra = f"   {value / base:.2f}x floor  {value / pbase:.2f}x parallel floor" if " cold" in name else ""
             print(f"{name:40s} {value:8.3f} s{extra}")
         print(f"{'cold: compileall / bytecast':40s} {med['compileall cold'] / med['bytecast cold']:8.2f}x")
         if uv:

@@ -43,7 +43,10 @@ if TYPE_CHECKING:
 else:
     from bytecast._record import dataclass
 
-__all__ = ["run_feed", "run_units", "run_lanes", "Lane", "ProcessWorker", "DEFAULT_TIMEOUT"]
+__all__ = ["run_feed", "run_units", "run_lanes", "Lane", "ProcessWorker", "DEFAULT_TIMEOUT", "WORKER_SCRIPT"]
+
+WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
+"""The script every worker runs (:mod:`bytecast._worker`; found, never imported, here)."""
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one unit may take before its worker is stopped and the unit reported."""
@@ -231,11 +234,12 @@ class _Pool:
                 w.kill()
             sel.close()
 
-    def _pull(self, lane: int | None = None) -> None:
-        """Take chunks from the feed while the queues run low, or ``lane``'s queue is empty."""
+    def _pull(self, lane: int | None = None, low: int = _LOW_UNITS) -> None:
+        """Take chunks from the feed while fewer than ``low`` units are queued, or ``lane``'s
+        queue is empty."""
         queues = self.queues
         while self.feed is not None and (
-            self.queued < _LOW_UNITS or (lane is not None and not queues[lane] and self.queued < _MAX_UNITS)
+            self.queued < low or (lane is not None and not queues[lane] and self.queued < _MAX_UNITS)
         ):
             chunk = next(self.feed, None)
             if chunk is None:
@@ -262,10 +266,19 @@ class _Pool:
         return best
 
     def _fill(self) -> None:
-        """Start workers until every slot is busy or no work is queued."""
+        """Start a worker for every free slot while there is work, then top up the queues.
+
+        A new worker gets one batch at once, and planning ahead waits until every slot is
+        busy: at start-up no worker waits for the walk to get far.
+        """
+        while len(self.slots) < self.count:
+            if self._pick() is None:
+                self._pull(low=1)
+            if not self._hire():
+                break
         self._pull()
-        while len(self.slots) < self.count and self._hire():
-            pass
+        for w in list(self.slots):
+            self._feed(w)
 
     def _hire(self) -> bool:
         """Start a worker for the lane that needs one most; False when no work is queued."""
@@ -277,7 +290,7 @@ class _Pool:
         w = self.spawns[lane]()
         self.slots[w] = _Slot(lane)
         self.sel.register(w.fileno(), selectors.EVENT_READ, w)
-        self._feed(w)
+        self._feed(w, 1)
         return True
 
     def _retire(self, w: Worker) -> None:
@@ -286,13 +299,15 @@ class _Pool:
         del self.slots[w]
         w.kill()
 
-    def _feed(self, w: Worker) -> None:
+    def _feed(self, w: Worker, depth: int = _IN_FLIGHT) -> None:
+        """Send ``w`` batches until it holds ``depth`` of them (or its lane has no more work)."""
         slot = self.slots[w]
         queue = self.queues[slot.lane]
-        while len(slot.ends) < _IN_FLIGHT:
-            self._pull(slot.lane)
+        while len(slot.ends) < depth:
             if not queue:
-                break
+                self._pull(slot.lane)
+                if not queue:
+                    break
             batch = queue.take(self.feed is None)
             self.queued -= len(batch)
             if not slot.pending:
@@ -335,10 +350,8 @@ class ProcessWorker:
     def __init__(self, argv: Sequence[str] | None = None) -> None:
         import subprocess
 
-        from bytecast import _worker
-
         if argv is None:
-            argv = [sys.executable, "-I", "-S", _worker.__file__]
+            argv = [sys.executable, "-I", "-S", WORKER_SCRIPT]
         self.proc = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
         )

@@ -122,6 +122,7 @@ RECORDS = ("all", "changed", "none")
 
 _CHUNK = 256
 """Sources planned at a time: the run holds a few chunks in memory, never the whole tree."""
+_FIRST_CHUNK = 16
 
 
 def usable_cpus() -> int:
@@ -180,11 +181,13 @@ def _planner(paths: Iterable[str], options: Options, problems: list[Problem]) ->
     found = walk(paths, problems, excludes=options.excludes, max_depth=options.max_depth, links=options.links)
 
     def chunks() -> Chunks:
+        size = _FIRST_CHUNK  # a small first chunk: workers start as soon as there is work
         while True:
-            sources = list(islice(found, _CHUNK))
+            sources = list(islice(found, size))
             if not sources:
                 return
             yield len(sources), plan_chunk(sources)
+            size = _CHUNK
 
     return mode, chunks()
 
@@ -316,9 +319,8 @@ def _compile(
 
 def _spawner(target: Target, optimize: int) -> Callable[[], Worker]:
     """Starts a worker of ``target``: the same script and protocol for every interpreter."""
-    from bytecast import _worker
-    from bytecast.compiler import ProcessWorker
+    from bytecast.compiler import WORKER_SCRIPT, ProcessWorker
     from bytecast.targets import worker_argv
 
-    argv = worker_argv(target, _worker.__file__, optimize)
+    argv = worker_argv(target, WORKER_SCRIPT, optimize)
     return lambda: ProcessWorker(argv)

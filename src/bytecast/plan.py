@@ -287,12 +287,12 @@ class _Hasher:
     def __init__(self, target: Target) -> None:
         import subprocess
 
-        from bytecast import _worker
+        from bytecast.compiler import WORKER_SCRIPT
         from bytecast.targets import worker_argv
 
         self.target = target
         self.proc = subprocess.Popen(
-            worker_argv(target, _worker.__file__) + ["hash"],
+            worker_argv(target, WORKER_SCRIPT) + ["hash"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
         )
 
