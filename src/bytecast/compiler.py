@@ -234,9 +234,10 @@ class _Pool:
                 w.kill()
             sel.close()
 
-    def _pull(self, lane: int | None = None, low: int = _LOW_UNITS) -> None:
-        """Take chunks from the feed while fewer than ``low`` units are queued, or ``lane``'s
-        queue is empty."""
+    def _pull(self, lane: int | None = None, low: int | None = None) -> None:
+        """Take chunks from the feed while fewer than ``low`` units (default ``_LOW_UNITS``)
+        are queued, or ``lane``'s queue is empty."""
+        low = _LOW_UNITS if low is None else low
         queues = self.queues
         while self.feed is not None and (
             self.queued < low or (lane is not None and not queues[lane] and self.queued < _MAX_UNITS)
@@ -299,8 +300,10 @@ class _Pool:
         del self.slots[w]
         w.kill()
 
-    def _feed(self, w: Worker, depth: int = _IN_FLIGHT) -> None:
-        """Send ``w`` batches until it holds ``depth`` of them (or its lane has no more work)."""
+    def _feed(self, w: Worker, depth: int | None = None) -> None:
+        """Send ``w`` batches until it holds ``depth`` of them (default ``_IN_FLIGHT``), or
+        its lane has no more work."""
+        depth = _IN_FLIGHT if depth is None else depth
         slot = self.slots[w]
         queue = self.queues[slot.lane]
         while len(slot.ends) < depth:
