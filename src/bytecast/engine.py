@@ -259,9 +259,10 @@ def _compile(
     progress: Callable[[int, int], None] | None,
 ) -> Report:
     """The compile and place stages, fed by the planner as the workers need work."""
-    keys = _lanes(options.resolved_targets(), options.resolved_levels())
+    targets = options.resolved_targets()
+    keys = _lanes(targets, options.resolved_levels())
     lane_of = {key: i for i, key in enumerate(keys)}
-    several = len(options.resolved_targets()) > 1
+    several = len(targets) > 1
     inflight: dict[int, tuple[Job, ...]] = {}  # unit id -> its jobs, until its outcome arrives
     failed: list[Problem] = []
     failed_pycs: set[str] = set()
