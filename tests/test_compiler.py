@@ -71,7 +71,8 @@ def test_batches_put_large_sources_first_shrink_at_the_end_and_cover_everything(
     units = [[i] for i in range(500)]
     sizes = [(i * 7919) % 100_000 for i in range(500)]
     queue = _Queue()
-    queue.add([(u, s) for u, s in zip(units, sizes)])  # type: ignore[misc]
+    for unit, size in zip(units, sizes):
+        queue.add(unit, size)  # type: ignore[arg-type]
     out = []
     while queue:
         out.append(queue.take(last=True))

@@ -144,12 +144,10 @@ class _Queue:
     def __len__(self) -> int:
         return len(self.heap) + len(self.retry)
 
-    def add(self, pairs: list[tuple[Unit, int]]) -> None:
-        heap = self.heap
-        for unit, size in pairs:
-            heappush(heap, (-size, self.seq, unit))
-            self.seq += 1
-            self.size += size
+    def add(self, unit: Unit, size: int) -> None:
+        heappush(self.heap, (-size, self.seq, unit))  # seq: arrival order among equal sizes
+        self.seq += 1
+        self.size += size
 
     def take(self, last: bool) -> list[Unit]:
         """The next batch; ``last`` when the feed has nothing more to add."""
@@ -246,11 +244,8 @@ class _Pool:
             if chunk is None:
                 self.feed = None
                 break
-            by_lane: dict[int, list[tuple[Unit, int]]] = {}
             for i, unit, size in chunk:
-                by_lane.setdefault(i, []).append((unit, size))
-            for i, pairs in by_lane.items():
-                queues[i].add(pairs)
+                queues[i].add(unit, size)
             self.queued += len(chunk)
 
     def _pick(self) -> int | None:
