@@ -163,6 +163,32 @@ def test_each_pyc_is_imported_by_its_own_interpreter_without_sources(version: st
     assert out.stdout.strip() == "ok", out.stderr
 
 
+# Frozenset constants: marshal writes them in iteration order, which follows the hash seed on
+# Python 3.3-3.10 (random in every process unless the seed is fixed).
+_SETS = textwrap.dedent(
+    """
+    def kind(word):
+        if word in {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"}:
+            return 1
+        return word not in {"red", "green", "blue", "cyan", "magenta", "yellow"}
+    """
+)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_same_bytes_run_after_run_for_every_target(version: str, tmp_path: Path) -> None:
+    tgt = _target(version)
+    tree = _tree(tgt.executable, tmp_path / "tree", ("json",))
+    for i in range(4):
+        (tree / f"sets{i}.py").write_text(_SETS.replace("alpha", f"alpha{i}"))
+    runs = []
+    for _ in range(3):  # each run starts fresh workers, each with its own hash seed if unfixed
+        report = compile_tree([str(tree)], Options(targets=(tgt,), optimize=(0, 1), force=True))
+        assert report.ok and report.compiled >= 10
+        runs.append({job.cfile: Path(job.cfile).read_bytes() for job in report.jobs})
+    assert runs[0] == runs[1] == runs[2]
+
+
 def _installed(versions: list[str]) -> list[str]:
     return [v for v in versions if interpreters.interpreter(v) is not None]
 

@@ -2,9 +2,9 @@
 """Compile one source into .pyc files: the code every compile worker runs.
 
 This file is standalone and uses only the standard library, in syntax every supported target
-understands (Python 2.7 and 3.6+): the running interpreter calls :func:`compile_unit` in its
-forked workers, and other interpreters run this file as a script (see ``main``), so every
-target compiles with exactly the same rules, those of its own ``py_compile``.
+understands (Python 2.7 and 3.6+): every interpreter, the running one too, runs it as a
+script (see ``main``), so every target compiles with exactly the same rules, those of its
+own ``py_compile``.
 
 Workers are fresh interpreters running this file (never forks of a busy process): marshal
 marks a string "interned" by the state of the whole process, so a compile is reproducible
@@ -19,11 +19,17 @@ An *outcome* is ``[unit_id, written, linked, error]`` where ``error`` is ``None`
 ``[kind, message, line, column]``.
 """
 
+import sys
+
+if __name__ == "__main__" and not getattr(sys.flags, "isolated", 0):
+    # Started without -I (see bytecast.compiler.isolated_command): sys.path begins with this
+    # script's folder, bytecast's own package, whose modules must never shadow the stdlib's.
+    del sys.path[0]
+
 import marshal
 import os
 import stat
 import struct
-import sys
 
 try:
     # the frozen module already loaded at start-up; importlib.util would cost an import

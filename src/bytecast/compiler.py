@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 else:
     from bytecast._record import dataclass
 
-__all__ = ["run_feed", "run_units", "run_lanes", "Lane", "ProcessWorker", "DEFAULT_TIMEOUT", "WORKER_SCRIPT"]
+__all__ = ["run_feed", "run_units", "run_lanes", "Lane", "ProcessWorker", "isolated_command", "DEFAULT_TIMEOUT",
+           "WORKER_SCRIPT"]
 
 WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
 """The script every worker runs (:mod:`bytecast._worker`; found, never imported, here)."""
@@ -337,21 +338,44 @@ class _Pool:
             self.queued += len(slot.pending)
 
 
+def isolated_command(
+    executable: str, version: tuple[int, int], script: str, flags: Sequence[str] = ()
+) -> tuple[list[str], dict[str, str] | None]:
+    """The command (argv, environment) that runs ``script`` in the interpreter ``executable``
+    of ``version``, isolated from the user's environment (``None``: inherit it).
+
+    Nothing from the environment or site-packages runs: ``-I -S`` (3.11+), ``-E -s -S`` (2.7).
+    Python 3.3 to 3.10 need one more thing for reproducible bytes: marshal writes a frozenset
+    constant (``x in {"a", "b"}``) in its iteration order, which follows the hash seed, random
+    in every process. ``-I`` and ``-E`` would ignore the seed, so these interpreters get
+    ``-s -S`` and an environment without any ``PYTHON*`` variable but ``PYTHONHASHSEED=0``
+    (the worker script drops its own folder from ``sys.path``, which ``-I`` would have done).
+    3.11 and later write frozensets in a fixed order; 2.7 hashes strings without a seed.
+    """
+    if version >= (3, 11):
+        return [executable, "-I", "-S", *flags, script], None
+    if version < (3, 3):
+        return [executable, "-E", "-s", "-S", *flags, script], None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    return [executable, "-s", "-S", *flags, script], env
+
+
 class ProcessWorker:
     """A fresh interpreter running :mod:`bytecast._worker` as a script.
 
     Messages are length-prefixed ``marshal`` data (version 2, readable by every target).
-    The running interpreter is started with ``-I -S``: nothing from the environment or
+    The interpreter runs isolated (:func:`isolated_command`): nothing from the environment or
     site-packages runs in a worker, so its state, and so its bytes, are the same every run.
     """
 
-    def __init__(self, argv: Sequence[str] | None = None) -> None:
+    def __init__(self, argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> None:
         import subprocess
 
         if argv is None:
-            argv = [sys.executable, "-I", "-S", WORKER_SCRIPT]
+            argv, env = isolated_command(sys.executable, sys.version_info[:2], WORKER_SCRIPT)
         self.proc = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True, env=env
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._down = self.proc.stdin.fileno()

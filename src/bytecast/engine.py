@@ -321,7 +321,7 @@ def _compile(
 def _spawner(target: Target, optimize: int) -> Callable[[], Worker]:
     """Starts a worker of ``target``: the same script and protocol for every interpreter."""
     from bytecast.compiler import WORKER_SCRIPT, ProcessWorker
-    from bytecast.targets import worker_argv
+    from bytecast.targets import worker_command
 
-    argv = worker_argv(target, WORKER_SCRIPT, optimize)
-    return lambda: ProcessWorker(argv)
+    argv, env = worker_command(target, WORKER_SCRIPT, optimize)
+    return lambda: ProcessWorker(argv, env)

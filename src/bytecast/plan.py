@@ -288,13 +288,12 @@ class _Hasher:
         import subprocess
 
         from bytecast.compiler import WORKER_SCRIPT
-        from bytecast.targets import worker_argv
+        from bytecast.targets import worker_command
 
         self.target = target
-        self.proc = subprocess.Popen(
-            worker_argv(target, WORKER_SCRIPT) + ["hash"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
-        )
+        argv, env = worker_command(target, WORKER_SCRIPT)
+        self.proc = subprocess.Popen(argv + ["hash"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     close_fds=True, env=env)
 
     def close(self) -> None:
         from bytecast.compiler import stop_process

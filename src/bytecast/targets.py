@@ -35,7 +35,7 @@ __all__ = [
     "current",
     "find_interpreters",
     "resolve",
-    "worker_argv",
+    "worker_command",
     "cache_file",
 ]
 
@@ -122,17 +122,17 @@ def current() -> Target:
     return _current
 
 
-def worker_argv(target: Target, script: str, optimize: int = 0) -> list[str]:
-    """The command that runs ``script`` in ``target`` isolated from the user's environment.
+def worker_command(target: Target, script: str, optimize: int = 0) -> tuple[list[str], dict[str, str] | None]:
+    """The command (argv, environment) that runs ``script`` in ``target``, isolated from the
+    user's environment; see :func:`bytecast.compiler.isolated_command`.
 
-    ``-I`` (3.4+) or ``-E -s`` (2.7), and ``-S``: nothing from the environment or
-    site-packages runs in a worker. ``optimize`` adds ``-O``/``-OO`` (only Python 2 needs it:
-    its compiler takes the level from the process, not from ``compile()``).
+    ``optimize`` adds ``-O``/``-OO`` (only Python 2 needs it: its compiler takes the level
+    from the process, not from ``compile()``).
     """
-    flags = ["-I", "-S"] if target.version >= (3, 4) else ["-E", "-s", "-S"]
-    if optimize:
-        flags.append("-" + "O" * optimize)
-    return [target.executable, *flags, script]
+    from bytecast.compiler import isolated_command
+
+    flags = ["-" + "O" * optimize] if optimize else []
+    return isolated_command(target.executable, target.version, script, flags)
 
 
 # --- asking an interpreter about itself ---------------------------------------------------
