@@ -14,7 +14,13 @@ Prints, side by side in one run, medians of several runs:
   - clean of every cache (bytecast clean; pyclean too when it is installed), each after a
     sync, so that neither pays for the disk writes of the compile before it;
   - with --scale N: N copies of the stdlib, time and the main process's peak memory
-    against one copy (memory must stay flat as the tree grows).
+    against one copy (memory must stay flat as the tree grows);
+  - with --counters (Linux ``perf stat``): instructions and CPU cycles of the floor, the
+    parallel floor and each tool's cold run, against the floor process. Instructions hardly
+    vary from run to run: they show the work a tool adds to compiling (its start-up, walk,
+    reads, writes, messages). Cycles show what running on every core at once costs besides:
+    the parallel floor runs the floor's instructions in more cycles when the cores slow each
+    other down. (The floor process here is whole: start-up, walk and reads included.)
 
 --dir puts the corpus on another file system (a tmpfs such as /dev/shm shows the tools'
 own overhead; a disk adds what creating ~1,800 files costs there, which no tool avoids).
@@ -25,7 +31,7 @@ Every tool runs under the same interpreter: the real binary behind ``sys.executa
 fresh virtual environment made for the run, so .pth files of the machine's site-packages
 add no start-up time to any of them. bytecast is imported from this checkout.
 
-    python bench/bench_compile.py [--runs 5] [--scale 10] [--dir /dev/shm]
+    python bench/bench_compile.py [--runs 5] [--scale 10] [--dir /dev/shm] [--counters]
 """
 
 from __future__ import annotations
@@ -88,6 +94,33 @@ def parallel_floor(exe: str, tree: Path, shares: int) -> float:
 
     with ThreadPoolExecutor(shares) as pool:
         return max(cpu for _, cpu, _ in pool.map(lambda i: floor(exe, tree, i, shares), range(shares)))
+
+
+def counters(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float] | None:
+    """(instructions, cycles) of a command and its children, by ``perf stat``; None when the
+    machine cannot count them."""
+    try:
+        out = subprocess.run(["perf", "stat", "-x", ",", "-e", "instructions,cycles", "--", *argv], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    except FileNotFoundError:
+        return None
+    found: dict[str, float] = {}
+    for line in out.stderr.splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[2] in ("instructions", "cycles"):
+            try:
+                found[fields[2]] = float(fields[0])
+            except ValueError:  # "<not supported>", "<not counted>"
+                return None
+    if len(found) < 2:
+        return None
+    return found["instructions"], found["cycles"]
+
+
+def parallel_floor_argv(exe: str, tree: Path, shares: int) -> list[str]:
+    """One command running ``shares`` floor processes at once (for counting them together)."""
+    each = " ".join(f'"$0" -I -S -c "$1" "$2" {i} {shares} &' for i in range(shares))
+    return ["sh", "-c", f"{each} wait", exe, FLOOR, str(tree)]
 
 
 PEAK = textwrap.dedent(
@@ -193,6 +226,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scale", type=int, default=0, metavar="N", help="also measure N copies of the stdlib")
     parser.add_argument("--dir", default=None, help="folder to hold the corpus (default: the system's temp)")
+    parser.add_argument("--counters", action="store_true",
+                        help="also count instructions and cycles with perf stat (Linux)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bytecast-bench-", dir=args.dir)).resolve()
@@ -238,8 +273,33 @@ def main() -> int:
                        "bytecastbenchcorpus"]
             uv_uninstall = [uv, "pip", "uninstall", "-q", "--python", py, "bytecastbenchcorpus"]
 
+        counted: dict[str, list[tuple[float, float]]] = {}
+
+        def count_runs() -> None:
+            """Each cold run again under perf stat (apart from the timed runs: perf costs time)."""
+            def add(name: str, value: tuple[float, float] | None) -> None:
+                if value is not None:
+                    counted.setdefault(name, []).append(value)
+
+            add("floor process", counters([py, "-I", "-S", "-c", FLOOR, str(tree), "0", "1"]))
+            add(f"parallel floor ({n} processes)", counters(parallel_floor_argv(py, tree, n)))
+            drop_caches(tree)
+            add("compileall cold", counters(ca + [str(tree)], env))
+            drop_caches(tree)
+            add("bytecast cold", counters(bc + ["compile", "-q", str(tree)], env))
+            if uv:
+                subprocess.run(uv_uninstall, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                with_compile = counters(uv_base + ["--compile-bytecode"], env)
+                subprocess.run(uv_uninstall, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                without = counters(uv_base, env)
+                if with_compile and without:
+                    add("uv cold (install+compile - install)",
+                        (with_compile[0] - without[0], with_compile[1] - without[1]))
+
         for _ in range(args.runs):
             count = floors()
+            if args.counters:
+                count_runs()
             measure("compileall cold", None, ca + [str(tree)])
             measure("compileall no-op", ca + [str(tree)], ca + [str(tree)])
             measure("bytecast cold", None, bc + ["compile", "-q", str(tree)])
@@ -286,6 +346,20 @@ def main() -> int:
             for suffix in ("", ", no sync"):
                 print(f"{'clean' + suffix + ': pyclean / bytecast':40s} "
                       f"{med['pyclean clean' + suffix] / med['bytecast clean' + suffix]:8.2f}x")
+
+        if counted:
+            if "floor process" not in counted:
+                print("counters: perf stat cannot count instructions and cycles here")
+            else:
+                cmed = {k: (statistics.median(v[0] for v in vs), statistics.median(v[1] for v in vs))
+                        for k, vs in counted.items()}
+                insn, cyc = cmed["floor process"]
+                print(f"perf stat, medians of {args.runs} runs (G = 10^9):")
+                for name, (i, c) in cmed.items():
+                    print(f"{name:40s} {i / 1e9:7.2f} G instructions {i / insn:6.3f}x   "
+                          f"{c / 1e9:7.2f} G cycles {c / cyc:6.3f}x")
+        elif args.counters:
+            print("counters: perf stat is not installed")
 
         if args.scale:
             def peak(root: Path) -> tuple[float, int]:

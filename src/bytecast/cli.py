@@ -7,11 +7,11 @@ over the library. Commands import what they need when they run, so a no-op run s
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
     from typing import Any, Callable, NoReturn
 
@@ -40,16 +40,6 @@ def _print_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's formatter, minus the ``shutil`` import it makes for every argument added."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        if width is None:
-            width = _columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
 def _columns() -> int:
     import os
 
@@ -63,15 +53,32 @@ def _columns() -> int:
         return 80
 
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on stderr, exit 2."""
+def _new_parser(**kwargs: Any) -> argparse.ArgumentParser:
+    """An ArgumentParser whose usage errors are one line on stderr, exit 2.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
+    argparse is imported here, not with this module: the common command lines never need it
+    (:mod:`bytecast._quickargs` reads them from the same declarations).
+    """
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    class Formatter(argparse.HelpFormatter):
+        """argparse's formatter, minus the ``shutil`` import it makes for every argument added."""
+
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                     width: int | None = None) -> None:
+            if width is None:
+                width = _columns() - 2
+            super().__init__(prog, indent_increment, max_help_position, width)
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(*args, **kwargs)
+
+        def error(self, message: str) -> NoReturn:
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    return Parser(**kwargs)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -383,7 +390,7 @@ def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; when ``argv`` names a command, only that command's (start-up is a benchmark)."""
     from bytecast import __version__
 
-    parser = _Parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
+    parser = _new_parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
     parser.add_argument("--version", action="version", version=f"bytecast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = next((a for a in argv if not a.startswith("-")), None)
@@ -594,15 +601,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the bytecast command line; returns the exit status."""
     if argv is None:
         argv = sys.argv[1:]
-    parser = _build_parser(argv)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
-        return int(exc.code or 0)
-    handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return EXIT_USAGE
+    from bytecast import _quickargs
+
+    args: Any = _quickargs.parse(_quickargs.declare(_COMMANDS), argv)
+    if args is None:  # --help, a usage error, an unusual spelling: argparse says
+        parser = _build_parser(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+            return int(exc.code or 0)
+        if getattr(args, "handler", None) is None:
+            parser.print_help()
+            return EXIT_USAGE
+    handler: Handler = args.handler
     from bytecast.errors import BytecastError
 
     try:

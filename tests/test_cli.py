@@ -1,0 +1,143 @@
+"""The command line's quick parser reads every command line it accepts as argparse does.
+
+Command lines are generated from argparse's own view of each command (its actions), so the
+test does not lean on the declarations the quick parser records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bytecast import _quickargs, cli
+from conftest import env
+
+COMMANDS = [add.__name__[len("_add_"):] for add in cli._COMMANDS]
+TABLE = _quickargs.declare(cli._COMMANDS)
+
+
+def _argparse(argv: list[str]) -> dict[str, Any] | None:
+    """What argparse makes of ``argv``: its namespace, or None for a usage error or --help."""
+    parser = cli._build_parser(argv)
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            return vars(parser.parse_args(argv))
+        except SystemExit:
+            return None
+
+
+def _actions(command: str) -> list[Any]:
+    parser = cli._build_parser([command])
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    return list(sub.choices[command]._actions)
+
+
+def _values(action: Any) -> st.SearchStrategy[str]:
+    good = (st.sampled_from([str(c) for c in action.choices]) if action.choices
+            else st.integers(-3, 12).map(str) if action.type is int
+            else st.sampled_from(["0.5", "2", "1e1", "x"]) if action.type is float
+            else st.sampled_from(["src", "a b", "*.py", "/tmp/x"]))
+    odd = st.sampled_from(["", "-", "-1", "--json", "-q", "3", "timestamp", "é", "=", "1_0", " 4 "])
+    return st.one_of(good, odd)
+
+
+@st.composite
+def command_lines(draw: st.DrawFn) -> list[str]:
+    command = draw(st.sampled_from(COMMANDS))
+    tokens: list[str] = [command]
+    options = [a for a in _actions(command) if a.option_strings]
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["option", "option", "option", "positional", "odd"]))
+        if kind == "positional":
+            tokens.append(draw(st.sampled_from(["src", "a.pyc", "pkg/mod.py", "", "x=y", "-", "-5"])))
+        elif kind == "odd":
+            tokens.append(draw(st.sampled_from(["--", "-h", "--help", "--jo", "-qv", "-qf", "--json=1",
+                                                "--no", "--version", "-O=1", "---x"])))
+        else:
+            action = draw(st.sampled_from(options))
+            flag = draw(st.sampled_from(action.option_strings))
+            if action.nargs == 0:
+                tokens.append(flag)
+                continue
+            value = draw(_values(action))
+            form = draw(st.sampled_from(["apart", "equals", "attached"]))
+            if form == "apart":
+                tokens += [flag, value]
+            elif form == "equals":
+                tokens.append(f"{flag}={value}")
+            else:
+                tokens.append(flag + value)
+    return tokens
+
+
+@settings(max_examples=1500, deadline=None)
+@given(command_lines())
+def test_quick_parser_agrees_with_argparse(argv: list[str]) -> None:
+    quick = _quickargs.parse(TABLE, argv)
+    if quick is not None:
+        assert vars(quick) == _argparse(argv), argv
+
+
+COMMON = [
+    ["compile", "src"],
+    ["compile", "-q", "src", "tests"],
+    ["compile", "-O0", "-O1", "-O", "2", "-j", "2", "--invalidation-mode", "checked-hash", "src"],
+    ["compile", "--jobs=4", "-x", "tests/", "--exclude=*.tmp", "--max-depth", "3", "-f", "--json", "."],
+    ["compile", "--target", "3.12", "--target", "all", "--ddir", "/app", "--strip-prefix", "/build", "src"],
+    ["compile", "src", "--links", "none", "--timeout", "2.5", "--hardlink-dupes", "-v", "--no-progress"],
+    ["compile"],
+    ["check", "-q", "."],
+    ["check", "--json", "--invalidation-mode=unchecked-hash", "-O", "1", "src"],
+    ["clean", "-n", "--stale", "--orphans", "--sourceless", "-x", "keep/", "src"],
+    ["clean", "--target", "3.9", "-q", "--json"],
+    ["magic", "3.11"],
+    ["inspect", "a.pyc"],
+    ["imports", "build"],
+    ["targets"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMON, ids=" ".join)
+def test_common_command_lines_take_the_quick_path(argv: list[str]) -> None:
+    quick = _quickargs.parse(TABLE, argv)
+    if quick is None:
+        # a command whose declarations it cannot read must say so, not guess
+        assert not TABLE.commands[argv[0]].supported, argv
+        return
+    assert vars(quick) == _argparse(argv)
+
+
+def test_the_busy_commands_are_all_read_quickly() -> None:
+    assert all(TABLE.commands[name].supported for name in ("compile", "check", "clean"))
+
+
+@pytest.mark.parametrize("argv", [["compile", "--help"], ["compile", "--jo", "2"], ["compile", "-qf"],
+                                  ["compile", "-O", "3"], ["compile", "a", "-q", "b"], ["compile", "--", "-a"],
+                                  ["nothing"], [], ["--version"], ["compile", "-j"], ["check", "--json=yes"]])
+def test_what_only_argparse_can_say_is_left_to_it(argv: list[str]) -> None:
+    assert _quickargs.parse(TABLE, argv) is None
+
+
+def test_a_no_op_run_imports_no_argparse_and_no_re(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("x = 1\n")
+    subprocess.run([sys.executable, "-m", "bytecast", "compile", "-q", str(tmp_path)], env=env(), check=True)
+    script = ("import sys; before = set(sys.modules); from bytecast.cli import main;"
+              "rc = main(['compile', '-q', sys.argv[1]]) or main(['check', '-q', sys.argv[1]]);"
+              "print(rc, sorted(m for m in ('argparse', 're', 'gettext', 'locale') if m in set(sys.modules) - before))")
+    out = subprocess.run([sys.executable, "-S", "-c", script, str(tmp_path)], env=env(), capture_output=True, text=True)
+    assert out.stdout.split(None, 1) == ["0", "[]\n"], out.stderr
+
+
+def test_usage_errors_still_come_from_argparse(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "bytecast", "compile", "--jobs", "many", str(tmp_path)],
+                         env=env(), capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "--jobs" in out.stderr and "invalid int value" in out.stderr
