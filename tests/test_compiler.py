@@ -7,7 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from bytecast.compiler import ProcessWorker, _Queue, run_feed, run_units
+import pytest
+
+from bytecast.compiler import Child, ProcessWorker, _Queue, read_exact, run_feed, run_units, stop_process
 from bytecast.plan import cache_path
 from bytecast.targets import current
 from conftest import SRC
@@ -108,3 +110,30 @@ def test_pool_reads_the_feed_as_workers_need_it(tmp_path: Path) -> None:
     run_feed([ProcessWorker], feed(), 2, on_outcome, timeout=30.0)  # type: ignore[arg-type]
     assert sorted(answered) == list(range(4000))
     assert all(os.path.exists(tmp_path / f"m{i}.pyc") for i in (0, 1999, 3999))
+
+
+_OPEN_FDS = "import os, sys; os.write(1, repr(sorted(int(n) for n in os.listdir('/proc/self/fd'))).encode())"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd to list open descriptors")
+def test_workers_inherit_only_their_pipes_and_stderr() -> None:
+    r, w = os.pipe()
+    os.set_inheritable(w, True)  # as a descriptor bytecast's own parent passed down
+    try:
+        child = Child([sys.executable, "-S", "-c", _OPEN_FDS])
+        out = read_exact(child.stdout, 1 << 16)
+        assert stop_process(child, grace=5.0) == 0
+    finally:
+        os.close(r)
+        os.close(w)
+    fds = set(eval(out))
+    assert {0, 1, 2} <= fds and w not in fds and len(fds) <= 4, fds  # 4: the listing's own
+
+
+def test_a_child_reports_its_exit_status_and_the_signal_that_ended_it() -> None:
+    child = Child([sys.executable, "-S", "-c", "import sys; sys.stdin.read(); sys.exit(3)"])
+    assert child.poll() is None
+    assert stop_process(child, grace=5.0) == 3  # it exits when its input ends
+    stuck = Child([sys.executable, "-S", "-c", "import time; time.sleep(600)"])
+    assert stop_process(stuck, grace=0.2) == -9
+    assert stuck.poll() == -9

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 else:
     from bytecast._record import dataclass
 
-__all__ = ["run_feed", "run_units", "run_lanes", "Lane", "ProcessWorker", "isolated_command", "DEFAULT_TIMEOUT",
-           "WORKER_SCRIPT"]
+__all__ = ["run_feed", "run_units", "run_lanes", "Lane", "ProcessWorker", "Child", "isolated_command",
+           "DEFAULT_TIMEOUT", "WORKER_SCRIPT"]
 
 WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
 """The script every worker runs (:mod:`bytecast._worker`; found, never imported, here)."""
@@ -370,16 +370,11 @@ class ProcessWorker:
     """
 
     def __init__(self, argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> None:
-        import subprocess
-
         if argv is None:
             argv, env = isolated_command(sys.executable, sys.version_info[:2], WORKER_SCRIPT)
-        self.proc = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True, env=env
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._down = self.proc.stdin.fileno()
-        self._up = self.proc.stdout.fileno()
+        self.proc = Child(argv, env)
+        self._down = self.proc.stdin
+        self._up = self.proc.stdout
         self._buffer = bytearray()
 
     def fileno(self) -> int:
@@ -390,7 +385,7 @@ class ProcessWorker:
 
         payload = marshal.dumps(list(units), 2)
         try:
-            _write_all(self._down, len(payload).to_bytes(4, "little") + payload)
+            write_all(self._down, len(payload).to_bytes(4, "little") + payload)
         except BrokenPipeError:
             pass  # the worker died; the pool learns it from the closed pipe
 
@@ -412,10 +407,10 @@ class ProcessWorker:
         return out
 
     def kill(self) -> str:
-        import signal
-
         code = stop_process(self.proc, grace=1.0)
         if code < 0:
+            import signal
+
             try:
                 name = signal.Signals(-code).name
             except ValueError:
@@ -424,24 +419,157 @@ class ProcessWorker:
         return f"exited with status {code}"
 
 
-def stop_process(proc: subprocess.Popen[bytes], grace: float) -> int:
+class Child:
+    """A child process with a pipe to its stdin and one from its stdout: what a worker needs
+    of ``subprocess.Popen``, without importing subprocess (locale, re, signal and threading
+    come with it; that import alone would delay the first worker by some 15 ms).
+
+    Started by ``os.posix_spawn`` with every file descriptor this process inherited closed,
+    as ``close_fds=True`` does; through subprocess where posix_spawn is missing (Windows).
+    ``stdin`` and ``stdout`` are the parent's ends, as raw file descriptors.
+    """
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.returncode: int | None = None
+        self._popen: subprocess.Popen[bytes] | None = None
+        down_r, down_w = os.pipe()
+        up_r, up_w = os.pipe()
+        closing = _inherited_closing() if min(down_r, up_w) > 2 else None
+        if closing is None:  # pragma: no cover - no posix_spawn, or this process lacks fd 0-2
+            for fd in (down_r, down_w, up_r, up_w):
+                os.close(fd)
+            self._start_popen(argv, env)
+            return
+        actions = [(os.POSIX_SPAWN_DUP2, down_r, 0), (os.POSIX_SPAWN_DUP2, up_w, 1), *closing]
+        try:
+            self.pid = os.posix_spawn(argv[0], list(argv), os.environ if env is None else env,
+                                      file_actions=actions)
+        except BaseException:
+            for fd in (down_w, up_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(down_r)
+            os.close(up_w)
+        self.stdin, self.stdout = down_w, up_r
+
+    def _start_popen(self, argv: Sequence[str], env: dict[str, str] | None) -> None:  # pragma: no cover
+        import subprocess
+
+        popen = subprocess.Popen(list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+                                 close_fds=True, env=env)
+        assert popen.stdin is not None and popen.stdout is not None
+        self._popen, self.pid = popen, popen.pid
+        self.stdin, self.stdout = popen.stdin.fileno(), popen.stdout.fileno()
+
+    def close_pipes(self) -> None:
+        """Close this side of both pipes (a worker exits when its input ends)."""
+        if self._popen is not None:  # pragma: no cover
+            for stream in (self._popen.stdin, self._popen.stdout):
+                if stream is not None:
+                    stream.close()
+            return
+        for fd in (self.stdin, self.stdout):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.stdin = self.stdout = -1
+
+    def poll(self) -> int | None:
+        """The exit status if the child has ended (negative: the signal that ended it), else None."""
+        return self.wait(0.0)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait for the child to end, at most ``timeout`` seconds; its exit status, or None."""
+        if self.returncode is not None:
+            return self.returncode
+        if self._popen is not None:  # pragma: no cover
+            try:
+                self.returncode = self._popen.wait(timeout)
+            except Exception:  # subprocess.TimeoutExpired
+                return None
+            return self.returncode
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.0005
+        while True:
+            try:
+                pid, status = os.waitpid(self.pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: its status is lost, as subprocess says 0
+                pid, status = self.pid, 0
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+                return self.returncode
+            remaining = deadline - time.monotonic()  # type: ignore[operator]
+            if remaining <= 0:
+                return None
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.05)
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            if self._popen is not None:  # pragma: no cover
+                self._popen.kill()
+                return
+            try:
+                os.kill(self.pid, 9)  # SIGKILL, 9 on every POSIX system (signal would import enum)
+            except ProcessLookupError:
+                pass
+
+
+def _inherited_closing() -> list[tuple[int, int]] | None:
+    """posix_spawn actions that close every descriptor a child would inherit besides 0-2 (only
+    those this process inherited: Python opens its own non-inheritable); None when posix_spawn
+    or a listing of open descriptors is missing."""
+    if not hasattr(os, "posix_spawn"):  # pragma: no cover - Windows
+        return None
+    closefrom = getattr(os, "POSIX_SPAWN_CLOSEFROM", None)  # Python 3.13+
+    if closefrom is not None:
+        return [(closefrom, 3)]
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(listing)
+        except OSError:
+            continue
+        actions = []
+        for name in names:
+            fd = int(name)
+            try:
+                if fd > 2 and os.get_inheritable(fd):
+                    actions.append((os.POSIX_SPAWN_CLOSE, fd))
+            except OSError:  # the listing's own descriptor, closed by now
+                pass
+        return actions
+    return None  # pragma: no cover
+
+
+def stop_process(proc: Child, grace: float) -> int:
     """Close a worker's pipes (it exits on end of input), kill it after ``grace`` seconds.
 
     Returns its exit status (negative: the signal that ended it).
     """
-    for stream in (proc.stdin, proc.stdout):
-        try:
-            stream.close()  # type: ignore[union-attr]
-        except OSError:
-            pass
-    try:
-        return proc.wait(timeout=grace)
-    except Exception:
+    proc.close_pipes()
+    code = proc.wait(grace)
+    if code is None:
         proc.kill()
-        return proc.wait()
+        code = proc.wait()
+    assert code is not None
+    return code
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def read_exact(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd``, or fewer if it ends first."""
+    chunks = []
+    while size:
+        chunk = os.read(fd, size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

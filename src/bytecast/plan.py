@@ -285,15 +285,12 @@ class _Hasher:
     """A worker of ``target`` serving source hashes (``_worker.py hash``)."""
 
     def __init__(self, target: Target) -> None:
-        import subprocess
-
-        from bytecast.compiler import WORKER_SCRIPT
+        from bytecast.compiler import WORKER_SCRIPT, Child
         from bytecast.targets import worker_command
 
         self.target = target
         argv, env = worker_command(target, WORKER_SCRIPT)
-        self.proc = subprocess.Popen(argv + ["hash"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     close_fds=True, env=env)
+        self.proc = Child(argv + ["hash"], env)
 
     def close(self) -> None:
         from bytecast.compiler import stop_process
@@ -303,16 +300,15 @@ class _Hasher:
     def hash(self, paths: Sequence[str]) -> list[bytes | None]:
         import marshal
 
+        from bytecast.compiler import read_exact, write_all
         from bytecast.errors import TargetError
 
         proc = self.proc
-        assert proc.stdin is not None and proc.stdout is not None
         payload = marshal.dumps(list(paths), 2)
         try:
-            proc.stdin.write(len(payload).to_bytes(4, "little") + payload)
-            proc.stdin.flush()
-            head = proc.stdout.read(4)
-            body = proc.stdout.read(int.from_bytes(head, "little")) if len(head) == 4 else b""
+            write_all(proc.stdin, len(payload).to_bytes(4, "little") + payload)
+            head = read_exact(proc.stdout, 4)
+            body = read_exact(proc.stdout, int.from_bytes(head, "little")) if len(head) == 4 else b""
             answer = marshal.loads(body)
         except (OSError, EOFError, ValueError) as exc:
             raise TargetError(f"{self.target.label}: the source-hash helper failed: {exc}") from None
