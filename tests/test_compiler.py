@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from bytecast.compiler import Child, ProcessWorker, _Queue, read_exact, run_feed, run_units, stop_process
 from bytecast.plan import cache_path
 from bytecast.targets import current
-from conftest import SRC
+from conftest import SRC, env
 
 SABOTEUR = textwrap.dedent(
     f"""
@@ -137,3 +138,12 @@ def test_a_child_reports_its_exit_status_and_the_signal_that_ended_it() -> None:
     stuck = Child([sys.executable, "-S", "-c", "import time; time.sleep(600)"])
     assert stop_process(stuck, grace=0.2) == -9
     assert stuck.poll() == -9
+
+
+def test_a_compile_started_without_stdin_and_stdout_still_gives_workers_their_pipes(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("x = 1\n")
+    script = ("import os, sys; os.close(0); os.close(1); from bytecast.cli import main;"
+              "sys.exit(main(['compile', '-q', sys.argv[1]]))")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env(), stderr=subprocess.PIPE, text=True)
+    assert out.returncode == 0, out.stderr
+    assert Path(cache_path(str(tmp_path / "mod.py"), current(), 0)).exists()

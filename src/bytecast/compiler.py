@@ -434,7 +434,9 @@ class Child:
         self._popen: subprocess.Popen[bytes] | None = None
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
-        closing = _inherited_closing() if min(down_r, up_w) > 2 else None
+        # A pipe end numbered 0-2 (this process was started without them) would be overwritten
+        # by the child's own 0 and 1 before it is moved there: subprocess knows that dance.
+        closing = _inherited_closing() if min(down_r, down_w, up_r, up_w) > 2 else None
         if closing is None:  # pragma: no cover - no posix_spawn, or this process lacks fd 0-2
             for fd in (down_r, down_w, up_r, up_w):
                 os.close(fd)
