@@ -141,3 +141,15 @@ def test_usage_errors_still_come_from_argparse(tmp_path: Path) -> None:
                          env=env(), capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "--jobs" in out.stderr and "invalid int value" in out.stderr
+
+
+def test_declarations_it_cannot_read_exactly_make_it_step_aside() -> None:
+    def add(sub: Any) -> None:
+        p = sub.add_parser("odd")
+        p.add_argument("-foo", action="store_true")  # one dash, three letters
+        p.add_argument("-f", default=None)
+        p.set_defaults(handler=None)
+
+    table = _quickargs.declare([add])
+    assert not table.commands["odd"].supported
+    assert _quickargs.parse(table, ["odd", "-foo"]) is None

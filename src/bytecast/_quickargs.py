@@ -83,8 +83,8 @@ class Declared:
             self.supported = False  # argparse would convert the default
             return
         if flags[0].startswith("-"):
-            if "nargs" in kwargs:
-                self.supported = False
+            if "nargs" in kwargs or any(not f.startswith("--") and len(f) != 2 for f in flags):
+                self.supported = False  # "-foo" would be read as "-f" with "oo" attached
                 return
             long = [f for f in flags if f.startswith("--")]
             dest = (long[0] if long else flags[0]).lstrip("-").replace("-", "_")
