@@ -31,9 +31,6 @@ class Namespace:
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
 
-    def __eq__(self, other: object) -> bool:
-        return vars(self) == vars(other)
-
     def __repr__(self) -> str:
         return f"Namespace({', '.join(f'{k}={v!r}' for k, v in sorted(vars(self).items()))})"
 

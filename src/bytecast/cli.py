@@ -393,11 +393,16 @@ def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _new_parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
     parser.add_argument("--version", action="version", version=f"bytecast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    named = next((a for a in argv if not a.startswith("-")), None)
-    chosen = [add for add in _COMMANDS if add.__name__ == f"_add_{named}"] or _COMMANDS
-    for add in chosen:
+    for add in _declarers(argv):
         add(sub)
     return parser
+
+
+def _declarers(argv: Sequence[str]) -> list[Callable[[Any], None]]:
+    """The ``_add_NAME`` of the command ``argv`` names (every one if it names none): a run
+    declares only its own command's arguments."""
+    named = next((a for a in argv if not a.startswith("-")), None)
+    return [add for add in _COMMANDS if add.__name__ == f"_add_{named}"] or _COMMANDS
 
 
 _COMMANDS: list[Callable[[Any], None]] = [
@@ -603,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     from bytecast import _quickargs
 
-    args: Any = _quickargs.parse(_quickargs.declare(_COMMANDS), argv)
+    args: Any = _quickargs.parse(_quickargs.declare(_declarers(argv)), argv)
     if args is None:  # --help, a usage error, an unusual spelling: argparse says
         parser = _build_parser(argv)
         try:
