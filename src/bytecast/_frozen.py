@@ -1,0 +1,86 @@
+"""The base of bytecast's records: plain slotted classes, immutable, compared by value.
+
+Why not :mod:`dataclasses`: importing it brings :mod:`inspect` (20 to 90 ms measured on this
+project's machines for 3.9 to 3.13, against a no-op ``bytecast compile`` of about 80 ms), and
+records are made at start-up. A slotted class costs nothing to import and little to make.
+
+A record declares its fields as ``__slots__`` (in the order of its ``__init__`` arguments)
+with class-level annotations for the type checker, and sets them in ``__init__`` through
+:data:`init` (``object.__setattr__``); this base gives it value equality, hashing, a
+``repr``, :meth:`Frozen.replace` (which runs ``__init__`` again, so validation holds) and
+:meth:`Frozen.as_dict`. Records never compare equal to tuples or to records of another class.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _F = TypeVar("_F", bound="Frozen")
+
+__all__ = ["Frozen", "init"]
+
+init = object.__setattr__
+"""Sets a field of a record being built (records refuse ordinary assignment)."""
+
+
+class Frozen:
+    """Immutable, slotted, compared and hashed by its fields."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields: list[str] = []
+        for klass in reversed(cls.__mro__):
+            slots = klass.__dict__.get("__slots__", ())
+            fields.extend((slots,) if isinstance(slots, str) else slots)
+        cls._fields = tuple(fields)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() != other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({inner})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.as_dict()))
+
+    def replace(self: _F, **changes: Any) -> _F:
+        """A copy with ``changes`` applied, made (and so validated) by ``__init__``."""
+        values = self.as_dict()
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
+        values.update(changes)
+        return type(self)(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, in order (nested records stay records)."""
+        return {name: getattr(self, name) for name in self._fields}
+
+
+def _rebuild(cls: type[_F], values: dict[str, Any]) -> _F:
+    return cls(**values)

@@ -1,0 +1,159 @@
+"""Options: everything that decides which files a run takes and what bytes it writes.
+
+One record, validated when it is made, so that every entry point (the command line, the
+library, ``[tool.bytecast]`` in a settings file) meets the same one-line error. A
+:class:`~bytecast.errors.UsageError` it raises names the field at fault in ``field``, for the
+caller to name its own flag or key.
+"""
+
+from __future__ import annotations
+
+from bytecast._frozen import Frozen, init
+from bytecast.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Literal
+
+    from bytecast.targets import Target
+
+    Mode = Literal["timestamp", "checked-hash", "unchecked-hash"]
+    LinkPolicy = Literal["inside", "all", "none"]
+    RecordPolicy = Literal["all", "changed", "none"]
+
+__all__ = ["Options", "MODES", "LINK_POLICIES", "RECORDS", "DEFAULT_TIMEOUT", "Mode", "LinkPolicy",
+           "RecordPolicy"]
+
+MODES: tuple[Mode, ...] = ("timestamp", "checked-hash", "unchecked-hash")
+"""The PEP 552 invalidation modes."""
+LINK_POLICIES: tuple[LinkPolicy, ...] = ("inside", "all", "none")
+"""Which symbolic links a walk follows: those leading inside the tree, all, none."""
+RECORDS: tuple[RecordPolicy, ...] = ("all", "changed", "none")
+"""Which jobs a report keeps: every one, those not fresh, or none (counts only)."""
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one file may take to compile before its worker is stopped and the file reported."""
+
+
+def _one_of(value: object, allowed: tuple[str, ...], field: str, what: str) -> None:
+    if value not in allowed:
+        raise UsageError(f"{what} must be one of {', '.join(allowed)}, not {value!r}", field)
+
+
+def _whole(value: object, field: str, what: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{what} must be a whole number, not {value!r}", field)
+    if value < least:
+        raise UsageError(f"{what} must be {least} or more, not {value}", field)
+    return value
+
+
+class Options(Frozen):
+    """Everything that decides which files are compiled and what bytes they get."""
+
+    __slots__ = ("optimize", "invalidation_mode", "force", "jobs", "excludes", "max_depth", "links",
+                 "ddir", "strip_prefix", "prepend_prefix", "hardlink_dupes", "timeout", "targets")
+
+    optimize: tuple[int, ...]
+    """Optimization levels (0, 1, 2); empty means the running interpreter's ``-O`` level."""
+    invalidation_mode: Mode | None
+    """``timestamp``, ``checked-hash`` or ``unchecked-hash``; None means py_compile's default."""
+    force: bool
+    """Compile even what is fresh."""
+    jobs: int
+    """Worker processes; 0 means every usable CPU."""
+    excludes: tuple[str, ...]
+    """gitignore-style patterns of files and folders to leave out."""
+    max_depth: int | None
+    """How many folder levels below each path to enter; None for no limit."""
+    links: LinkPolicy
+    """Which symbolic links to follow: ``inside`` the tree, ``all`` or ``none``."""
+    ddir: str | None
+    """Replace the walked root with this in the path baked into code objects."""
+    strip_prefix: str | None
+    """Remove this leading path from the baked path (compileall ``-s``)."""
+    prepend_prefix: str | None
+    """Add this before the baked path (compileall ``-p``)."""
+    hardlink_dupes: bool
+    """Hard-link the .pyc of a level to the previous level's when the bytes are equal."""
+    timeout: float
+    """Seconds one file may take to compile before it is reported and skipped (more than 0)."""
+    targets: tuple[Target, ...]
+    """Interpreters to compile for; empty means the running one."""
+
+    def __init__(
+        self,
+        optimize: Iterable[int] = (),
+        invalidation_mode: Mode | None = None,
+        force: bool = False,
+        jobs: int = 0,
+        excludes: Iterable[str] = (),
+        max_depth: int | None = None,
+        links: LinkPolicy = "inside",
+        ddir: str | None = None,
+        strip_prefix: str | None = None,
+        prepend_prefix: str | None = None,
+        hardlink_dupes: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        targets: Iterable[Target] = (),
+    ) -> None:
+        levels = tuple(optimize)
+        for level in levels:
+            if isinstance(level, bool) or level not in (0, 1, 2):
+                raise UsageError(f"optimization level must be 0, 1 or 2, not {level!r}", "optimize")
+        if invalidation_mode is not None:
+            _one_of(invalidation_mode, MODES, "invalidation_mode", "invalidation mode")
+        _whole(jobs, "jobs", "jobs", 0)
+        if max_depth is not None:
+            _whole(max_depth, "max_depth", "max depth", 0)
+        _one_of(links, LINK_POLICIES, "links", "link policy")
+        if ddir is not None and (strip_prefix is not None or prepend_prefix is not None):
+            raise UsageError("ddir cannot be combined with strip_prefix or prepend_prefix", "ddir")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+                0 < timeout < float("inf")):
+            raise UsageError(f"timeout must be a number of seconds above 0, not {timeout!r}", "timeout")
+        patterns = tuple(excludes)
+        if patterns:
+            from bytecast.excludes import compile_excludes
+
+            compile_excludes(patterns)  # a pattern that cannot work fails here, not mid-walk
+        init(self, "optimize", levels)
+        init(self, "invalidation_mode", invalidation_mode)
+        init(self, "force", bool(force))
+        init(self, "jobs", jobs)
+        init(self, "excludes", patterns)
+        init(self, "max_depth", max_depth)
+        init(self, "links", links)
+        init(self, "ddir", ddir)
+        init(self, "strip_prefix", strip_prefix)
+        init(self, "prepend_prefix", prepend_prefix)
+        init(self, "hardlink_dupes", bool(hardlink_dupes))
+        init(self, "timeout", float(timeout))
+        init(self, "targets", tuple(targets))
+
+    def resolved_levels(self) -> tuple[int, ...]:
+        """The levels to compile: those asked, else the running interpreter's ``-O`` level."""
+        if self.optimize:
+            return tuple(sorted(set(self.optimize)))
+        import sys
+
+        return (min(sys.flags.optimize, 2),)
+
+    def resolved_mode(self) -> Mode:
+        """The invalidation mode asked, else py_compile's default (see :func:`default_mode`)."""
+        return self.invalidation_mode or default_mode()
+
+    def resolved_targets(self) -> tuple[Target, ...]:
+        """The targets asked, else the running interpreter."""
+        if self.targets:
+            return self.targets
+        from bytecast.targets import current
+
+        return (current(),)
+
+
+def default_mode() -> Mode:
+    """py_compile's default: checked-hash when ``SOURCE_DATE_EPOCH`` is set, else timestamp."""
+    import os
+
+    return "checked-hash" if os.environ.get("SOURCE_DATE_EPOCH") else "timestamp"
