@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bytecast.clean import clean
 from bytecast.engine import Options, compile_tree
-from bytecast.plan import cache_path
+from bytecast.place.pycache import cache_path
 from bytecast.targets import current
 from conftest import run_cli
 

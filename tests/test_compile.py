@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bytecast.engine import Options, Report, check_tree, compile_tree
-from bytecast.plan import cache_path
+from bytecast.place.pycache import cache_path
 from bytecast.targets import current
 from conftest import env, pyc_files, run_cli
 
@@ -140,11 +140,9 @@ def test_memory_stays_flat_as_the_tree_grows(small_tree: Path, tmp_path: Path, m
     The chunks and queues are scaled down to the size of this tree (a few hundred sources
     instead of the thousands a real run holds at most); the mechanism is the same.
     """
-    from bytecast import compiler, engine
+    from bytecast.compiler import PoolConfig
 
-    monkeypatch.setattr(engine, "_CHUNK", 16)
-    monkeypatch.setattr(compiler, "_LOW_UNITS", 32)
-    monkeypatch.setattr(compiler, "_BATCH_UNITS", 8)
+    tuning = PoolConfig(chunk=16, low_units=32, batch_units=8)
     trees = {}
     for copies in (2, 8):
         root = tmp_path / f"x{copies}"
@@ -154,9 +152,9 @@ def test_memory_stays_flat_as_the_tree_grows(small_tree: Path, tmp_path: Path, m
     compile_tree([str(small_tree)], record="none")  # imports and caches of a first run
     peaks = {}
     for copies, root in trees.items():
-        planned, report = _peak(check_tree, [str(root)], record="none")
+        planned, report = _peak(check_tree, [str(root)], record="none", tuning=tuning)
         assert report.pycs == report.sources > 100 * copies and report.fresh == 0 and report.jobs == []
-        compiled, report = _peak(compile_tree, [str(root)], record="none")
+        compiled, report = _peak(compile_tree, [str(root)], record="none", tuning=tuning)
         assert report.compiled == report.sources and report.ok and report.jobs == []
         peaks[copies] = (planned, compiled)
     for stage in (0, 1):  # a held tree would take 4x; allow for the fixed costs of a run
@@ -234,7 +232,7 @@ def test_source_removed_after_planning_is_reported(small_tree: Path) -> None:
     jobs = planned.jobs
     gone = jobs[0].source.path
     os.unlink(gone)
-    report = compile_jobs(jobs, planned.problems, Options().resolved_mode(), Options())
+    report = compile_jobs(jobs, planned.problems, Options())
     assert list(report.failures) == [gone]
     assert report.failures[gone].kind == "FileNotFoundError"
     assert report.compiled == len(jobs) - 1

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 import interpreters
-from bytecast.compiler import Lane, ProcessWorker, run_lanes
+from bytecast.compiler import Lane, Outcome, ProcessWorker, Unit, run_lanes
 from bytecast.engine import Options, check_tree, compile_tree
+from bytecast.magic import header_size_for
 from bytecast.targets import Target, current, find_interpreters, resolve
 from conftest import env, run_cli
 
@@ -129,7 +130,7 @@ def test_bytes_equal_the_interpreters_own_py_compile(version: str, tmp_path: Pat
             failed |= _reference(tgt, items, level)
         assert failed == set(report.failures)
         pairs: list[list[object]] = [
-            [job.cfile, str(ref / mode / os.path.relpath(job.cfile, tree)), tgt.header_size]
+            [job.cfile, str(ref / mode / os.path.relpath(job.cfile, tree)), header_size_for(int.from_bytes(tgt.magic[:2], "little"))]
             for job in report.jobs if job.source.path not in failed
         ]
         # Headers are always equal. marshal flags an object "referenced" by its reference
@@ -323,12 +324,12 @@ def _env() -> dict[str, str]:
 # --- the pool with several lanes ------------------------------------------------------------
 
 
-def _units(first: int, n: int, tmp: Path) -> list[list[object]]:
+def _units(first: int, n: int, tmp: Path) -> list[Unit]:
     out = []
     for i in range(first, first + n):
         path = tmp / f"m{i}.py"
         path.write_text(f"X = {i}\n")
-        out.append([i, str(path), None, 0, False, [[0, str(tmp / f"m{i}.pyc")]]])
+        out.append(Unit(i, str(path), str(path), 0, False, ((0, str(tmp / f"m{i}.pyc")),)))
     return out
 
 
@@ -336,22 +337,23 @@ def test_lanes_share_slots_and_a_dead_lane_fails_only_its_units(tmp_path: Path) 
     good = _units(0, 30, tmp_path)
     bad = _units(100, 3, tmp_path)
     dead = [sys.executable, "-c", "import sys; sys.exit(3)"]
-    outcomes: dict[int, list[object]] = {}
+    outcomes: dict[int, Outcome] = {}
     run_lanes(
         [Lane(ProcessWorker, good, [1] * len(good)), Lane(lambda: ProcessWorker(dead), bad, [1] * len(bad))],
-        2, lambda o: outcomes.__setitem__(o[0], o), timeout=30,
+        2, lambda o: outcomes.__setitem__(o.uid, o), timeout=30,
     )
     assert sorted(outcomes) == list(range(30)) + [100, 101, 102]
-    assert all(outcomes[i][3] is None for i in range(30))
+    assert all(outcomes[i].failure is None for i in range(30))
     for i in (100, 101, 102):
-        assert outcomes[i][3][0] == "WorkerCrash" and "status 3" in outcomes[i][3][1]
+        failure = outcomes[i].failure
+        assert failure is not None and failure.kind == "WorkerCrash" and "status 3" in failure.message
 
 
 def test_a_stuck_foreign_worker_times_out_per_file(tmp_path: Path) -> None:
     stuck = [sys.executable, "-c", "import time; time.sleep(60)"]
     units = _units(0, 2, tmp_path)
-    outcomes: list[list[object]] = []
+    outcomes: list[Outcome] = []
     run_lanes([Lane(lambda: ProcessWorker(stuck), units, [1, 1]), Lane(ProcessWorker, _units(10, 2, tmp_path), [1, 1])],
               2, outcomes.append, timeout=0.5)
-    kinds = sorted((o[0], o[3][0] if o[3] else None) for o in outcomes)
+    kinds = sorted((o.uid, o.failure.kind if o.failure else None) for o in outcomes)
     assert kinds == [(0, "Timeout"), (1, "Timeout"), (10, None), (11, None)]

@@ -38,11 +38,11 @@ _MAX_IDLE = max(2, os.cpu_count() or 1)
 
 
 class _Lease:
-    """A pooled worker lent to one :func:`bytecast.compiler.run_units` call.
+    """A pooled worker lent to one :func:`bytecast.compiler.run_lanes` call.
 
-    The pool calls :meth:`kill` on every worker when it is done with it. A worker that
-    answered everything it was sent goes back to the idle list instead; one that died or
-    still owes answers (a timeout) is really stopped.
+    The pool closes a worker it is done with (and kills one that died or hangs). A closed
+    worker that answered everything it was sent goes back to the idle list instead; one that
+    died or still owes answers is really stopped.
     """
 
     __slots__ = ("worker", "owed", "dead")
@@ -67,10 +67,12 @@ class _Lease:
             self.owed -= len(outcomes)
         return outcomes
 
-    def kill(self) -> str:
+    def close(self) -> None:
         if self.dead or self.owed or not _give_back(self.worker):
-            return self.worker.kill()
-        return "returned to the pool"
+            self.worker.close()
+
+    def kill(self) -> str:
+        return self.worker.kill()
 
 
 def _take() -> _Lease:
@@ -106,7 +108,7 @@ def _shutdown() -> None:
         workers = list(_idle) if os.getpid() == _owner else []
         _idle.clear()
     for worker in workers:
-        worker.kill()
+        worker.close()
 
 
 import atexit
@@ -117,10 +119,10 @@ atexit.register(_shutdown)
 def run(
     units: Sequence[Unit], sizes: Sequence[int], jobs: int, on_outcome: Callable[[Outcome], None]
 ) -> None:
-    """Compile ``units`` with up to ``jobs`` pooled workers; see :func:`bytecast.compiler.run_units`."""
-    from bytecast.compiler import run_units
+    """Compile ``units`` with up to ``jobs`` pooled workers; see :func:`bytecast.compiler.run_lanes`."""
+    from bytecast.compiler import Lane, run_lanes
 
-    run_units(units, sizes, jobs, on_outcome, spawn=_take, timeout=TIMEOUT)
+    run_lanes([Lane(_take, units, sizes)], jobs, on_outcome, timeout=TIMEOUT)
 
 
 def run_one(unit: Unit, size: int) -> Outcome:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bytecast.discover import Problem
     from bytecast.engine import Options, Report
     from bytecast.magic import MagicEntry
+    from bytecast.options import RecordPolicy
     from bytecast.targets import Target
 
 __all__ = ["main"]
@@ -131,8 +132,8 @@ def _targets(args: argparse.Namespace, settings: dict[str, Any] | None = None) -
 def _options(args: argparse.Namespace, **extra: Any) -> Options:
     """Options from the flags, with ``[tool.bytecast]`` of pyproject.toml for what they leave unset."""
     from bytecast.config import load_settings
-    from bytecast.engine import Options
     from bytecast.errors import UsageError
+    from bytecast.options import Options
 
     settings = load_settings()
 
@@ -279,7 +280,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         # Per-file records only when they are printed: without them memory stays flat.
-        record = "all" if args.json else "changed" if args.verbose else "none"
+        record: RecordPolicy = "all" if args.json else "changed" if args.verbose else "none"
         report = compile_tree(args.paths or ["."], options, progress, record=record)
     finally:
         progress.close()
@@ -585,7 +586,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
                 }
                 for t in targets
             ],
-            "problems": [{"path": p, "message": why} for p, why in found.problems],
+            "problems": [p.to_json() for p in found.problems],
         })
     else:
         rows = [("VERSION", "IMPLEMENTATION", "CACHE TAG", "MAGIC", "EXECUTABLE")]
@@ -593,9 +594,9 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             rows.append((t.release + (" *" if t.is_current else ""), t.implementation, t.cache_tag,
                          f"{int.from_bytes(t.magic[:2], 'little')} ({t.magic.hex()})", t.executable))
         _print_rows(rows)
-        for path, why in found.problems:
-            _err(f"{path}: {why}")
-    named_problems = [p for p, _ in found.problems if p in args.paths]
+        for p in found.problems:
+            _err(f"{p.path}: {p.message}")
+    named_problems = [p for p in found.problems if p.path in args.paths]
     return EXIT_USAGE if named_problems else EXIT_OK
 
 

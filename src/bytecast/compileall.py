@@ -31,8 +31,6 @@ from bytecast import _dropin, py_compile
 
 __all__ = ["compile_dir", "compile_file", "compile_path"]
 
-_STRIP_PREFIX = sys.version_info >= (3, 13)
-"""3.13 strips ``stripdir`` only when it is a prefix of the path (and says so when not)."""
 
 
 def _walk_dir(dir, maxlevels, quiet=0, *, say=print):
@@ -142,33 +140,16 @@ def _prepare(say, fullname, ddir, force, rx, quiet, legacy, optimize, invalidati
     stripdir = os.fspath(stripdir) if stripdir is not None else None
     name = os.path.basename(fullname)
 
+    # The baked path has one home (bytecast.paths), with this interpreter's compileall rule.
+    from bytecast.paths import baked_path, strips
+
+    version = sys.version_info[:2]
+    if stripdir is not None and not strips(fullname, stripdir, version) and quiet < 2:
+        say("The stripdir path {!r} is not a valid prefix for "
+            "source path {!r}; ignoring".format(stripdir, fullname))
     dfile = None
-
-    if ddir is not None:
-        dfile = os.path.join(ddir, name)
-
-    if stripdir is not None:
-        fullname_parts = fullname.split(os.path.sep)
-        stripdir_parts = stripdir.split(os.path.sep)
-        if _STRIP_PREFIX:
-            if stripdir_parts != fullname_parts[:len(stripdir_parts)]:
-                if quiet < 2:
-                    say("The stripdir path {!r} is not a valid prefix for "
-                        "source path {!r}; ignoring".format(stripdir, fullname))
-            else:
-                dfile = os.path.join(*fullname_parts[len(stripdir_parts):])
-        else:
-            ddir_parts = list(fullname_parts)
-            for spart, opart in zip(stripdir_parts, fullname_parts):
-                if spart == opart:
-                    ddir_parts.remove(spart)
-            dfile = os.path.join(*ddir_parts)
-
-    if prependdir is not None:
-        if dfile is None:
-            dfile = os.path.join(prependdir, fullname)
-        else:
-            dfile = os.path.join(prependdir, dfile)
+    if ddir is not None or stripdir is not None or prependdir is not None:
+        dfile = baked_path(fullname, name, ddir, stripdir, prependdir, version)
 
     if isinstance(optimize, int):
         optimize = [optimize]
@@ -237,14 +218,20 @@ def _fresh(fullname, cfiles, invalidation_mode):
         flags = py_compile._flags(invalidation_mode)
         if not flags:
             return False
-        prefix = MAGIC_NUMBER + flags.to_bytes(4, 'little')
-        if not all(head[:8] == prefix and len(head) == 16 for head in heads):
-            return False
-        import _imp
+        # Hash-based pycs: bytecast's one freshness rule (the stdlib has no such test).
+        from bytecast.freshness import Rule, stamp
+        from bytecast.hashing import source_hash
 
-        with open(fullname, 'rb') as source:
-            digest = _imp.source_hash(int.from_bytes(MAGIC_NUMBER, 'little'), source.read())
-        return all(head[8:] == digest for head in heads)
+        rule = Rule(MAGIC_NUMBER, flags)
+        st = os.stat(fullname)
+        digest = []
+
+        def hashed():
+            if not digest:
+                digest.append(source_hash(fullname, MAGIC_NUMBER, sys.version_info[:2]))
+            return digest[0]
+
+        return all(rule.state(head, stamp(st.st_mtime, st.st_size), hashed) == 'fresh' for head in heads)
     except OSError:
         return False
 
@@ -267,30 +254,32 @@ class _Job:
         self.outcome = None
 
     def unit(self, uid):
-        """The worker's unit: see :mod:`bytecast._worker`."""
+        """The worker's unit: see :mod:`bytecast.compiler.protocol`."""
+        from bytecast.compiler.protocol import Unit
+
         mode = self.mode
         if mode is None:
             mode = py_compile._get_default_invalidation_mode()
-        outputs = [[_dropin.optimize_level(level), _dropin.absolute(self.cfiles[level])]
-                   for level in self.optimize]
-        return [uid, _dropin.absolute(self.fullname), self.dfile or self.fullname,
-                py_compile._flags(mode), bool(self.hardlink), outputs]
+        outputs = tuple((_dropin.optimize_level(level), _dropin.absolute(self.cfiles[level]))
+                        for level in self.optimize)
+        return Unit(uid, _dropin.absolute(self.fullname), self.dfile or self.fullname,
+                    py_compile._flags(mode), bool(self.hardlink), outputs)
 
     def finish(self, outcome):
         """Report the outcome as ``compile_file`` does; returns its success."""
-        error = outcome[3]
+        error = outcome.failure
         if error is None:
             return True
         quiet = self.quiet
-        if error[0] in _dropin.LOST:
+        if error.kind in _dropin.LOST:
             # never repeat here what crashed or hung a worker
             if quiet < 2:
                 self._error_header()
-                print(error[0] + ':', error[1])
+                print(error.kind + ':', error.message)
             return False
         # Do the rest the standard library's way, here: its exception is the one to print.
         fullname = self.fullname
-        done = outcome[1] + outcome[2]  # files the worker wrote before it failed
+        done = outcome.written + outcome.linked  # files the worker wrote before it failed
         try:
             for index in range(done, len(self.optimize)):
                 opt_level = self.optimize[index]
@@ -353,7 +342,7 @@ class _Batch:
         self.success = True
 
         def on_outcome(outcome):
-            jobs[outcome[0]].outcome = outcome
+            jobs[outcome.uid].outcome = outcome
             self._flush()
 
         _dropin.run([job.unit(uid) for uid, job in enumerate(jobs)],

@@ -1,11 +1,15 @@
-"""Discover: find the Python sources under the paths a user names.
+"""Discover: find what lies under the paths a user names — one walker for every command.
 
-The walk is lazy (sources come one at a time, so memory does not grow with the tree) and
-sorted (so every run sees the same order), skips ``__pycache__``, applies
-gitignore-style excludes, limits depth, and follows symbolic links only as the policy says:
-``inside`` (default) follows a link whose target lies inside the root being walked, ``all``
-follows every link, ``none`` follows none. A followed directory seen twice on one branch of
-the walk is a symlink loop and is reported, not walked.
+The walk is lazy (entries come one at a time, so memory does not grow with the tree) and
+sorted (every run sees the same order). It yields what the caller asks for (``kinds``):
+``source`` (a ``.py`` file, as a :class:`Source`), ``file`` (any other regular file, as an
+:class:`Entry`: data files, ``.so``, ``.pth``, ``py.typed``, legacy pycs), ``bytecode`` (only
+the ``.pyc``/``.pyo`` files outside ``__pycache__``) and ``cache`` (a ``__pycache__`` folder,
+as an :class:`Entry`; never entered). It applies gitignore-style
+excludes (:mod:`bytecast.excludes`), limits depth, walks each folder once however many links
+lead to it, and follows symbolic links only as the policy says: ``inside`` (default) follows a
+link whose target lies inside the root being walked, ``all`` every link, ``none`` none. A
+folder link that leads back to a folder being walked is a loop, reported, not walked.
 """
 
 from __future__ import annotations
@@ -14,35 +18,46 @@ import os
 import stat as _stat
 from operator import attrgetter
 
+from bytecast._frozen import Frozen, init
+from bytecast.errors import UsageError
+from bytecast.options import LINK_POLICIES
+from bytecast.problem import Problem
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
-    from dataclasses import dataclass
-    from typing import Callable
-else:
-    from bytecast._record import dataclass
+    from collections.abc import Collection, Iterable, Iterator, Sequence
+    from typing import Callable, Literal, Union
 
-from bytecast.errors import UsageError
+    from bytecast.options import LinkPolicy
 
-_by_name = attrgetter("name")
+    Kind = Literal["source", "file", "bytecode", "cache"]
+    Found = Union["Source", "Entry"]
 
-__all__ = ["Source", "Problem", "walk", "compile_excludes", "LINK_POLICIES"]
+__all__ = ["Source", "Entry", "Problem", "walk", "by_name", "LINK_POLICIES"]
 
-LINK_POLICIES = ("inside", "all", "none")
+by_name = attrgetter("name")
+"""The sort key of folder listings (``os.DirEntry.name``): every walk sees the same order."""
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Frozen):
     """One ``.py`` file found by the walk."""
+
+    __slots__ = ("path", "root", "mtime", "size")
 
     path: str
     """The file's path: the root as the user gave it, joined with the relative path."""
     root: str
     """The folder argument it was found under; for a file argument, that file's folder."""
-    mtime: int
-    """``int(st_mtime)``, as importlib records it."""
+    mtime: float
+    """``st_mtime``, as importlib reads it (headers record ``int(mtime)``)."""
     size: int
     """Size in bytes."""
+
+    def __init__(self, path: str, root: str, mtime: float, size: int) -> None:
+        init(self, "path", path)
+        init(self, "root", root)
+        init(self, "mtime", mtime)
+        init(self, "size", size)
 
     @property
     def relpath(self) -> str:
@@ -50,92 +65,28 @@ class Source:
         return self.path[len(self.root) :].lstrip(os.sep)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A file that could not be processed, with where and why."""
+class Entry(Frozen):
+    """A file that is not a source, or a ``__pycache__`` folder, found by the walk."""
+
+    __slots__ = ("path", "root", "kind")
 
     path: str
-    kind: str
-    """A short error class name: ``SyntaxError``, ``OSError``, ``SymlinkLoop``..."""
-    message: str
-    line: int = 0
-    column: int = 0
+    root: str
+    kind: Kind
+    """``file`` (``bytecode`` files are ``file`` entries too) or ``cache``."""
 
-    def __str__(self) -> str:
-        return f"{self.path}:{max(self.line, 0)}:{max(self.column, 0)}: {self.kind}: {self.message}"
+    def __init__(self, path: str, root: str, kind: Kind) -> None:
+        init(self, "path", path)
+        init(self, "root", root)
+        init(self, "kind", kind)
 
-
-def compile_excludes(patterns: Sequence[str]) -> Callable[[str, bool], bool] | None:
-    """Build ``match(relpath, is_dir)`` for gitignore-style patterns; None when there are none.
-
-    ``name`` matches a file or folder of that name at any depth; a pattern with a ``/`` inside
-    is anchored at the root; a trailing ``/`` matches folders only; ``*`` and ``?`` stay inside
-    one path part, ``**`` spans parts, ``[...]`` is a character class. A folder that matches
-    is not entered.
-    """
-    if not patterns:
-        return None
-    import re
-
-    compiled: list[tuple[re.Pattern[str], bool]] = []
-    for pattern in patterns:
-        p = pattern.replace(os.sep, "/") if os.sep != "/" else pattern
-        dir_only = p.endswith("/")
-        p = p.strip("/") if dir_only else p
-        if not p:
-            raise UsageError(f"empty exclude pattern {pattern!r}")
-        anchored = "/" in p.lstrip("/") or p.startswith("/")
-        p = p.lstrip("/")
-        regex = _glob_to_regex(p)
-        if not anchored:
-            regex = "(?:.*/)?" + regex
-        compiled.append((re.compile(regex + r"\Z", re.DOTALL), dir_only))
-
-    def match(relpath: str, is_dir: bool) -> bool:
-        rel = relpath.replace(os.sep, "/") if os.sep != "/" else relpath
-        for rx, dir_only in compiled:
-            if dir_only and not is_dir:
-                continue
-            if rx.match(rel):
-                return True
-        return False
-
-    return match
+    @property
+    def relpath(self) -> str:
+        """Path relative to ``root``."""
+        return self.path[len(self.root) :].lstrip(os.sep)
 
 
-def _glob_to_regex(pattern: str) -> str:
-    import re
-
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "*":
-            if pattern.startswith("**", i):
-                i += 2
-                if pattern.startswith("/", i):  # "**/" : zero or more folders
-                    i += 1
-                    out.append("(?:.*/)?")
-                else:
-                    out.append(".*")
-                continue
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 2 if pattern.startswith("[!", i) or pattern.startswith("[^", i) else i + 1)
-            if j < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
+_SOURCES: frozenset[Kind] = frozenset(("source",))
 
 
 def walk(
@@ -144,17 +95,21 @@ def walk(
     *,
     excludes: Sequence[str] = (),
     max_depth: int | None = None,
-    links: str = "inside",
-) -> Iterator[Source]:
-    """Every ``.py`` source under ``paths`` (files or folders), one at a time, in walk order.
+    links: LinkPolicy = "inside",
+    kinds: Collection[Kind] = _SOURCES,
+) -> Iterator[Found]:
+    """Every entry of ``kinds`` under ``paths`` (files or folders), one at a time, in walk order.
 
-    The arguments are checked now, before any source comes: :class:`UsageError` for a path
-    that does not exist or a file argument that is not a ``.py`` file. Problems met during
-    the walk (unreadable folders, symlink loops) are appended to ``problems`` as it goes.
+    The arguments are checked now, before anything comes: :class:`UsageError` for a path that
+    does not exist, or a file argument of a kind not asked for. Problems met during the walk
+    (unreadable folders, symlink loops) are appended to ``problems`` as it goes.
     """
     if links not in LINK_POLICIES:
-        raise UsageError(f"unknown link policy {links!r}, expected one of {', '.join(LINK_POLICIES)}")
+        raise UsageError(f"unknown link policy {links!r}, expected one of {', '.join(LINK_POLICIES)}", "links")
+    from bytecast.excludes import compile_excludes
+
     match = compile_excludes(excludes)
+    wanted = frozenset(kinds)
     roots: list[tuple[str, os.stat_result]] = []
     for arg in paths:
         try:
@@ -164,27 +119,31 @@ def walk(
                 problems.append(Problem(arg, "SymlinkLoop" if _is_loop(exc) else "OSError", _strerror(exc)))
                 continue
             raise UsageError(f"{arg}: no such file or directory") from None
-        if _stat.S_ISREG(st.st_mode) and not arg.endswith(".py"):
-            raise UsageError(f"{arg}: not a Python source (expected a .py file)")
-        if not (_stat.S_ISDIR(st.st_mode) or _stat.S_ISREG(st.st_mode)):
+        if _stat.S_ISREG(st.st_mode):
+            if not (arg.endswith(".py") or "file" in wanted or ("bytecode" in wanted and arg.endswith((".pyc", ".pyo")))):
+                raise UsageError(f"{arg}: not a Python source (expected a .py file)")
+        elif not _stat.S_ISDIR(st.st_mode):
             raise UsageError(f"{arg}: not a file or directory")
         roots.append((arg, st))
-    return _walk_roots(roots, match, max_depth, links, problems)
+    return _walk_roots(roots, match, max_depth, links, wanted, problems)
 
 
-def _walk_roots(
-    roots: list[tuple[str, os.stat_result]],
-    match: Callable[[str, bool], bool] | None,
-    max_depth: int | None,
-    links: str,
-    problems: list[Problem],
-) -> Iterator[Source]:
+def _walk_roots(roots: list[tuple[str, os.stat_result]], match: Callable[[str, bool], bool] | None,
+                max_depth: int | None, links: LinkPolicy, wanted: frozenset[Kind],
+                problems: list[Problem]) -> Iterator[Found]:
+    visited: set[tuple[int, int]] = set()  # folders walked, by device and inode: each once
     for arg, st in roots:
         if _stat.S_ISDIR(st.st_mode):
-            walker = _Walker(arg, match, max_depth, links, problems)
-            yield from walker.walk(arg, "", 0, ((st.st_dev, st.st_ino),))
+            key = (st.st_dev, st.st_ino)
+            if key in visited:
+                continue
+            visited.add(key)
+            walker = _Walker(arg, match, max_depth, links, wanted, problems, visited)
+            yield from walker.walk(arg, "", 0, (key,))
+        elif arg.endswith(".py") and "source" in wanted:
+            yield Source(arg, os.path.dirname(arg), st.st_mtime, st.st_size)
         else:
-            yield Source(arg, os.path.dirname(arg), int(st.st_mtime), st.st_size)
+            yield Entry(arg, os.path.dirname(arg), "file")
 
 
 def _is_loop(exc: OSError) -> bool:
@@ -198,21 +157,22 @@ def _strerror(exc: OSError) -> str:
 
 
 class _Walker:
-    __slots__ = ("root", "match", "max_depth", "links", "problems", "_real_root")
+    __slots__ = ("root", "match", "max_depth", "links", "problems", "visited", "sources", "files", "bytecode",
+                 "caches", "_real_root")
 
-    def __init__(
-        self,
-        root: str,
-        match: Callable[[str, bool], bool] | None,
-        max_depth: int | None,
-        links: str,
-        problems: list[Problem],
-    ) -> None:
+    def __init__(self, root: str, match: Callable[[str, bool], bool] | None, max_depth: int | None,
+                 links: LinkPolicy, wanted: frozenset[Kind], problems: list[Problem],
+                 visited: set[tuple[int, int]]) -> None:
         self.root = root
         self.match = match
         self.max_depth = max_depth
         self.links = links
         self.problems = problems
+        self.visited = visited
+        self.sources = "source" in wanted
+        self.files = "file" in wanted
+        self.bytecode = "bytecode" in wanted and not self.files
+        self.caches = "cache" in wanted
         self._real_root: str | None = None
 
     def _inside(self, path: str) -> bool:
@@ -221,7 +181,8 @@ class _Walker:
         real = os.path.realpath(path)
         return real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep)
 
-    def _folder(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...], st: os.stat_result | None) -> Iterator[Source]:
+    def _folder(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...],
+                st: os.stat_result | None) -> Iterator[Found]:
         entry_rel = rel + os.sep + entry.name if rel else entry.name
         if self.match is not None and self.match(entry_rel, True):
             return
@@ -233,29 +194,44 @@ class _Walker:
         if key in seen:
             self.problems.append(Problem(entry.path, "SymlinkLoop", "folder link leads back to a folder being walked"))
             return
+        if key in self.visited:
+            return  # reached before by another way (a link such as a venv's lib64 -> lib)
+        self.visited.add(key)
         yield from self.walk(entry.path, entry_rel, depth + 1, seen + (key,))
 
-    def _link(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> Iterator[Source]:
+    def _cache(self, entry: os.DirEntry[str], rel: str) -> Iterator[Found]:
+        if self.caches and (self.match is None or not self.match(rel + os.sep + entry.name if rel else entry.name,
+                                                                  True)):
+            yield Entry(entry.path, self.root, "cache")
+
+    def _link(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> Iterator[Found]:
         """A symbolic link: followed as the policy says; raises OSError for a loop."""
         if self.links == "none" or (self.links == "inside" and not self._inside(entry.path)):
             return
         st = os.stat(entry.path)
+        name = entry.name
         if _stat.S_ISDIR(st.st_mode):
-            if entry.name != "__pycache__":
+            if name != "__pycache__":
                 yield from self._folder(entry, rel, depth, seen, st)
-        elif _stat.S_ISREG(st.st_mode) and entry.name.endswith(".py"):
-            if self.match is not None and self.match(rel + os.sep + entry.name if rel else entry.name, False):
+        elif _stat.S_ISREG(st.st_mode):
+            is_source = name.endswith(".py") and self.sources
+            if not (is_source or self.files or (self.bytecode and name.endswith((".pyc", ".pyo")))):
                 return
-            yield Source(entry.path, self.root, int(st.st_mtime), st.st_size)
+            if self.match is not None and self.match(rel + os.sep + name if rel else name, False):
+                return
+            yield Source(entry.path, self.root, st.st_mtime, st.st_size) if is_source else \
+                Entry(entry.path, self.root, "file")
 
-    def walk(self, folder: str, rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> Iterator[Source]:
+    def walk(self, folder: str, rel: str, depth: int, seen: tuple[tuple[int, int], ...]) -> Iterator[Found]:
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=_by_name)
+                entries = sorted(it, key=by_name)
         except OSError as exc:
             self.problems.append(Problem(folder, "OSError", _strerror(exc)))
             return
         match = self.match
+        files = self.files
+        bytecode = self.bytecode
         for entry in entries:
             name = entry.name
             try:
@@ -263,16 +239,22 @@ class _Walker:
                 if entry.is_dir(follow_symlinks=False):
                     if name != "__pycache__":
                         yield from self._folder(entry, rel, depth, seen, None)
+                    else:
+                        yield from self._cache(entry, rel)
                     continue
                 if not name.endswith(".py"):
                     if entry.is_symlink():
                         yield from self._link(entry, rel, depth, seen)
+                    elif (files or (bytecode and name.endswith((".pyc", ".pyo")))) and \
+                            entry.is_file(follow_symlinks=False) and \
+                            (match is None or not match(rel + os.sep + name if rel else name, False)):
+                        yield Entry(entry.path, self.root, "file")
                     continue
                 if entry.is_file(follow_symlinks=False):
-                    if match is not None and match(rel + os.sep + name if rel else name, False):
+                    if not self.sources or (match is not None and match(rel + os.sep + name if rel else name, False)):
                         continue
                     st = entry.stat(follow_symlinks=False)
-                    yield Source(entry.path, self.root, int(st.st_mtime), st.st_size)
+                    yield Source(entry.path, self.root, st.st_mtime, st.st_size)
                 elif entry.is_symlink():
                     yield from self._link(entry, rel, depth, seen)
             except OSError as exc:

@@ -1,8 +1,8 @@
 """The orchestrator: discover -> plan -> compile -> place, for ``compile`` and ``check``.
 
-Each stage lives in its own module; this one only connects them and gathers results.
-The library never prints: progress goes to an optional callback, results come back as
-records, and per-file failures are collected, never raised.
+Each stage lives in its own module; this one only connects them and gathers results. The
+library never prints: progress goes to an optional callback, results come back as records,
+and per-file failures are collected, never raised.
 """
 
 from __future__ import annotations
@@ -10,122 +10,84 @@ from __future__ import annotations
 import os
 from itertools import chain, islice
 
+from bytecast._frozen import Frozen, init
+from bytecast.discover import Source, walk
+from bytecast.errors import UsageError
+from bytecast.options import RECORDS, Options
+from bytecast.plan import Planner, flags_for
+from bytecast.problem import Problem
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
-    from dataclasses import dataclass
-    from typing import Any, Callable
+    from typing import Callable
 
-    from bytecast.compiler import Worker
-    from bytecast.discover import Source
+    from bytecast.compiler.pool import Spawn
+    from bytecast.compiler.protocol import Outcome, Unit
+    from bytecast.discover import Kind
+    from bytecast.options import Mode, RecordPolicy
+    from bytecast.place import Layout
     from bytecast.plan import Job
     from bytecast.targets import Target
+    from bytecast.tuning import PoolConfig
 
     Chunks = Iterator[tuple[int, list[Job]]]  # planned work as it streams: (sources, their jobs)
-else:
-    from bytecast._record import dataclass
-
-from bytecast.discover import Problem, walk
-from bytecast.plan import FLAGS, Job, default_invalidation_mode, legacy_levels, plan
+    Progress = Callable[[int, int], None]
 
 __all__ = ["Options", "Report", "RECORDS", "compile_tree", "check_tree", "compile_jobs", "usable_cpus"]
 
 
-@dataclass(frozen=True)
-class Options:
-    """Everything that decides which files are compiled and what bytes they get."""
-
-    optimize: tuple[int, ...] = ()
-    """Optimization levels (0, 1, 2); empty means the running interpreter's ``-O`` level."""
-    invalidation_mode: str | None = None
-    """``timestamp``, ``checked-hash`` or ``unchecked-hash``; None means py_compile's default."""
-    force: bool = False
-    """Compile even what is fresh."""
-    jobs: int = 0
-    """Worker processes; 0 means every usable CPU."""
-    excludes: tuple[str, ...] = ()
-    """gitignore-style patterns of files and folders to leave out."""
-    max_depth: int | None = None
-    """How many folder levels below each path to enter; None for no limit."""
-    links: str = "inside"
-    """Which symbolic links to follow: ``inside`` the tree, ``all`` or ``none``."""
-    ddir: str | None = None
-    """Replace the walked root with this in the path baked into code objects."""
-    strip_prefix: str | None = None
-    """Remove this leading path from the baked path (compileall ``-s``)."""
-    prepend_prefix: str | None = None
-    """Add this before the baked path (compileall ``-p``)."""
-    hardlink_dupes: bool = False
-    """Hard-link the .pyc of a level to the previous level's when the bytes are equal."""
-    timeout: float = 60.0
-    """Seconds one file may take to compile before it is reported and skipped."""
-    targets: tuple[Target, ...] = ()
-    """Interpreters to compile for; empty means the running one."""
-
-    def resolved_levels(self) -> tuple[int, ...]:
-        if self.optimize:
-            return tuple(sorted(set(self.optimize)))
-        import sys
-
-        return (sys.flags.optimize if sys.flags.optimize <= 2 else 2,)
-
-    def resolved_mode(self) -> str:
-        return self.invalidation_mode or default_invalidation_mode()
-
-    def resolved_targets(self) -> tuple[Target, ...]:
-        if self.targets:
-            return self.targets
-        from bytecast.targets import current
-
-        return (current(),)
-
-
-@dataclass(frozen=True)
-class Report:
+class Report(Frozen):
     """What a compile or check run found and did."""
+
+    __slots__ = ("jobs", "failures", "problems", "compiled", "linked", "failed_pycs", "sources", "pycs", "fresh")
 
     jobs: list[Job]
     """The planned .pyc files with their state before the run (``fresh``, ``missing``, ...):
     every one, only those not fresh, or none, as the run's ``record`` asked."""
     failures: dict[str, Problem]
-    """Problems by source path: files that could not be compiled."""
+    """Problems by source path: files that could not be compiled (for one target or more)."""
     problems: list[Problem]
-    """Paths the walk could not read (and every compile failure, in path order)."""
-    compiled: int = 0
+    """Every problem: paths the walk could not read, compile and placement failures, by path."""
+    compiled: int
     """Files written."""
-    linked: int = 0
+    linked: int
     """Files hard-linked to an equal file of a lower optimization level."""
-    failed_pycs: frozenset[str] = frozenset()
-    """The .pyc paths not written because their compile failed (for one target or more)."""
-    sources: int = 0
+    failed_pycs: frozenset[str]
+    """The .pyc paths not written because their compile failed."""
+    sources: int
     """Sources found."""
-    pycs: int = 0
+    pycs: int
     """.pyc files planned (sources x targets x levels)."""
-    fresh: int = 0
+    fresh: int
     """Planned .pyc files that were already fresh."""
+
+    def __init__(self, jobs: list[Job], failures: dict[str, Problem], problems: list[Problem], compiled: int = 0,
+                 linked: int = 0, failed_pycs: frozenset[str] = frozenset(), sources: int = 0, pycs: int = 0,
+                 fresh: int = 0) -> None:
+        init(self, "jobs", jobs)
+        init(self, "failures", failures)
+        init(self, "problems", problems)
+        init(self, "compiled", compiled)
+        init(self, "linked", linked)
+        init(self, "failed_pycs", failed_pycs)
+        init(self, "sources", sources)
+        init(self, "pycs", pycs)
+        init(self, "fresh", fresh)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def outcome(self, job: Job) -> str:
-        """``fresh``, ``compiled`` or ``failed`` for a compile run; the state for a check."""
+        """``fresh``, ``compiled`` or ``failed`` for a compile run."""
         if job.state == "fresh":
             return "fresh"
-        if self.failed_pycs:
-            return "failed" if job.cfile in self.failed_pycs else "compiled"
-        return "failed" if job.source.path in self.failures else "compiled"
-
-
-RECORDS = ("all", "changed", "none")
-"""Which jobs a report keeps: every one, those not fresh, or none (counts only)."""
-
-_CHUNK = 256
-"""Sources planned at a time: the run holds a few chunks in memory, never the whole tree."""
-_FIRST_CHUNK = 16
+        return "failed" if job.cfile in self.failed_pycs else "compiled"
 
 
 def usable_cpus() -> int:
+    """The CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -137,11 +99,9 @@ class _Tally:
 
     __slots__ = ("record", "jobs", "sources", "pycs", "fresh")
 
-    def __init__(self, record: str) -> None:
+    def __init__(self, record: RecordPolicy) -> None:
         if record not in RECORDS:
-            from bytecast.errors import UsageError
-
-            raise UsageError(f"unknown record policy {record!r}, expected one of {', '.join(RECORDS)}")
+            raise UsageError(f"unknown record policy {record!r}, expected one of {', '.join(RECORDS)}", "record")
         self.record = record
         self.jobs: list[Job] = []
         self.sources = self.pycs = self.fresh = 0
@@ -167,39 +127,48 @@ class _Tally:
                       self.sources, self.pycs, self.fresh)
 
 
-def _planner(paths: Iterable[str], options: Options, problems: list[Problem]) -> tuple[str, Chunks]:
+def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
+             layout: Layout | None, tuning: PoolConfig | None) -> tuple[Planner, Chunks]:
     """Check the options, then walk and plan lazily, a chunk of sources at a time."""
-    targets = options.resolved_targets()
-    mode = options.resolved_mode()
-    levels = options.resolved_levels()
+    planner = Planner(options, layout)  # bad options fail here, before any work
+    kinds: tuple[Kind, ...] = ("source", "file") if planner.layout.takes_files else ("source",)
+    found = walk(paths, problems, excludes=options.excludes, max_depth=options.max_depth,
+                 links=options.links, kinds=kinds)
+    copy = planner.layout.copy
+    from bytecast.tuning import DEFAULT_CONFIG
 
-    def plan_chunk(sources: list[Source]) -> list[Job]:
-        return plan(sources, targets, levels, mode, force=options.force, ddir=options.ddir,
-                    stripdir=options.strip_prefix, prependdir=options.prepend_prefix)
-
-    plan_chunk([])  # bad options fail here, before any work
-    found = walk(paths, problems, excludes=options.excludes, max_depth=options.max_depth, links=options.links)
+    first, later = (tuning or DEFAULT_CONFIG).first_chunk, (tuning or DEFAULT_CONFIG).chunk
 
     def chunks() -> Chunks:
-        size = _FIRST_CHUNK  # a small first chunk: workers start as soon as there is work
+        size = first  # a small first chunk: workers start as soon as there is work
         while True:
-            sources = list(islice(found, size))
-            if not sources:
+            sources: list[Source] = []
+            ended = True
+            for item in islice(found, size):
+                ended = False
+                if isinstance(item, Source):
+                    sources.append(item)
+                else:
+                    copy(item)
+            if ended:
                 return
-            yield len(sources), plan_chunk(sources)
-            size = _CHUNK
+            if sources:
+                yield len(sources), planner.plan(sources)
+            size = later
 
-    return mode, chunks()
+    return planner, chunks()
 
 
-def check_tree(paths: Iterable[str], options: Options = Options(), *, record: str = "all") -> Report:
+def check_tree(paths: Iterable[str], options: Options = Options(), *, record: RecordPolicy = "all",
+               tuning: PoolConfig | None = None) -> Report:
     """Plan only: every job and whether its .pyc is fresh. Writes nothing.
 
-    ``record`` says which jobs the report keeps (:data:`RECORDS`); the counts are always there.
+    ``record`` says which jobs the report keeps (``all``, ``changed``, ``none``); the counts
+    are always there.
     """
     tally = _Tally(record)
     problems: list[Problem] = []
-    _, chunks = _planner(paths, options, problems)
+    _, chunks = _planner(paths, options, problems, None, tuning)
     for count, jobs in chunks:
         tally.add(count, jobs)
     return tally.report(problems)
@@ -208,67 +177,64 @@ def check_tree(paths: Iterable[str], options: Options = Options(), *, record: st
 def compile_tree(
     paths: Iterable[str],
     options: Options = Options(),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     *,
-    record: str = "all",
+    record: RecordPolicy = "all",
+    layout: Layout | None = None,
+    tuning: PoolConfig | None = None,
 ) -> Report:
-    """Compile every source under ``paths`` whose bytecode is not fresh.
+    """Compile every source under ``paths`` whose bytecode is not fresh, into ``layout``
+    (default: ``__pycache__`` beside each source).
 
     The tree streams through the stages: it is walked, planned and compiled a chunk at a
     time, so memory does not grow with it (unless ``record="all"`` keeps every job).
     ``progress(done, total)`` is called as sources finish (``total`` grows while the walk goes
-    on). Failures (syntax errors, unreadable files, crashed or timed-out compiles) are
-    collected in the report.
+    on). Failures (syntax errors, unreadable files, crashed or timed-out compiles, files a
+    layout could not place) are collected in the report. ``tuning`` sets how the run streams
+    and schedules (:class:`~bytecast.compiler.pool.PoolConfig`; the defaults are measured).
     """
     tally = _Tally(record)
     problems: list[Problem] = []
-    mode, chunks = _planner(paths, options, problems)
-    return _compile(chunks, tally, problems, mode, options, progress)
+    planner, chunks = _planner(paths, options, problems, layout, tuning)
+    return _compile(chunks, tally, problems, planner, options, progress, tuning)
 
 
-def compile_jobs(
-    jobs: list[Job],
-    problems: list[Problem],
-    mode: str,
-    options: Options,
-    progress: Callable[[int, int], None] | None = None,
-) -> Report:
+def compile_jobs(jobs: list[Job], problems: list[Problem], options: Options,
+                 progress: Progress | None = None, layout: Layout | None = None) -> Report:
     """Compile jobs planned in advance (all of them in memory); see :func:`compile_tree`."""
     sources = len({job.source.path for job in jobs})
-    return _compile(iter([(sources, jobs)]), _Tally("all"), list(problems), mode, options, progress)
+    planner = Planner(options, layout)
+    return _compile(iter([(sources, jobs)]), _Tally("all"), list(problems), planner, options, progress, None)
 
 
-def _lanes(targets: Iterable[Target], levels: Sequence[int]) -> list[tuple[Target, int]]:
+def _lanes(targets: Iterable[Target], levels: Sequence[int], layout: Layout) -> list[tuple[Target, int]]:
     """One lane per target; a Python 2 target has one per level: its compiler takes the level
     from the process (-O), so each level needs its own workers."""
     out: list[tuple[Target, int]] = []
     for target in targets:
         if target.legacy:
-            out.extend((target, level) for level in legacy_levels(levels))
+            out.extend((target, level) for level in layout.levels(target, levels))
         else:
             out.append((target, -1))
     return out
 
 
-def _compile(
-    chunks: Chunks,
-    tally: _Tally,
-    problems: list[Problem],
-    mode: str,
-    options: Options,
-    progress: Callable[[int, int], None] | None,
-) -> Report:
+def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Planner, options: Options,
+             progress: Progress | None, tuning: PoolConfig | None) -> Report:
     """The compile and place stages, fed by the planner as the workers need work."""
+    layout = planner.layout
     targets = options.resolved_targets()
-    keys = _lanes(targets, options.resolved_levels())
+    keys = _lanes(targets, options.resolved_levels(), layout)
     lane_of = {key: i for i, key in enumerate(keys)}
     several = len(targets) > 1
+    give_back = not layout.in_worker
     inflight: dict[int, tuple[Job, ...]] = {}  # unit id -> its jobs, until its outcome arrives
     failed: list[Problem] = []
     failed_pycs: set[str] = set()
     counts = [0, 0, 0, 0]  # done, written, linked, total so far
+    mode: Mode = planner.mode
 
-    def feed() -> Iterator[list[tuple[int, tuple[object, ...], int]]]:
+    def feed() -> Iterator[list[tuple[int, Unit, int]]]:
         uid = 0
         for count, jobs in chunks:
             tally.add(count, jobs)
@@ -278,50 +244,51 @@ def _compile(
                 if job.state != "fresh":
                     lane = lane_of[(job.target, job.optimize if job.target.legacy else -1)]
                     groups.setdefault(lane, {}).setdefault(job.source.path, []).append(job)
-            out: list[tuple[int, tuple[object, ...], int]] = []
+            out: list[tuple[int, Unit, int]] = []
+            if groups:  # the compile stage is imported only when there is something to compile
+                from bytecast.compiler.protocol import Unit
             for lane, by_source in groups.items():
-                target = keys[lane][0]
-                flags = FLAGS[mode] if target.version >= (3, 7) else 0
+                flags = flags_for(keys[lane][0], mode)
                 for group in by_source.values():
                     src = group[0].source
-                    outputs = tuple((j.optimize, j.cfile) for j in group)
-                    out.append((lane, (uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs), src.size))
+                    outputs = tuple((j.optimize, "" if give_back else j.cfile) for j in group)
+                    unit = Unit(uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs, give_back)
+                    out.append((lane, unit, src.size))
                     inflight[uid] = tuple(group)
                     uid += 1
             if out:
                 counts[3] += len(out)
                 yield out
 
-    def on_outcome(outcome: list[Any]) -> None:
-        uid, written, linked, error = outcome
-        group = inflight.pop(uid)
+    def on_outcome(outcome: Outcome) -> None:
+        group = inflight.pop(outcome.uid)
         counts[0] += 1
-        counts[1] += written
-        counts[2] += linked
-        if error is not None:
-            kind, message, line, col = error
+        counts[1] += outcome.written
+        counts[2] += outcome.linked
+        failure = outcome.failure
+        if failure is not None:
             src, target = group[0].source, group[0].target
-            if several:  # the same file may compile for one target and fail for another
-                message = f"{message} (for {target.label})"
-            failed.append(Problem(src.path, kind, message, line or 0, col or 0))
+            # the same file may compile for one target and fail for another: say for which
+            failed.append(Problem(src.path, failure.kind, failure.message, failure.line, failure.column,
+                                  target.label if several else None))
             failed_pycs.update(j.cfile for j in group)
+        elif give_back:
+            for job, (_, data) in zip(group, outcome.blobs):
+                layout.accept(job, data)
+            counts[1] += len(outcome.blobs)
         if progress is not None:
             progress(counts[0], counts[3])
 
     work = feed()
     first = next(work, None)  # plan until there is something to compile: a no-op starts no worker
     if first is not None:
-        from bytecast.compiler import run_feed
+        from bytecast.compiler.pool import run_feed
+        from bytecast.compiler.workers import spawner
 
-        spawns = [_spawner(target, max(level, 0)) for target, level in keys]
-        run_feed(spawns, chain([first], work), options.jobs or usable_cpus(), on_outcome, timeout=options.timeout)
+        spawns: list[Spawn] = [spawner(target, max(level, 0)) for target, level in keys]
+        from bytecast.tuning import DEFAULT_CONFIG
+
+        run_feed(spawns, chain([first], work), options.jobs or usable_cpus(), on_outcome, timeout=options.timeout,
+                 config=tuning or DEFAULT_CONFIG)
+    problems.extend(layout.finish())
     return tally.report(problems, failed, counts[1], counts[2], frozenset(failed_pycs))
-
-
-def _spawner(target: Target, optimize: int) -> Callable[[], Worker]:
-    """Starts a worker of ``target``: the same script and protocol for every interpreter."""
-    from bytecast.compiler import WORKER_SCRIPT, ProcessWorker
-    from bytecast.targets import worker_command
-
-    argv, env = worker_command(target, WORKER_SCRIPT, optimize)
-    return lambda: ProcessWorker(argv, env)

@@ -20,12 +20,7 @@ from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:
-    from bytecast._record import dataclass
-
+from bytecast._frozen import Frozen, init
 from bytecast.errors import PycFormatError, UsageError
 from bytecast.magic import MagicEntry, from_bytes, header_size_for, lookup
 
@@ -38,9 +33,10 @@ _LAYOUTS = (8, 12, 16)
 _MAX_HEADER = 16
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(Frozen):
     """A parsed .pyc header. Immutable; fields a layout lacks are None."""
+
+    __slots__ = ("magic", "flags", "mtime", "source_size", "source_hash", "size")
 
     magic: int
     """The 16-bit magic number."""
@@ -54,6 +50,15 @@ class Header:
     """The 8-byte source hash (hash-based pycs)."""
     size: int
     """Header length in bytes: 8, 12 or 16; the marshalled code starts here."""
+
+    def __init__(self, magic: int, flags: int | None, mtime: int | None, source_size: int | None,
+                 source_hash: bytes | None, size: int) -> None:
+        init(self, "magic", magic)
+        init(self, "flags", flags)
+        init(self, "mtime", mtime)
+        init(self, "source_size", source_size)
+        init(self, "source_hash", source_hash)
+        init(self, "size", size)
 
     @property
     def mode(self) -> str:

@@ -10,7 +10,6 @@ the file with :mod:`bytecast.magic`, checks it against its source with *that* Py
 from __future__ import annotations
 
 import os
-import struct
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,69 +86,19 @@ class PycInfo:
 
 
 def source_for(pyc: str) -> str | None:
-    """The source a pyc belongs to: ``pkg/__pycache__/m.TAG[.opt-N].pyc`` -> ``pkg/m.py``, a
-    legacy ``m.pyc`` -> ``m.py`` beside it; None when that file does not exist."""
-    folder, name = os.path.split(pyc)
-    if os.path.basename(folder) == "__pycache__":
-        stem = name.split(".", 1)[0]
-        candidate = os.path.join(os.path.dirname(folder), stem + ".py")
-    elif name.endswith((".pyc", ".pyo")):
-        candidate = os.path.join(folder, name[:-1])
-    else:
-        return None
-    return candidate if os.path.isfile(candidate) else None
+    """The source a pyc belongs to (see :func:`bytecast.paths.source_for`)."""
+    from bytecast.paths import source_for as find
 
-
-# --- SipHash, as CPython's _imp.source_hash computes it -------------------------------------
-
-_M64 = 0xFFFFFFFFFFFFFFFF
-
-
-def _rotl(x: int, b: int) -> int:
-    return ((x << b) | (x >> (64 - b))) & _M64
-
-
-def _siphash(c_rounds: int, d_rounds: int, k0: int, k1: int, data: bytes) -> int:
-    v0 = k0 ^ 0x736F6D6570736575
-    v1 = k1 ^ 0x646F72616E646F6D
-    v2 = k0 ^ 0x6C7967656E657261
-    v3 = k1 ^ 0x7465646279746573
-
-    def rounds(n: int) -> None:
-        nonlocal v0, v1, v2, v3
-        for _ in range(n):
-            v0 = (v0 + v1) & _M64
-            v1 = _rotl(v1, 13) ^ v0
-            v0 = _rotl(v0, 32)
-            v2 = (v2 + v3) & _M64
-            v3 = _rotl(v3, 16) ^ v2
-            v0 = (v0 + v3) & _M64
-            v3 = _rotl(v3, 21) ^ v0
-            v2 = (v2 + v1) & _M64
-            v1 = _rotl(v1, 17) ^ v2
-            v2 = _rotl(v2, 32)
-
-    n = len(data)
-    end = n - n % 8
-    for (m,) in struct.iter_unpack("<Q", data[:end]):
-        v3 ^= m
-        rounds(c_rounds)
-        v0 ^= m
-    last = int.from_bytes(data[end:], "little") | ((n & 0xFF) << 56)
-    v3 ^= last
-    rounds(c_rounds)
-    v0 ^= last
-    v2 ^= 0xFF
-    rounds(d_rounds)
-    return v0 ^ v1 ^ v2 ^ v3
+    return find(pyc)
 
 
 def source_hash(source: bytes, magic: int, python: str) -> bytes:
-    """The 8-byte source hash Python ``python`` writes in a hash-based pyc with ``magic``."""
-    key = magic | (0x0A0D << 16)  # the raw little-endian magic word, as importlib uses it
+    """The 8-byte source hash Python ``python`` writes in a hash-based pyc with ``magic``
+    (see :mod:`bytecast.hashing`, the home of that rule)."""
+    from bytecast.hashing import hash_bytes
+
     major, minor = (int(p) for p in python.split(".")[:2])
-    c, d = (1, 3) if (major, minor) >= (3, 11) else (2, 4)
-    return _siphash(c, d, key, 0, source).to_bytes(8, "little")
+    return hash_bytes(source, magic.to_bytes(2, "little") + b"\r\n", (major, minor))
 
 
 # --- code tree --------------------------------------------------------------------------------
@@ -204,29 +153,39 @@ def code_tree(code: CodeRecord) -> CodeNode:
 # --- inspect ----------------------------------------------------------------------------------
 
 
-def _freshness(pyc: str, header: Any, python: str, source: str | None
+def _freshness(pyc: str, head: bytes, header: Any, python: str, source: str | None
                ) -> tuple[bool | None, str]:
+    """Fresh or not against ``source``, by :mod:`bytecast.freshness`'s rule, and why."""
+    from bytecast.freshness import Rule, stamp
+
     if source is None:
         return None, "no source found"
     mode = header.mode
+    if mode != "timestamp" and not python:
+        return None, "unknown magic: cannot tell which hash rule applies"
+    try:
+        st = os.stat(source)
+        state = Rule(head[:4]).state(head, stamp(st.st_mtime, st.st_size),
+                                     lambda: source_hash(_read_source(source), header.magic, python))
+    except OSError as exc:
+        return None, f"source cannot be read: {exc.strerror or exc}"
     if mode == "unchecked-hash":
-        return None, "unchecked-hash pyc: importlib never compares it with the source"
+        verdict = "matches" if state == "fresh" else "differs"
+        return None, f"unchecked-hash pyc: importlib never compares it with the source (its hash {verdict})"
     if mode == "checked-hash":
-        if not python:
-            return None, "unknown magic: cannot tell which hash rule applies"
-        with open(source, "rb") as f:
-            data = f.read()
-        if source_hash(data, header.magic, python) == header.source_hash:
-            return True, "source hash matches"
-        return False, "source hash differs"
-    st = os.stat(source)
+        return (True, "source hash matches") if state == "fresh" else (False, "source hash differs")
+    if state == "fresh":
+        return True, "source mtime and size match" if header.source_size is not None else "source mtime matches"
     mtime = int(st.st_mtime) & 0xFFFFFFFF
     if header.mtime != mtime:
         return False, f"source mtime {mtime} differs from recorded {header.mtime}"
-    if header.source_size is not None and header.source_size != st.st_size & 0xFFFFFFFF:
-        return False, f"source size {st.st_size} differs from recorded {header.source_size}"
-    return True, "source mtime and size match" if header.source_size is not None \
-        else "source mtime matches"
+    return False, f"source size {st.st_size} differs from recorded {header.source_size}"
+
+
+def _read_source(path: str) -> bytes:
+    from bytecast.fileio import read_regular
+
+    return read_regular(path)
 
 
 @lru_cache(maxsize=1)
@@ -269,7 +228,7 @@ def inspect_pyc(path: str | os.PathLike[str], read_code: bool = True) -> PycInfo
         guess = python_for_magic(header.magic)
         python = f"{guess[0]}.{guess[1]}" if guess else ""
     source = source_for(name)
-    fresh, why = _freshness(name, header, python, source)
+    fresh, why = _freshness(name, bytes(data[:header.size]), header, python, source)
     code: CodeRecord | None = None
     tree: CodeNode | None = None
     if read_code:

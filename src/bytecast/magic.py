@@ -18,17 +18,13 @@ Things the table records that are easy to get wrong:
 
 Importing this module builds nothing: rows are a tuple literal (a constant in the compiled
 module) and :class:`MagicEntry` objects are made on first use. Importing ``dataclasses``
-alone costs several milliseconds, which is why the entry class is a :mod:`bytecast._record`.
+alone costs tens of milliseconds, which is why the entry class is a plain slotted one
+(:mod:`bytecast._frozen`).
 """
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:
-    from bytecast._record import dataclass
-
+from bytecast._frozen import Frozen, init
 from bytecast.errors import PycFormatError, UsageError
 
 __all__ = [
@@ -305,9 +301,10 @@ _MICRO_SPLITS: dict[str, tuple[tuple[int, int], ...]] = {"3.5": ((2, 3351), (0, 
 _TRAILER = b"\r\n"
 
 
-@dataclass(frozen=True)
-class MagicEntry:
+class MagicEntry(Frozen):
     """One magic number: who used it and what header layout it implies. Immutable."""
+
+    __slots__ = ("number", "versions", "python", "header_size", "release", "notes")
 
     number: int
     """The 16-bit number, e.g. 3495 (the file holds it little-endian, then ``b"\\r\\n"``)."""
@@ -321,6 +318,15 @@ class MagicEntry:
     """True when a final release of :attr:`python` writes this number."""
     notes: str
     """What changed with this number, and anything surprising about it."""
+
+    def __init__(self, number: int, versions: str, python: str, header_size: int, release: bool,
+                 notes: str) -> None:
+        init(self, "number", number)
+        init(self, "versions", versions)
+        init(self, "python", python)
+        init(self, "header_size", header_size)
+        init(self, "release", release)
+        init(self, "notes", notes)
 
     @property
     def magic_bytes(self) -> bytes:

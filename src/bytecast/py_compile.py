@@ -72,18 +72,20 @@ def compile(file, cfile=None, dfile=None, doraise=False, optimize=-1,
         cfile = _cache_from_source(file, optimize)
     _refuse_special(cfile)
     path = os.fspath(file)
-    unit = [0, _dropin.absolute(path), os.fspath(dfile or file), _flags(invalidation_mode),
-            False, [[_dropin.optimize_level(optimize), _dropin.absolute(os.fspath(cfile))]]]
+    from bytecast.compiler.protocol import Unit
+
+    unit = Unit(0, _dropin.absolute(path), os.fspath(dfile or file), _flags(invalidation_mode),
+                False, ((_dropin.optimize_level(optimize), _dropin.absolute(os.fspath(cfile))),))
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0  # the compile below reports it
-    error = _dropin.run_one(unit, size)[3]
+    error = _dropin.run_one(unit, size).failure
     if error is None:
         return cfile
-    if error[0] in _dropin.LOST:
+    if error.kind in _dropin.LOST:
         # never repeat here what crashed or hung a worker: report it as a compile error
-        exc = RuntimeError(error[1])
+        exc = RuntimeError(error.message)
         return _failed(PyCompileError(RuntimeError, exc, dfile or file), doraise, quiet)
     return _compile_here(file, cfile, dfile, doraise, optimize, invalidation_mode, quiet)
 

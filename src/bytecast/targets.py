@@ -22,12 +22,12 @@ import os
 import stat as _stat
 import sys
 
+from bytecast._frozen import Frozen, init
+from bytecast.problem import Problem
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
-    from dataclasses import dataclass
-else:
-    from bytecast._record import dataclass
 
 __all__ = [
     "Target",
@@ -35,14 +35,14 @@ __all__ = [
     "current",
     "find_interpreters",
     "resolve",
-    "worker_command",
     "cache_file",
 ]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Frozen):
     """One interpreter to compile for."""
+
+    __slots__ = ("version", "cache_tag", "magic", "executable", "implementation", "is_current", "release")
 
     version: tuple[int, int]
     """Major and minor version, e.g. ``(3, 11)``."""
@@ -54,12 +54,24 @@ class Target:
     """The 4-byte magic number that opens every .pyc it writes."""
     executable: str
     """Path of the interpreter binary (a real file: links and shims are resolved)."""
-    implementation: str = "cpython"
+    implementation: str
     """``sys.implementation.name``."""
-    is_current: bool = False
+    is_current: bool
     """True for the running interpreter."""
-    release: str = ""
+    release: str
     """The full version, ``3.11.7``."""
+
+    def __init__(self, version: tuple[int, int], cache_tag: str, magic: bytes, executable: str,
+                 implementation: str = "cpython", is_current: bool = False, release: str = "") -> None:
+        if len(magic) != 4 or magic[2:4] != b"\r\n":
+            raise ValueError(f"Target: {magic!r} is not a 4-byte magic number ending in \\r\\n")
+        init(self, "version", (int(version[0]), int(version[1])))
+        init(self, "cache_tag", cache_tag)
+        init(self, "magic", bytes(magic))
+        init(self, "executable", executable)
+        init(self, "implementation", implementation)
+        init(self, "is_current", is_current)
+        init(self, "release", release)
 
     @property
     def legacy(self) -> bool:
@@ -67,33 +79,27 @@ class Target:
         return self.version < (3, 2)
 
     @property
-    def header_size(self) -> int:
-        """8 bytes before 3.3, 12 for 3.3–3.6, 16 from 3.7 on (PEP 552)."""
-        if self.version >= (3, 7):
-            return 16
-        return 12 if self.version >= (3, 3) else 8
-
-    @property
-    def hash_key(self) -> int:
-        """The key of ``_imp.source_hash`` for this target: its magic as a little-endian int."""
-        return int.from_bytes(self.magic, "little")
-
-    @property
     def label(self) -> str:
         """A short human name, ``cpython-3.11``."""
         return f"{self.implementation}-{self.version[0]}.{self.version[1]}"
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(Frozen):
     """What :func:`find_interpreters` found."""
+
+    __slots__ = ("targets", "problems", "named")
 
     targets: list[Target]
     """One per interpreter binary (links and shims to the same binary appear once)."""
-    problems: list[tuple[str, str]]
-    """``(path, why)`` for candidates that could not be used (they are not targets)."""
+    problems: list[Problem]
+    """Candidates that could not be used (they are not targets), one problem each."""
     named: dict[str, Target]
     """The target of each path the caller named (a shim maps to the binary it runs)."""
+
+    def __init__(self, targets: list[Target], problems: list[Problem], named: dict[str, Target]) -> None:
+        init(self, "targets", targets)
+        init(self, "problems", problems)
+        init(self, "named", named)
 
 
 _current: Target | None = None
@@ -122,39 +128,7 @@ def current() -> Target:
     return _current
 
 
-def worker_command(target: Target, script: str, optimize: int = 0) -> tuple[list[str], dict[str, str] | None]:
-    """The command (argv, environment) that runs ``script`` in ``target``, isolated from the
-    user's environment; see :func:`bytecast.compiler.isolated_command`.
-
-    ``optimize`` adds ``-O``/``-OO`` (only Python 2 needs it: its compiler takes the level
-    from the process, not from ``compile()``).
-    """
-    from bytecast.compiler import isolated_command
-
-    flags = ["-" + "O" * optimize] if optimize else []
-    return isolated_command(target.executable, target.version, script, flags)
-
-
 # --- asking an interpreter about itself ---------------------------------------------------
-
-# Runs on 2.7 and 3.6+ with -E -s -S; prints one line of tab-separated fields.
-_QUERY = r"""
-import sys, os, binascii
-try:
-    from importlib.util import MAGIC_NUMBER as m
-except ImportError:
-    import imp
-    m = imp.get_magic()
-i = getattr(sys, 'implementation', None)
-name = i.name if i is not None else ('pypy' if 'PyPy' in sys.version else 'cpython')
-tag = i.cache_tag if i is not None else None
-if tag is None:
-    tag = '%s-%d%d' % (name, sys.version_info[0], sys.version_info[1])
-exe = os.path.realpath(sys.executable) if sys.executable else ''
-sys.stdout.write('bytecast-query\t%d.%d.%d\t%s\t%s\t%s\t%s\n' % (
-    sys.version_info[0], sys.version_info[1], sys.version_info[2], name, tag,
-    binascii.hexlify(m).decode('ascii'), exe))
-"""
 
 _CACHE_HEADER = "bytecast-targets\t2\n"
 
@@ -194,12 +168,15 @@ def _ask_all(paths: Sequence[str], timeout: float = 20.0) -> dict[str, dict[str,
     """Ask every interpreter in ``paths`` at once; an answer dict, or why it failed."""
     import subprocess
 
+    from bytecast.remote import script_argv
+
+    query = script_argv("query")
     procs = {}
     out: dict[str, dict[str, object] | str] = {}
     for path in paths:
         try:
             procs[path] = subprocess.Popen(
-                [path, "-E", "-s", "-S", "-c", _QUERY], stdin=subprocess.DEVNULL,
+                [path, "-E", "-s", "-S", *query], stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/", close_fds=True,
             )
         except OSError as exc:
@@ -248,7 +225,7 @@ class _Cache:
     """Answers keyed by real path, valid while the binary's mtime and size are the same.
 
     One line per binary, tab-separated: real path, mtime (ns), size, then the interpreter's
-    own answer line (see ``_QUERY``) or ``!`` and why it is not usable. Plain text, read
+    own answer line (see :mod:`bytecast.remote.query`) or ``!`` and why it is not usable. Plain text, read
     without importing :mod:`json`: a run with ``--target`` reads it before any work.
     """
 
@@ -362,7 +339,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
     """
     store = _Cache(cache)
     order: list[str] = []  # real paths, in the order first seen
-    explicit_problems: list[tuple[str, str]] = []
+    explicit_problems: list[Problem] = []
     answers: dict[str, dict[str, object] | str] = {}
     stats: dict[str, os.stat_result] = {}
     to_ask: set[str] = set()
@@ -374,7 +351,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
             st = os.stat(real)
         except OSError as exc:
             if named:
-                explicit_problems.append((path, f"cannot use: {exc.strerror or exc}"))
+                explicit_problems.append(Problem(path, "TargetError", f"cannot use: {exc.strerror or exc}"))
             continue
         if real in stats:
             if named:
@@ -382,7 +359,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
             continue
         if not _stat.S_ISREG(st.st_mode) or not os.access(real, os.X_OK):
             if named:
-                explicit_problems.append((path, "not an executable file"))
+                explicit_problems.append(Problem(path, "TargetError", "not an executable file"))
             continue
         stats[real] = st
         order.append(real)
@@ -406,7 +383,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
                 store.put(key, stats[key], answer)
     store.save()
     targets: list[Target] = []
-    problems: list[tuple[str, str]] = list(explicit_problems)
+    problems: list[Problem] = list(explicit_problems)
     by_exe: dict[str, Target] = {}
     by_key: dict[str, Target] = {}
     for key in order:
@@ -414,7 +391,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
         if got is None:
             continue
         if isinstance(got, str):
-            problems.append((key, got))
+            problems.append(Problem(key, "TargetError", got))
             continue
         tgt = _target(got)
         real = os.path.realpath(tgt.executable)
@@ -470,7 +447,8 @@ def resolve(specs: Sequence[str], *, cache: bool = True) -> tuple[Target, ...]:
             match = found.named.get(spec)
             if match is None:
                 real = os.path.realpath(spec)
-                why = next((w for p, w in found.problems if p in (spec, real)), "not a usable Python interpreter")
+                why = next((p.message for p in found.problems if p.path in (spec, real)),
+                           "not a usable Python interpreter")
                 raise TargetError(f"--target {spec}: {why}")
             take(match, spec)
         else:

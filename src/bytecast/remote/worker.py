@@ -10,13 +10,21 @@ Workers are fresh interpreters running this file (never forks of a busy process)
 marks a string "interned" by the state of the whole process, so a compile is reproducible
 only in a process whose state does not depend on what ran before it.
 
-A *unit* is one source and the .pyc files to write for it::
+A *unit* is one source and the .pyc files to make of it (the parent encodes it, see
+:mod:`bytecast.compiler.protocol`)::
 
-    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...]]
+    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...], give_back]
 
-``flags`` is the PEP 552 flags word: 0 timestamp, 1 unchecked-hash, 3 checked-hash.
-An *outcome* is ``[unit_id, written, linked, error]`` where ``error`` is ``None`` or
-``[kind, message, line, column]``.
+``flags`` is the PEP 552 flags word: 0 timestamp, 1 unchecked-hash, 3 checked-hash. With
+``give_back`` false the worker writes each pyc to its ``cfile`` (atomically: the
+``__pycache__`` layout, where writing here keeps a cold compile at the machine's limit);
+with ``give_back`` true it writes nothing and sends the bytes back (layouts that place them
+elsewhere: a zip, a wheel). An *outcome* is ``[unit_id, written, linked, error, blobs]``:
+``error`` is ``None`` or ``[kind, message, line, column]``, ``blobs`` ``None`` or
+``[[optimize, pyc_bytes], ...]``.
+
+The worker ends quietly, without a traceback, however its parent goes: end of input, a
+closed pipe (the parent was killed), an interrupt (Ctrl-C reaches the whole process group).
 """
 
 import sys
@@ -154,6 +162,8 @@ def _error(exc, path):
     if isinstance(exc, SyntaxError):
         msg = exc.msg if exc.msg is not None else str(exc)
         return [_text(kind), _text(msg), exc.lineno or 0, exc.offset or 0]
+    if isinstance(exc, _NotAFile):
+        return [u"OSError", _text(exc.strerror), 0, 0]
     if isinstance(exc, EnvironmentError):
         return [_text(kind), _text(exc.strerror or str(exc)), 0, 0]
     if isinstance(exc, _Refused):
@@ -175,39 +185,68 @@ def _native_path(path):
     return path
 
 
-def compile_unit(unit):
-    """Compile one unit and write its files; returns the outcome (never raises on bad input)."""
-    unit_id, path, dfile, flags, hardlink, outputs = unit
-    if not _PY3:
-        path = _native_path(path)
-        dfile = dfile and _native_path(dfile)
-        outputs = [[opt, _native_path(cfile)] for opt, cfile in outputs]
+# O_NONBLOCK: opening a FIFO must not wait for a writer (the file type is checked next).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+class _NotAFile(EnvironmentError):
+    pass
+
+
+def read_source(path):
+    """The bytes and stat of the file at ``path``, read from one descriptor.
+
+    Refuses what is not a regular file (a FIFO, a device) without blocking on it, and reads
+    again when the file changed while it was read (its size or mtime before and after differ),
+    so the header never records a stat that does not belong to the bytes compiled.
+    """
+    fd = os.open(path, _OPEN_FLAGS)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
+        for _ in range(3):
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                raise _NotAFile(0, "not a regular file")
+            os.lseek(fd, 0, 0)
             chunks = []
             while True:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     break
                 chunks.append(chunk)
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
+            after = os.fstat(fd)
+            if after.st_mtime == before.st_mtime and after.st_size == before.st_size:
+                return b"".join(chunks), after
+        raise _NotAFile(0, "the file kept changing while it was read")
+    finally:
+        os.close(fd)
+
+
+def compile_unit(unit):
+    """Compile one unit and write (or give back) its files; returns the outcome (never raises
+    on bad input)."""
+    unit_id, path, dfile, flags, hardlink, outputs, give_back = unit
+    if not _PY3:
+        path = _native_path(path)
+        dfile = dfile and _native_path(dfile)
+        outputs = [[opt, cfile and _native_path(cfile)] for opt, cfile in outputs]
+    try:
+        source, st = read_source(path)
     except EnvironmentError as exc:
-        return [unit_id, 0, 0, _error(exc, path)]
-    source = b"".join(chunks)
+        return [unit_id, 0, 0, _error(exc, path), None]
     # importlib's _calc_mode: the source's mode, always writable by the owner.
     mode = stat.S_IMODE(st.st_mode) | 0o200
     written = linked = 0
     previous = None
+    blobs = [] if give_back else None
     try:
         head = header(flags, st.st_mtime, st.st_size, source)
         for optimize, cfile in outputs:
             code = _compile(source, dfile or path, optimize)
             data = head + marshal.dumps(code)
             del code
-            if hardlink and previous is not None and previous[1] == data:
+            if blobs is not None:
+                blobs.append([optimize, data])
+            elif hardlink and previous is not None and previous[1] == data:
                 link_atomic(previous[0], cfile)
                 linked += 1
             else:
@@ -215,8 +254,8 @@ def compile_unit(unit):
                 written += 1
             previous = (cfile, data)
     except Exception as exc:  # every failure is reported for this file; the others go on
-        return [unit_id, written, linked, _error(exc, path)]
-    return [unit_id, written, linked, None]
+        return [unit_id, written, linked, _error(exc, path), None]
+    return [unit_id, written, linked, None, blobs]
 
 
 if _PY3:
@@ -250,8 +289,7 @@ def hash_file(path):
     if _source_hash is None:
         return None
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_source(path)[0]
     except EnvironmentError:
         return None
     return _source_hash(_RAW_MAGIC, data)
@@ -270,7 +308,18 @@ def main(argv=None):
     # Compiler warnings change no byte of the output; keep them off the pipe and never let an
     # inherited "-W error" turn them into failures.
     warnings.simplefilter("ignore")
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return serve(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C reached the whole process group: the parent says it once
+    except EnvironmentError as exc:
+        if exc.errno in (_errno.EPIPE, _errno.EBADF):
+            return 0  # the parent is gone (killed): nobody to answer
+        raise
+
+
+def serve(argv):
+    """The request loop of :func:`main`."""
     hashing = argv[:1] == ["hash"]
     stdin = getattr(sys.stdin, "buffer", sys.stdin)
     stdout = getattr(sys.stdout, "buffer", sys.stdout)
@@ -293,4 +342,10 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _status = main()
+    try:
+        sys.stdout.flush()
+    except EnvironmentError:
+        pass
+    # os._exit: nothing left to flush may raise at shutdown once the parent is gone
+    os._exit(_status)

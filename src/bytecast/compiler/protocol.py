@@ -1,0 +1,104 @@
+"""The messages between the pool and a compile worker: typed here, lists on the wire.
+
+A :class:`Unit` is one source and the pyc files to make of it; an :class:`Outcome` is what
+the worker did with it. Both cross the pipe as ``marshal`` (version 2, which every target
+reads) of plain lists, in the order :mod:`bytecast.remote.worker` documents; :meth:`Unit.encode`
+and :func:`decode_outcome` are the only places that know that order.
+"""
+
+from __future__ import annotations
+
+from bytecast._frozen import Frozen, init
+
+__all__ = ["Unit", "Outcome", "Failure", "decode_outcome"]
+
+
+class Unit(Frozen):
+    """One source to compile, for one kind of worker, into one or more pyc files."""
+
+    __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back")
+
+    uid: int
+    """Unique within a run: outcomes name it."""
+    path: str
+    """The source file."""
+    dfile: str
+    """The path baked into the code objects."""
+    flags: int
+    """The PEP 552 flags word of the header: 0 timestamp, 1 unchecked-hash, 3 checked-hash."""
+    hardlink: bool
+    """Hard-link a level's pyc to the previous level's when the bytes are equal."""
+    outputs: tuple[tuple[int, str], ...]
+    """``(optimization level, pyc path)`` pairs, lowest level first; the path is unused
+    (empty) when the bytes are given back."""
+    give_back: bool
+    """Send the bytes back instead of writing the files."""
+
+    def __init__(self, uid: int, path: str, dfile: str, flags: int, hardlink: bool,
+                 outputs: tuple[tuple[int, str], ...], give_back: bool = False) -> None:
+        init(self, "uid", uid)
+        init(self, "path", path)
+        init(self, "dfile", dfile)
+        init(self, "flags", flags)
+        init(self, "hardlink", hardlink)
+        init(self, "outputs", outputs)
+        init(self, "give_back", give_back)
+
+    def encode(self) -> list[object]:
+        """The unit as the worker reads it."""
+        return [self.uid, self.path, self.dfile, self.flags, self.hardlink,
+                [[level, cfile] for level, cfile in self.outputs], self.give_back]
+
+
+class Failure(Frozen):
+    """Why a unit failed: an exception class name, its message, where in the source."""
+
+    __slots__ = ("kind", "message", "line", "column")
+
+    kind: str
+    message: str
+    line: int
+    column: int
+
+    def __init__(self, kind: str, message: str, line: int = 0, column: int = 0) -> None:
+        init(self, "kind", kind)
+        init(self, "message", message)
+        init(self, "line", line)
+        init(self, "column", column)
+
+
+class Outcome(Frozen):
+    """What a worker did with one unit."""
+
+    __slots__ = ("uid", "written", "linked", "failure", "blobs")
+
+    uid: int
+    written: int
+    """Files written."""
+    linked: int
+    """Files hard-linked to an equal file of a lower level."""
+    failure: Failure | None
+    """Why the unit failed; None when every file was made."""
+    blobs: tuple[tuple[int, bytes], ...]
+    """``(level, pyc bytes)`` for a unit that asked for its bytes back; else empty."""
+
+    def __init__(self, uid: int, written: int = 0, linked: int = 0, failure: Failure | None = None,
+                 blobs: tuple[tuple[int, bytes], ...] = ()) -> None:
+        init(self, "uid", uid)
+        init(self, "written", written)
+        init(self, "linked", linked)
+        init(self, "failure", failure)
+        init(self, "blobs", blobs)
+
+
+def decode_outcome(message: object) -> Outcome:
+    """An outcome from the worker's list; ValueError for anything else (a protocol bug)."""
+    if not isinstance(message, list) or len(message) != 5:
+        raise ValueError(f"not an outcome: {message!r:.80}")
+    uid, written, linked, error, blobs = message
+    failure = None
+    if error is not None:
+        kind, text, line, column = error
+        failure = Failure(str(kind), str(text), int(line or 0), int(column or 0))
+    got = tuple((int(level), bytes(data)) for level, data in blobs) if blobs else ()
+    return Outcome(int(uid), int(written), int(linked), failure, got)

@@ -1,0 +1,84 @@
+"""Reproducible zip archives: the same members give the same bytes, every time.
+
+Members are written sorted by name, with one fixed timestamp (``SOURCE_DATE_EPOCH`` when set,
+else 1980-01-01, the earliest a zip can hold), fixed permissions (0644, or 0755 for a file
+that was executable), deflated at one fixed level, no folder entries and no extra fields.
+The archive is built in a temporary file beside the output and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bytecast.errors import UsageError
+from bytecast.place.atomic import temp_name
+
+__all__ = ["ReproducibleZip", "fixed_date_time"]
+
+_EARLIEST = (1980, 1, 1, 0, 0, 0)
+
+
+def fixed_date_time() -> tuple[int, int, int, int, int, int]:
+    """The timestamp every member gets: ``SOURCE_DATE_EPOCH`` (UTC) or 1980-01-01."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return _EARLIEST
+    import time
+
+    try:
+        when = time.gmtime(int(epoch))
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
+    if when.tm_year < 1980:
+        return _EARLIEST
+    if when.tm_year > 2107:
+        raise UsageError(f"SOURCE_DATE_EPOCH {epoch} is past what a zip can record (2107)")
+    return (when.tm_year, when.tm_mon, when.tm_mday, when.tm_hour, when.tm_min, when.tm_sec & ~1)
+
+
+class ReproducibleZip:
+    """Members gathered in memory, written sorted to a zip by :meth:`write`."""
+
+    def __init__(self, prefix: bytes = b"") -> None:
+        self.prefix = prefix
+        """Bytes before the archive (a ``#!`` line: zip readers find the archive from its end)."""
+        self.members: dict[str, tuple[bytes, bool]] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.members
+
+    def add(self, name: str, data: bytes, executable: bool = False) -> None:
+        """Add a member (``/``-separated, relative); a name already added is a UsageError."""
+        if not name or name.startswith("/") or "\\" in name or ".." in name.split("/"):
+            raise UsageError(f"{name!r}: not a relative archive member name")
+        if name in self.members:
+            raise UsageError(f"{name}: added to the archive twice")
+        self.members[name] = (bytes(data), executable)
+
+    def write(self, path: str) -> None:
+        """Write the archive to ``path`` atomically (complete or absent)."""
+        import zipfile
+
+        stamp = fixed_date_time()
+        tmp = temp_name(path)
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        try:
+            with open(tmp, "wb") as raw:
+                raw.write(self.prefix)
+                with zipfile.ZipFile(raw, "w") as zf:
+                    for name in sorted(self.members):
+                        data, executable = self.members[name]
+                        info = zipfile.ZipInfo(name, stamp)
+                        info.compress_type = zipfile.ZIP_DEFLATED
+                        info.create_system = 3  # Unix: the permissions below are read
+                        info.external_attr = (0o100755 if executable else 0o100644) << 16
+                        zf.writestr(info, data, compresslevel=6)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
