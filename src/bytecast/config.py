@@ -90,7 +90,7 @@ def reword(message: str, spell: Callable[[str], str] = key_of) -> str | None:
         return None
     rest = message[found.end():]
     names = sorted((f for f in Options.__slots__ if "_" in f), key=len, reverse=True)
-    return re.sub(r"\b(%s)\b" % "|".join(names),
+    return re.sub(r"\b({})\b".format("|".join(names)),
                   lambda m: spell(m.group(1)), rest)
 
 

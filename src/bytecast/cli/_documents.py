@@ -8,7 +8,7 @@ never rename or drop one. A problem has one shape everywhere, :class:`ProblemDoc
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict, Union
+from typing import TypedDict, Union
 
 __all__ = [
     "ProblemDoc", "FileDoc", "SummaryDoc", "ReportDoc", "CleanDoc", "MagicEntryDoc", "MagicQueryDoc",
@@ -25,7 +25,7 @@ class ProblemDoc(TypedDict):
     column: int
     kind: str
     message: str
-    target: Optional[str]
+    target: str | None
 
 
 class _FileBase(TypedDict):
@@ -97,18 +97,18 @@ class HeaderDoc(TypedDict):
     magic: int
     size: int
     mode: str
-    flags: Optional[int]
-    mtime: Optional[int]
-    source_size: Optional[int]
-    source_hash: Optional[str]
+    flags: int | None
+    mtime: int | None
+    source_size: int | None
+    source_hash: str | None
 
 
 class MagicFileDoc(TypedDict):
     """``magic --json FILE.pyc``; ``header`` is None (and ``problems`` says why) for a bad file."""
 
     path: str
-    entry: Optional[MagicEntryDoc]
-    header: Optional[HeaderDoc]
+    entry: MagicEntryDoc | None
+    header: HeaderDoc | None
     problems: list[ProblemDoc]
 
 
@@ -127,15 +127,15 @@ class _InspectBase(TypedDict):
     versions: str
     header_size: int
     mode: str
-    flags: Optional[int]
-    mtime: Optional[int]
-    source_size: Optional[int]
-    source_hash: Optional[str]
-    source: Optional[str]
-    fresh: Optional[bool]
+    flags: int | None
+    mtime: int | None
+    source_size: int | None
+    source_hash: str | None
+    source: str | None
+    fresh: bool | None
     freshness: str
     loadable: bool
-    tree: Optional[TreeDoc]
+    tree: TreeDoc | None
 
 
 class InspectFileDoc(_InspectBase, total=False):
@@ -160,7 +160,7 @@ class InspectDoc(TypedDict):
 
 class SiteDoc(TypedDict):
     file: str
-    line: Optional[int]
+    line: int | None
     scope: str
     guarded: bool
     how: str
@@ -170,8 +170,8 @@ class SiteDoc(TypedDict):
 class ModuleDoc(TypedDict):
     name: str
     kind: str
-    distribution: Optional[str]
-    version: Optional[str]
+    distribution: str | None
+    version: str | None
     sites: list[SiteDoc]
 
 
