@@ -189,8 +189,8 @@ def merge(flags: Mapping[str, Any], settings: Settings) -> Options:
     from_file: dict[str, Any] = {}
     for key, value in settings.table.items():
         field = FIELDS[key]
-        if field not in flags:
-            continue
+        if field not in flags or (flags[field] is not None and field != "excludes"):
+            continue  # not this command's, or the flag wins (a bad value it hides is not judged)
         from_file[field] = tuple(_listed(value)) if field in ("optimize", "excludes", "targets") else value
     specs = from_file.pop("targets", ())
     if from_file:
