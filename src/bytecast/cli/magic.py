@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -146,4 +144,3 @@ def _show(path: str, header: Header, entry: MagicEntry | None) -> None:
     if header.source_hash is not None:
         rows.append(("source hash", header.source_hash.hex()))
     print_rows(rows)
-    sys.stdout.flush()
