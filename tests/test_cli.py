@@ -1,13 +1,16 @@
 """The command line's quick parser reads every command line it accepts as argparse does.
 
 Command lines are generated from argparse's own view of each command (its actions), so the
-test does not lean on the declarations the quick parser records.
+test does not lean on the declarations the quick parser records. argparse differs between
+versions: the same generated lines are also compared under every supported Python installed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +20,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bytecast import _quickargs, cli
-from conftest import env
+from bytecast import _quickargs
+from bytecast.cli import _parser
+from conftest import SRC, env
+from interpreters import require
 
-COMMANDS = [add.__name__[len("_add_"):] for add in cli._COMMANDS]
-TABLE = _quickargs.declare(cli._COMMANDS)
+COMMANDS = list(_parser.COMMANDS)
+TABLE = _quickargs.declare(_parser.declarers([]))
 
 
 def _argparse(argv: list[str]) -> dict[str, Any] | None:
     """What argparse makes of ``argv``: its namespace, or None for a usage error or --help."""
-    parser = cli._build_parser(argv)
+    parser = _parser.build_parser(argv)
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         try:
             return vars(parser.parse_args(argv))
@@ -35,7 +40,7 @@ def _argparse(argv: list[str]) -> dict[str, Any] | None:
 
 
 def _actions(command: str) -> list[Any]:
-    parser = cli._build_parser([command])
+    parser = _parser.build_parser([command])
     (sub,) = [a for a in parser._actions if a.dest == "command"]
     return list(sub.choices[command]._actions)
 
@@ -153,3 +158,138 @@ def test_declarations_it_cannot_read_exactly_make_it_step_aside() -> None:
     table = _quickargs.declare([add])
     assert not table.commands["odd"].supported
     assert _quickargs.parse(table, ["odd", "-foo"]) is None
+
+
+# --- the same command lines under every supported Python --------------------------------------
+
+COMPARE = """
+import contextlib, io, json, sys
+from bytecast import _quickargs
+from bytecast.cli import _parser
+
+def by_argparse(argv):
+    parser = _parser.build_parser(argv)
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            return vars(parser.parse_args(argv))
+        except SystemExit:
+            return None
+
+table = _quickargs.declare(_parser.declarers([]))
+wrong = []
+with open(sys.argv[1]) as f:
+    lines = json.load(f)
+for argv in lines:
+    quick = _quickargs.parse(table, argv)
+    if quick is not None and vars(quick) != by_argparse(argv):
+        wrong.append([argv, vars(quick), by_argparse(argv)])
+print(json.dumps({"compared": len(lines), "wrong": wrong}))
+"""
+
+
+def _compare_under(exe: str, lines: list[list[str]]) -> dict[str, Any]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "lines.json")
+        with open(path, "w") as f:
+            json.dump(lines, f)
+        out = subprocess.run([exe, "-c", COMPARE, path], env={**env(), "PYTHONPATH": SRC},
+                             capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_quick_parser_agrees_with_argparse_of_every_python(version: str) -> None:
+    exe = require(version)
+
+    @settings(max_examples=12, deadline=None)
+    @given(st.lists(command_lines(), min_size=60, max_size=60))
+    def agree(lines: list[list[str]]) -> None:
+        result = _compare_under(exe, lines)
+        assert result["compared"] == len(lines)
+        assert result["wrong"] == [], result["wrong"][:3]
+
+    agree()
+
+
+def test_the_comparison_under_other_pythons_can_fail() -> None:
+    # a quick parser that disagrees must be caught by the script the other Pythons run
+    lines = [["compile", "-j", "2", "src"], ["compile", "--jobs", "3"]]
+    assert _compare_under(sys.executable, lines) == {"compared": 2, "wrong": []}
+    script = COMPARE.replace("quick = _quickargs.parse(table, argv)",
+                             "quick = _quickargs.parse(table, argv)\n    quick and setattr(quick, 'jobs', 9)")
+    broken = subprocess.run([sys.executable, "-c", script, "/dev/stdin"], input=json.dumps(lines),
+                            env={**env(), "PYTHONPATH": SRC}, capture_output=True, text=True)
+    assert len(json.loads(broken.stdout)["wrong"]) == 2
+
+
+# --- it fails closed on what it does not model -------------------------------------------------
+
+
+def _declared(body: Any) -> _quickargs.Declared:
+    def add(sub: Any) -> None:
+        body(sub)
+        sub.commands["odd"].add_argument("-q", "--quiet", action="store_true")
+
+    return _quickargs.declare([add])
+
+
+@pytest.mark.parametrize("body", [
+    lambda sub: sub.add_parser("odd", parents=[object()]),
+    lambda sub: sub.add_parser("odd", aliases=["o"]),
+    lambda sub: sub.add_parser("odd", argument_default=None),
+    lambda sub: sub.add_parser("odd", prefix_chars="-+"),
+    lambda sub: sub.add_parser("odd", add_help=False),
+    lambda sub: sub.add_parser("odd", allow_abbrev=False),
+    lambda sub: sub.add_parser("odd").add_subparsers(dest="inner").add_parser("deeper"),
+    lambda sub: sub.add_parser("odd").add_argument_group("g").add_argument("-x"),
+    lambda sub: sub.add_parser("odd").add_mutually_exclusive_group().add_argument("-x", action="store_true"),
+    lambda sub: sub.add_parser("odd").add_argument("-x", dest="other"),
+    lambda sub: sub.add_parser("odd").add_argument("-x", required=True),
+    lambda sub: sub.add_parser("odd").add_argument("-x", const=1, nargs="?"),
+    lambda sub: sub.add_parser("odd").add_argument("-x", action="count"),
+    lambda sub: sub.add_parser("odd").add_argument("-x", action="append"),  # no list default
+    lambda sub: sub.add_parser("odd").add_argument("-x", type=lambda s: s),
+    lambda sub: sub.add_parser("odd").add_argument("-1", action="store_true"),  # negative-number-like
+    lambda sub: sub.add_parser("odd").add_argument("--quiet", action="store_true"),  # dest declared twice
+    lambda sub: sub.add_parser("odd").add_argument("--command", default="x"),  # the table's own dest
+    lambda sub: sub.add_parser("odd").add_argument("query"),  # one positional: not modelled
+    lambda sub: sub.add_parser("odd").set_defaults({"x": 1}),
+    lambda sub: sub.add_parser("odd").convert_arg_line_to_args,
+])
+def test_what_it_does_not_model_makes_it_answer_none(body: Any) -> None:
+    table = _declared(body)
+    assert _quickargs.parse(table, ["odd"]) is None
+
+
+def test_a_plain_declaration_is_still_read() -> None:
+    # the control for the test above: the same scaffold without the odd call is read
+    table = _declared(lambda sub: sub.add_parser("odd", help="h", description="d", epilog="e"))
+    assert vars(_quickargs.parse(table, ["odd"]) or _quickargs.Namespace()) == {"command": "odd", "quiet": False}
+
+
+def test_a_parent_parser_would_lose_its_defaults_so_argparse_reads_it() -> None:
+    import argparse
+
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--level", type=int, default=7)
+
+    def add(sub: Any) -> None:
+        sub.add_parser("odd", parents=[parent]).add_argument("-q", action="store_true")
+
+    assert _quickargs.parse(_quickargs.declare([add]), ["odd"]) is None
+    real = argparse.ArgumentParser()
+    add(real.add_subparsers(dest="command"))
+    assert vars(real.parse_args(["odd"])) == {"command": "odd", "level": 7, "q": False}
+
+
+def test_calls_on_the_table_itself_make_it_answer_none() -> None:
+    def add(sub: Any) -> None:
+        sub.add_parser("odd")
+        sub.required = True
+        sub.choices_hint("odd")
+
+    assert _quickargs.parse(_quickargs.declare([add]), ["odd"]) is None

@@ -126,5 +126,5 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert str(junk) in captured.err and "truncated" in captured.err
-    assert main(["inspect", str(tmp_path / "missing.pyc")]) == 1
-    assert "No such file" in capsys.readouterr().err
+    assert main(["inspect", str(tmp_path / "missing.pyc")]) == 2  # a named path that is not there
+    assert "no such file" in capsys.readouterr().err

@@ -294,7 +294,7 @@ def test_cli_bad_query(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     missing = str(tmp_path / "gone.pyc")
     assert main(["magic", missing]) == 2
-    assert capsys.readouterr().err == f"{missing}: no such file\n"
+    assert capsys.readouterr().err == f"bytecast: error: {missing}: no such file or directory\n"
 
 
 def test_cli_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -1,0 +1,201 @@
+"""The ``--json`` documents of every command, declared as types.
+
+Only the type checker reads this module (the commands import it under ``TYPE_CHECKING``), so
+declaring the documents costs a run nothing. The keys are a promise to scripts: add keys,
+never rename or drop one. A problem has one shape everywhere, :class:`ProblemDoc`, that of
+:meth:`bytecast.problem.Problem.to_json`.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict, Union
+
+__all__ = [
+    "ProblemDoc", "FileDoc", "SummaryDoc", "ReportDoc", "CleanDoc", "MagicEntryDoc", "MagicQueryDoc",
+    "HeaderDoc", "MagicFileDoc", "TreeDoc", "InspectFileDoc", "InspectErrorDoc", "InspectDoc", "SiteDoc",
+    "ModuleDoc", "ImportsDoc", "TargetDoc", "TargetsDoc",
+]
+
+
+class ProblemDoc(TypedDict):
+    """A file that could not be processed (every command, every list of problems)."""
+
+    path: str
+    line: int
+    column: int
+    kind: str
+    message: str
+    target: str | None
+
+
+class _FileBase(TypedDict):
+    source: str
+    target: str
+    optimize: int
+    pyc: str
+    state: str
+
+
+class FileDoc(_FileBase, total=False):
+    """One planned .pyc of ``compile`` / ``check``; ``outcome`` and ``error`` on compile only."""
+
+    outcome: str
+    error: ProblemDoc
+
+
+class SummaryDoc(TypedDict):
+    sources: int
+    pycs: int
+    fresh: int
+    compiled: int
+    linked: int
+    failed: int
+    problems: int
+
+
+class ReportDoc(TypedDict):
+    """``compile --json`` and ``check --json``."""
+
+    command: str
+    ok: bool
+    elapsed: float
+    summary: SummaryDoc
+    problems: list[ProblemDoc]
+    files: list[FileDoc]
+
+
+class CleanDoc(TypedDict):
+    """``clean --json``."""
+
+    command: str
+    ok: bool
+    dry_run: bool
+    removed: list[str]
+    folders_removed: list[str]
+    kept_sourceless: int
+    problems: list[ProblemDoc]
+
+
+class MagicEntryDoc(TypedDict):
+    number: int
+    magic_bytes: str
+    python: str
+    versions: str
+    header_size: int
+    release: bool
+    notes: str
+
+
+class MagicQueryDoc(TypedDict):
+    """``magic --json NUMBER-OR-VERSION``."""
+
+    query: str
+    entries: list[MagicEntryDoc]
+
+
+class HeaderDoc(TypedDict):
+    magic: int
+    size: int
+    mode: str
+    flags: int | None
+    mtime: int | None
+    source_size: int | None
+    source_hash: str | None
+
+
+class MagicFileDoc(TypedDict):
+    """``magic --json FILE.pyc``; ``header`` is None (and ``problems`` says why) for a bad file."""
+
+    path: str
+    entry: MagicEntryDoc | None
+    header: HeaderDoc | None
+    problems: list[ProblemDoc]
+
+
+class TreeDoc(TypedDict):
+    kind: str
+    name: str
+    qualname: str
+    line: int
+    children: list[TreeDoc]
+
+
+class _InspectBase(TypedDict):
+    path: str
+    magic: int
+    python: str
+    versions: str
+    header_size: int
+    mode: str
+    flags: int | None
+    mtime: int | None
+    source_size: int | None
+    source_hash: str | None
+    source: str | None
+    fresh: bool | None
+    freshness: str
+    loadable: bool
+    tree: TreeDoc | None
+
+
+class InspectFileDoc(_InspectBase, total=False):
+    """One file of ``inspect --json``; ``dis`` with ``--dis``."""
+
+    dis: str
+
+
+class InspectErrorDoc(TypedDict):
+    """A file ``inspect`` could not read (also listed in the document's ``problems``)."""
+
+    path: str
+    error: str
+
+
+class InspectDoc(TypedDict):
+    """``inspect --json``."""
+
+    files: list[Union[InspectFileDoc, InspectErrorDoc]]
+    problems: list[ProblemDoc]
+
+
+class SiteDoc(TypedDict):
+    file: str
+    line: int | None
+    scope: str
+    guarded: bool
+    how: str
+    implicit_relative: bool
+
+
+class ModuleDoc(TypedDict):
+    name: str
+    kind: str
+    distribution: str | None
+    version: str | None
+    sites: list[SiteDoc]
+
+
+class ImportsDoc(TypedDict):
+    """``imports --json``."""
+
+    files: int
+    pythons: list[str]
+    problems: list[ProblemDoc]
+    modules: list[ModuleDoc]
+
+
+class TargetDoc(TypedDict):
+    version: str
+    implementation: str
+    cache_tag: str
+    magic: int
+    magic_bytes: str
+    executable: str
+    current: bool
+
+
+class TargetsDoc(TypedDict):
+    """``targets --json``."""
+
+    targets: list[TargetDoc]
+    problems: list[ProblemDoc]

@@ -1,0 +1,168 @@
+"""What every command shares for its output: error lines, JSON, tables, the progress bar.
+
+Only the command line prints; these helpers are the one way it does. Nothing here is imported
+by the library.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Protocol
+
+    from bytecast.cli._documents import ProblemDoc, ReportDoc
+    from bytecast.engine import Report
+
+    class AnyProblem(Protocol):
+        """A problem record: :class:`bytecast.problem.Problem`, or the older
+        ``bytecast.discover.Problem`` (no ``target``) some library modules still return."""
+
+        @property
+        def path(self) -> str: ...
+        @property
+        def kind(self) -> str: ...
+        @property
+        def message(self) -> str: ...
+        @property
+        def line(self) -> int: ...
+        @property
+        def column(self) -> int: ...
+
+
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "err", "print_json", "print_rows", "columns",
+           "problem_json", "problem_line", "split_problem", "Progress", "report_json"]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+def err(message: str) -> None:
+    """One line on stderr (a message with line breaks in it is folded onto one)."""
+    sys.stderr.write(" ".join(message.split("\n")).rstrip() + "\n")
+
+
+def print_json(document: object) -> None:
+    """The one JSON document of a ``--json`` run, on stdout."""
+    import json
+
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+
+
+def columns() -> int:
+    """The terminal's width ($COLUMNS first), 80 when there is no terminal."""
+    import os
+
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def print_rows(rows: Sequence[Sequence[str]]) -> None:
+    """A table with columns two spaces apart, the first row its heading."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        sys.stdout.write("  ".join(cells).rstrip() + "\n")
+
+
+def problem_json(problem: AnyProblem) -> ProblemDoc:
+    """The JSON shape of :meth:`bytecast.problem.Problem.to_json`, for either problem record."""
+    return {"path": problem.path, "line": problem.line, "column": problem.column, "kind": problem.kind,
+            "message": problem.message, "target": getattr(problem, "target", None)}
+
+
+def problem_line(problem: AnyProblem) -> str:
+    """``path:line:col: Kind: message (for TARGET)``, for either problem record."""
+    target = getattr(problem, "target", None)
+    where = f" (for {target})" if target else ""
+    return (f"{problem.path}:{max(problem.line, 0)}:{max(problem.column, 0)}: {problem.kind}: "
+            f"{problem.message}{where}")
+
+
+def split_problem(text: str, kind: str = "Error") -> AnyProblem:
+    """A problem record from a library line ``path: message`` (what some readers still give)."""
+    from bytecast.problem import Problem
+
+    path, sep, message = text.partition(": ")
+    return Problem(path, kind, message) if sep else Problem("", kind, text)
+
+
+class Progress:
+    """A rich progress bar on stderr, shown only once the work has taken half a second."""
+
+    DELAY = 0.5
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        import time
+
+        self.label = label
+        self.enabled = enabled
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.last = 0.0
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        if self.bar is None:
+            if now - self.start < self.DELAY or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=True, auto_refresh=False,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        if now - self.last >= 0.1 or done >= total:
+            self.last = now
+            self.bar.update(self.task, completed=done, total=total)
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def report_json(command: str, report: Report, elapsed: float) -> ReportDoc:
+    """The ``--json`` document of ``compile`` and ``check``."""
+    files: list[Any] = []
+    for job in report.jobs:
+        entry: dict[str, Any] = {"source": job.source.path, "target": job.target.cache_tag,
+                                 "optimize": job.optimize, "pyc": job.cfile, "state": job.state}
+        if command == "compile":
+            entry["outcome"] = report.outcome(job)
+            failure = report.failures.get(job.source.path)
+            if failure is not None:
+                entry["error"] = problem_json(failure)
+        files.append(entry)
+    return {
+        "command": command,
+        "ok": report.ok,
+        "elapsed": round(elapsed, 4),
+        "summary": {
+            "sources": report.sources,
+            "pycs": report.pycs,
+            "fresh": report.fresh,
+            "compiled": report.compiled,
+            "linked": report.linked,
+            "failed": len(report.failures),
+            "problems": len(report.problems),
+        },
+        "problems": [problem_json(p) for p in report.problems],
+        "files": files,
+    }

@@ -1,0 +1,151 @@
+"""The parser set-up: the command table, argparse's parser, and the arguments commands share.
+
+A command is a module of this package with ``add(subparsers)``, declaring its arguments, and
+``run(args) -> int``. A run imports only the module of the command it names, and declares
+only that command's arguments, for argparse and for the quick parser alike
+(:mod:`bytecast._quickargs` reads the common command lines from the same declarations).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
+    from typing import Any, NoReturn
+
+from bytecast.errors import UsageError
+
+__all__ = ["COMMANDS", "FlagError", "command_module", "declarers", "build_parser", "add_selection",
+           "add_target", "add_walk", "add_verbosity", "check_verbosity", "selection_flags", "flag_of"]
+
+COMMANDS = ("compile", "check", "clean", "inspect", "imports", "magic", "targets")
+"""Every command, in the order ``bytecast --help`` lists them; each is ``bytecast.cli.NAME``."""
+
+
+class FlagError(UsageError):
+    """Flags that cannot go together: a usage error of the command line itself."""
+
+
+def command_module(name: str) -> ModuleType:
+    """The module of command ``name`` (imported now: a run imports only its own)."""
+    import importlib
+
+    return importlib.import_module(f"bytecast.cli.{name}")
+
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, if any (the first word that is not an option)."""
+    named = next((a for a in argv if not a.startswith("-")), None)
+    return named if named in COMMANDS else None
+
+
+def declarers(argv: Sequence[str]) -> list[Any]:
+    """The ``add`` of the command ``argv`` names (of every command if it names none)."""
+    named = named_command(argv)
+    return [command_module(name).add for name in ([named] if named else COMMANDS)]
+
+
+def flag_of(field: str) -> str:
+    """The flag that sets Options ``field`` (``max_depth`` -> ``--max-depth``)."""
+    from bytecast.config import key_of
+
+    return "--" + key_of(field)
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; when ``argv`` names a command, with only that command (start-up is a
+    benchmark). Usage errors are one line on stderr, exit 2."""
+    import argparse
+
+    from bytecast import __version__
+    from bytecast.cli._output import EXIT_USAGE, columns
+
+    class Formatter(argparse.HelpFormatter):
+        """argparse's formatter, minus the ``shutil`` import it makes for every argument added."""
+
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                     width: int | None = None) -> None:
+            super().__init__(prog, indent_increment, max_help_position,
+                             columns() - 2 if width is None else width)
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(*args, **kwargs)
+
+        def error(self, message: str) -> NoReturn:
+            message = " ".join(message.split())
+            self.exit(EXIT_USAGE, f"bytecast: error: {message} (see {self.prog} --help)\n")
+
+    parser = Parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
+    parser.add_argument("--version", action="version", version=f"bytecast {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in declarers(argv):
+        add(sub)
+    return parser
+
+
+# --- arguments several commands share -------------------------------------------------------
+
+
+def add_target(p: Any) -> None:
+    p.add_argument("--target", action="append", default=[], metavar="SPEC",
+                   help="interpreter to compile for: current (default), a version (3.12), a cache "
+                   "tag (cpython-312), a path, or all (every one found; see 'bytecast targets'); "
+                   "repeatable")
+
+
+def add_walk(p: Any, exclude_help: str) -> None:
+    """``--exclude`` and ``--max-depth``: which files and folders a walk takes."""
+    p.add_argument("-x", "--exclude", action="append", default=[], metavar="GLOB", help=exclude_help)
+    p.add_argument("--max-depth", type=int, default=None, metavar="N",
+                   help="enter at most N folder levels below each path")
+
+
+def add_selection(p: Any) -> None:
+    """The flags that choose sources and the bytecode wanted, shared by compile and check."""
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
+    add_walk(p, "leave out matching files and folders (gitignore-style; repeatable)")
+    p.add_argument("--links", choices=("inside", "all", "none"), default=None,
+                   help="symbolic links to follow: those leading inside the tree (default), all, none")
+    p.add_argument("-O", "--optimize", action="append", type=int, choices=(0, 1, 2), default=[],
+                   metavar="LEVEL", help="optimization level 0, 1 or 2 (repeatable; default: 0)")
+    p.add_argument("--invalidation-mode", choices=("timestamp", "checked-hash", "unchecked-hash"),
+                   default=None, help="how the pyc is checked against its source (default as "
+                   "py_compile: checked-hash when SOURCE_DATE_EPOCH is set, else timestamp)")
+    p.add_argument("--ddir", default=None, metavar="DIR",
+                   help="path baked into code objects in place of each PATH")
+    p.add_argument("--strip-prefix", default=None, metavar="DIR",
+                   help="remove this prefix from the path baked into code objects")
+    p.add_argument("--prepend-prefix", default=None, metavar="DIR",
+                   help="add this prefix to the path baked into code objects")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    add_target(p)
+
+
+def add_verbosity(p: Any, listed: str) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-v", "--verbose", action="store_true", help=f"list every file {listed}")
+
+
+def check_verbosity(args: Any) -> None:
+    """``-q`` and ``-v`` together ask for two things at once: a usage error."""
+    if args.quiet and args.verbose:
+        raise FlagError("-q/--quiet and -v/--verbose cannot be used together")
+
+
+def selection_flags(args: Any) -> dict[str, Any]:
+    """Options field -> the flag's value (None when not given) of :func:`add_selection`."""
+    return {
+        "optimize": args.optimize or None,
+        "invalidation_mode": args.invalidation_mode,
+        "excludes": args.exclude or None,
+        "max_depth": args.max_depth,
+        "links": args.links,
+        "ddir": args.ddir,
+        "strip_prefix": args.strip_prefix,
+        "prepend_prefix": args.prepend_prefix,
+        "targets": args.target or None,
+    }

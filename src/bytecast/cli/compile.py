@@ -1,0 +1,71 @@
+"""``bytecast compile``: compile every source whose bytecode is missing or stale."""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from bytecast.options import RecordPolicy
+
+__all__ = ["add", "run"]
+
+
+def add(sub: Any) -> None:
+    from bytecast.cli._parser import add_selection, add_verbosity
+
+    p = sub.add_parser("compile", help="compile sources to bytecode (__pycache__)",
+                       description="Compile every .py file under PATHs whose bytecode is missing or stale.")
+    add_selection(p)
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="worker processes (default 0: every usable CPU)")
+    p.add_argument("-f", "--force", action="store_true", help="recompile even fresh bytecode")
+    p.add_argument("--hardlink-dupes", action="store_true", default=None,
+                   help="hard-link equal .pyc files of different optimization levels")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up on a file whose compile takes longer (default 60)")
+    add_verbosity(p, "compiled")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from bytecast import config
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, Progress, err, print_json, problem_line, report_json
+    from bytecast.cli._parser import check_verbosity, selection_flags
+    from bytecast.engine import compile_tree
+
+    check_verbosity(args)
+    flags = selection_flags(args)
+    flags.update(jobs=args.jobs, force=args.force or None, hardlink_dupes=args.hardlink_dupes,
+                 timeout=args.timeout)
+    options = config.merge(flags, config.load())
+    show = not (args.quiet or args.json or args.no_progress) and sys.stderr.isatty()
+    progress = Progress("compiling", show)
+    start = time.perf_counter()
+    try:
+        # Per-file records only when they are printed: without them memory stays flat.
+        record: RecordPolicy = "all" if args.json else "changed" if args.verbose else "none"
+        report = compile_tree(args.paths or ["."], options, progress, record=record)
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - start
+    if args.json:
+        print_json(report_json("compile", report, elapsed))
+    else:
+        for problem in report.problems:
+            err(problem_line(problem))
+        if args.verbose:
+            for job in report.jobs:
+                if job.state != "fresh" and job.source.path not in report.failures:
+                    sys.stdout.write(f"{job.cfile}\n")
+        if not args.quiet and (args.verbose or sys.stdout.isatty()):
+            sys.stdout.write(
+                f"{report.sources} sources: {report.compiled} pyc written, {report.linked} linked, "
+                f"{report.fresh} fresh, {len(report.failures)} failed ({elapsed:.2f} s)\n"
+            )
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
