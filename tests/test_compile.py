@@ -84,24 +84,34 @@ def test_every_level_and_mode_matches_py_compile(small_tree: Path, tmp_path: Pat
 
 
 def test_compiled_tree_imports_without_sources(small_tree: Path, tmp_path: Path) -> None:
-    """The bytecode is real: the cached modules import and run, importlib accepts the headers."""
+    """The bytecode is real: importlib runs the cached modules, never their sources.
+
+    importlib ignores a ``__pycache__`` pyc whose source is gone, so the sources stay but are
+    made unusable: each is overwritten with code that fails, of the same size and with the same
+    mtime (the pyc still matches it). A garbage or stale pyc would make importlib compile the
+    source instead, and the import would fail.
+    """
     compile_tree([str(small_tree)])
-    code = "import sys; sys.dont_write_bytecode = True; import json; print(json.dumps({'a': [1, 2]}))"
+    for source in (small_tree / "json").rglob("*.py"):
+        st = source.stat()
+        poison = b"raise SystemExit('the source was run, not its bytecode')\n"
+        source.write_bytes(poison + b"#" * (st.st_size - len(poison)) if st.st_size > len(poison) else b"#" * st.st_size)
+        os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
     script = textwrap.dedent(
         f"""
-        import importlib.machinery, sys
+        import sys
         sys.path.insert(0, {str(small_tree)!r}); sys.dont_write_bytecode = True
         for name in list(sys.modules):
             if name == "json" or name.startswith("json."):
                 del sys.modules[name]
         import json, json.decoder
         assert json.__spec__.cached.startswith({str(small_tree)!r}), json.__spec__.cached
-        print(json.dumps({{"a": [1, 2]}}))
+        print(json.dumps({{"a": [1, 2]}}), json.loads('[3]'))
         """
     )
-    del code
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == '{"a": [1, 2]}'
+    out = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == '{"a": [1, 2]} [3]'
 
 
 def test_no_op_compiles_nothing_and_change_is_seen(small_tree: Path) -> None:
@@ -372,13 +382,19 @@ def test_json_document(small_tree: Path) -> None:
         ["check", "--max-depth", "-2", "."],
         ["clean", "/nonexistent/path"],
         ["compile", "--no-such-flag"],
+        ["compile", "--timeout", "0", "."],
+        ["compile", "--timeout", "-1", "."],
+        ["compile", "-x", "[z-a]", "."],
+        ["check", "-x", "[z-a]", "."],
+        ["clean", "-x", "[z-a]", "."],
+        ["compile", "-q", "-v", "."],
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args: list[str], tmp_path: Path) -> None:
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip()
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("bytecast"), result.stderr
 
 
 def test_main_is_callable_directly(small_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -165,10 +165,9 @@ def test_py_compile_errors_are_the_stdlib_errors(tree: Path) -> None:
     import py_compile
 
     assert info.type is py_compile.PyCompileError
-    try:
+    with pytest.raises(py_compile.PyCompileError) as stdlib:
         py_compile.compile(bad, doraise=True)
-    except py_compile.PyCompileError as exc:
-        assert exc.msg == info.value.msg
+    assert stdlib.value.msg == info.value.msg
     with pytest.raises(FileNotFoundError):
         bc_py_compile.compile(str(tree / "missing.py"), doraise=True)
     stderr = io.StringIO()

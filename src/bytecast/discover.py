@@ -8,8 +8,10 @@ the ``.pyc``/``.pyo`` files outside ``__pycache__``) and ``cache`` (a ``__pycach
 as an :class:`Entry`; never entered). It applies gitignore-style
 excludes (:mod:`bytecast.excludes`), limits depth, walks each folder once however many links
 lead to it, and follows symbolic links only as the policy says: ``inside`` (default) follows a
-link whose target lies inside the root being walked, ``all`` every link, ``none`` none. A
-folder link that leads back to a folder being walked is a loop, reported, not walked.
+link whose target lies inside the root being walked, ``all`` every link, ``none`` none. Links
+are followed after every real folder of the root has been walked, so a folder is reached by
+its real path when it has one. A folder link that leads back to a folder above it is a loop,
+reported, not walked.
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ def _walk_roots(roots: list[tuple[str, os.stat_result]], match: Callable[[str, b
             visited.add(key)
             walker = _Walker(arg, match, max_depth, links, wanted, problems, visited)
             yield from walker.walk(arg, "", 0, (key,))
+            yield from walker.follow_links()
         elif arg.endswith(".py") and "source" in wanted:
             yield Source(arg, os.path.dirname(arg), st.st_mtime, st.st_size)
         else:
@@ -158,7 +161,7 @@ def _strerror(exc: OSError) -> str:
 
 class _Walker:
     __slots__ = ("root", "match", "max_depth", "links", "problems", "visited", "sources", "files", "bytecode",
-                 "caches", "_real_root")
+                 "caches", "deferred", "_real_root")
 
     def __init__(self, root: str, match: Callable[[str, bool], bool] | None, max_depth: int | None,
                  links: LinkPolicy, wanted: frozenset[Kind], problems: list[Problem],
@@ -173,7 +176,24 @@ class _Walker:
         self.files = "file" in wanted
         self.bytecode = "bytecode" in wanted and not self.files
         self.caches = "cache" in wanted
+        self.deferred: list[tuple[os.DirEntry[str], str, int, tuple[tuple[int, int], ...]]] = []
         self._real_root: str | None = None
+
+    def follow_links(self) -> Iterator[Found]:
+        """The symbolic links met, followed once every real folder has been walked: a folder
+        is then reached by its real path first, and a link to it adds nothing."""
+        while self.deferred:
+            entry, rel, depth, seen = self.deferred.pop(0)
+            try:
+                yield from self._link(entry, rel, depth, seen)
+            except OSError as exc:
+                self._failed(entry, exc)
+
+    def _failed(self, entry: os.DirEntry[str], exc: OSError) -> None:
+        kind = "SymlinkLoop" if _is_loop(exc) else "OSError"
+        if kind == "OSError" and not os.path.exists(entry.path):
+            return  # a dangling link or a file removed during the walk: nothing to compile
+        self.problems.append(Problem(entry.path, kind, _strerror(exc)))
 
     def _inside(self, path: str) -> bool:
         if self._real_root is None:
@@ -244,7 +264,7 @@ class _Walker:
                     continue
                 if not name.endswith(".py"):
                     if entry.is_symlink():
-                        yield from self._link(entry, rel, depth, seen)
+                        self.deferred.append((entry, rel, depth, seen))
                     elif (files or (bytecode and name.endswith((".pyc", ".pyo")))) and \
                             entry.is_file(follow_symlinks=False) and \
                             (match is None or not match(rel + os.sep + name if rel else name, False)):
@@ -256,9 +276,6 @@ class _Walker:
                     st = entry.stat(follow_symlinks=False)
                     yield Source(entry.path, self.root, st.st_mtime, st.st_size)
                 elif entry.is_symlink():
-                    yield from self._link(entry, rel, depth, seen)
+                    self.deferred.append((entry, rel, depth, seen))
             except OSError as exc:
-                kind = "SymlinkLoop" if _is_loop(exc) else "OSError"
-                if kind == "OSError" and not os.path.exists(entry.path):
-                    continue  # a dangling link or a file removed during the walk: nothing to compile
-                self.problems.append(Problem(entry.path, kind, _strerror(exc)))
+                self._failed(entry, exc)
