@@ -36,11 +36,13 @@ def _run_stdlib_suite(python: str) -> None:
     assert "bytecast: asserts that concurrent.futures.ProcessPoolExecutor is used" in report
 
 
+@pytest.mark.slow
 def test_stdlib_suite_on_running_interpreter() -> None:
     """CPython's test_compileall and test_py_compile pass against bytecast's modules."""
     _run_stdlib_suite(sys.executable)
 
 
+@pytest.mark.slow
 def test_stdlib_suite_on_another_interpreter() -> None:
     """The same on another installed interpreter (its own stdlib tests, its own rules)."""
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
