@@ -75,3 +75,13 @@ def stdlib_pycs(exe: str, tmpdir: str, every: int = 1, skip_tests: bool = True) 
         cmd.append("--skip-tests")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
     return [line for line in out.splitlines() if line]
+
+
+def header_size(version: tuple[int, int]) -> int:
+    """The pyc header size of Python ``version``: 8 bytes before 3.3, 12 to 3.6, 16 from 3.7 (PEP 552).
+
+    The tests' one copy of the rule (bytecast's own is ``bytecast.magic.header_size_for``, by magic
+    number; an oracle must not be the code under test). The scripts that run under 2.7
+    (``pyc_digest.py``, ``dis_truth.py``) keep their own: they cannot import this module there.
+    """
+    return 16 if version >= (3, 7) else 12 if version >= (3, 3) else 8

@@ -272,7 +272,7 @@ def test_targets_lists_each_interpreter_once(tmp_path: Path) -> None:
 
 
 def test_answers_are_cached_and_a_shim_resolves_to_its_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bytecast.targets as targets_mod
+    import bytecast.discovery as targets_mod
 
     first = find_interpreters()
     assert os.path.exists(targets_mod.cache_file())

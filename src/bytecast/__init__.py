@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BytecastError",
     "Options",
+    "Problem",
     "Report",
     "Target",
     "check_tree",
@@ -34,13 +35,14 @@ __all__ = [
 
 _WHERE = {
     "BytecastError": ("bytecast.errors", "BytecastError"),
-    "Options": ("bytecast.engine", "Options"),
+    "Options": ("bytecast.options", "Options"),
+    "Problem": ("bytecast.problem", "Problem"),
     "Report": ("bytecast.engine", "Report"),
     "Target": ("bytecast.targets", "Target"),
     "check_tree": ("bytecast.engine", "check_tree"),
     "clean": ("bytecast.clean", "clean"),
     "compile_tree": ("bytecast.engine", "compile_tree"),
-    "find_interpreters": ("bytecast.targets", "find_interpreters"),
+    "find_interpreters": ("bytecast.discovery", "find_interpreters"),
     "inspect_pyc": ("bytecast.inspect", "inspect_pyc"),
     "lookup_magic": ("bytecast.magic", "lookup"),
     "parse_header": ("bytecast.header", "parse_header"),

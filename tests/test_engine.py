@@ -1,4 +1,4 @@
-"""The compile engine: exact to the byte with py_compile, incremental, atomic, reproducible."""
+"""The orchestrator (compile_tree, check_tree) and the compile command on real trees: exact bytes, incremental, atomic, one line per bad file."""
 
 from __future__ import annotations
 
