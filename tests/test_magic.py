@@ -246,7 +246,7 @@ def test_import_is_cheap() -> None:
         [sys.executable, "-S", "-c", code, SRC_DIR], capture_output=True, text=True, check=True
     ).stdout.split()
     # bytecast._frozen builds the frozen row type
-    assert set(out) <= {"__future__", "bytecast", "bytecast.errors", "bytecast.magic", "bytecast._frozen"}
+    assert set(out) <= {"__future__", "bytecast", "bytecast.errors", "bytecast.magic", "bytecast.header", "bytecast._frozen"}
 
 
 # --- the command --------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_pycache_names_are_importlibs(small_tree: Path) -> None:
     layout = PycacheLayout()
     sources = sorted(small_tree.rglob("*.py"))[:50]
     for path in sources:
-        names = layout.destinations(_source(path), current(), [0, 1, 2])
+        names = layout.namer(current(), [0, 1, 2])(_source(path))
         assert names == [importlib.util.cache_from_source(str(path), optimization=opt) for opt in ("", 1, 2)]
         assert cache_path(str(path), current(), 2) == names[2]
 
@@ -44,10 +44,10 @@ def test_pycache_names_of_other_interpreters() -> None:
     py27 = Target((2, 7), "cpython-27", (62211).to_bytes(2, "little") + b"\r\n", "/x/python2.7")
     layout = PycacheLayout()
     src = Source(os.path.join("pkg", "mod.py"), "pkg", 0.0, 0)
-    assert layout.destinations(src, py39, [0, 2]) == [os.path.join("pkg", "__pycache__", "mod.cpython-39.pyc"),
+    assert layout.namer(py39, [0, 2])(src) == [os.path.join("pkg", "__pycache__", "mod.cpython-39.pyc"),
                                                       os.path.join("pkg", "__pycache__", "mod.cpython-39.opt-2.pyc")]
     assert layout.levels(py27, [0, 1, 2]) == [0, 2] == legacy_levels([0, 1, 2])
-    assert layout.destinations(src, py27, [0, 2]) == [os.path.join("pkg", "mod.pyc"), os.path.join("pkg", "mod.pyo")]
+    assert layout.namer(py27, [0, 2])(src) == [os.path.join("pkg", "mod.pyc"), os.path.join("pkg", "mod.pyo")]
 
 
 def test_atomic_write_replaces_whole_files_and_refuses_links(tmp_path: Path) -> None:

@@ -28,16 +28,26 @@ init = object.__setattr__
 class Frozen:
     """Immutable, slotted, compared and hashed by its fields."""
 
-    __slots__ = ()
-    _fields: tuple[str, ...] = ()
+    __slots__ = ("_hash",)  # the hash, made once: records are dict keys on hot paths
+    _hash: int
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        fields: list[str] = []
-        for klass in reversed(cls.__mro__):
-            slots = klass.__dict__.get("__slots__", ())
-            fields.extend((slots,) if isinstance(slots, str) else slots)
-        cls._fields = tuple(fields)
+    @classmethod
+    def _field_names(cls) -> tuple[str, ...]:
+        """The fields: every slot of the class and its bases, in declaration order (made on
+        first use, not when the class is made: record classes are made at start-up)."""
+        names = cls.__dict__.get("_fields_cache")
+        if names is None:
+            fields: list[str] = []
+            for klass in reversed(cls.__mro__):
+                slots = klass.__dict__.get("__slots__", ())
+                fields.extend(n for n in ((slots,) if isinstance(slots, str) else slots) if n != "_hash")
+            names = tuple(fields)
+            type.__setattr__(cls, "_fields_cache", names)
+        return names
+
+    @property
+    def _fields(self) -> tuple[str, ...]:
+        return self._field_names()
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
@@ -59,7 +69,12 @@ class Frozen:
         return self._values() != other._values()
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self._values()))
+        try:
+            return self._hash
+        except AttributeError:
+            value = hash((type(self).__name__, self._values()))
+            init(self, "_hash", value)
+            return value
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)

@@ -108,9 +108,11 @@ def walk(
     """
     if links not in LINK_POLICIES:
         raise UsageError(f"unknown link policy {links!r}, expected one of {', '.join(LINK_POLICIES)}", "links")
-    from bytecast.excludes import compile_excludes
+    match = None
+    if excludes:  # the translator (and re) only when there are patterns
+        from bytecast.excludes import compile_excludes
 
-    match = compile_excludes(excludes)
+        match = compile_excludes(excludes)
     wanted = frozenset(kinds)
     roots: list[tuple[str, os.stat_result]] = []
     for arg in paths:

@@ -25,11 +25,10 @@ if TYPE_CHECKING:
     from bytecast.compiler.pool import Spawn
     from bytecast.compiler.protocol import Outcome, Unit
     from bytecast.discover import Kind
-    from bytecast.options import Mode, RecordPolicy
+    from bytecast.options import Mode, PoolConfig, RecordPolicy
     from bytecast.place import Layout
     from bytecast.plan import Job
     from bytecast.targets import Target
-    from bytecast.tuning import PoolConfig
 
     Chunks = Iterator[tuple[int, list[Job]]]  # planned work as it streams: (sources, their jobs)
     Progress = Callable[[int, int], None]
@@ -135,7 +134,7 @@ def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
     found = walk(paths, problems, excludes=options.excludes, max_depth=options.max_depth,
                  links=options.links, kinds=kinds)
     copy = planner.layout.copy
-    from bytecast.tuning import DEFAULT_CONFIG
+    from bytecast.options import DEFAULT_CONFIG
 
     first, later = (tuning or DEFAULT_CONFIG).first_chunk, (tuning or DEFAULT_CONFIG).chunk
 
@@ -286,7 +285,7 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
         from bytecast.compiler.workers import spawner
 
         spawns: list[Spawn] = [spawner(target, max(level, 0)) for target, level in keys]
-        from bytecast.tuning import DEFAULT_CONFIG
+        from bytecast.options import DEFAULT_CONFIG
 
         run_feed(spawns, chain([first], work), options.jobs or usable_cpus(), on_outcome, timeout=options.timeout,
                  config=tuning or DEFAULT_CONFIG)

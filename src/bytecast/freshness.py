@@ -16,7 +16,7 @@ A caller that asks for one invalidation mode gets ``mode`` for a pyc of another.
 
 from __future__ import annotations
 
-from bytecast.magic import header_size_for
+from bytecast.header import header_size_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -22,9 +22,12 @@ import os
 
 from bytecast._frozen import Frozen, init
 from bytecast.errors import PycFormatError, UsageError
-from bytecast.magic import MagicEntry, from_bytes, header_size_for, lookup
 
-__all__ = ["Header", "pack_header", "parse_header", "read_header"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bytecast.magic import MagicEntry
+
+__all__ = ["Header", "header_size_for", "pack_header", "parse_header", "read_header"]
 
 FLAG_HASH_BASED = 0b01
 FLAG_CHECK_SOURCE = 0b10
@@ -71,7 +74,26 @@ class Header(Frozen):
     @property
     def entry(self) -> MagicEntry | None:
         """The magic table row for :attr:`magic`, or None if the number is unknown."""
+        from bytecast.magic import lookup
+
         return lookup(self.magic)
+
+
+
+def header_size_for(number: int) -> int:
+    """The header size a magic number implies: 8, 12 or 16 bytes.
+
+    Exact for every number in the table; for other numbers it goes by range. 3000–4999 is the
+    3.x series (3.n starts at 2900 + 50n since 3.11): 8 bytes below 3210, 12 below 3392, 16
+    from there. Everything else (1.x and 2.x, 20121–62211, and older) used 8 bytes.
+    """
+    if 3000 <= number < 5000:
+        if number < 3210:
+            return 8
+        if number < 3392:
+            return 12
+        return 16
+    return 8
 
 
 
@@ -146,6 +168,8 @@ def pack_header(
     :class:`~bytecast.errors.UsageError` for arguments no layout can hold.
     """
     if isinstance(magic, (bytes, bytearray)):
+        from bytecast.magic import from_bytes
+
         number = from_bytes(bytes(magic))
     else:
         number = int(magic)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from bytecast._frozen import Frozen, init
 from bytecast.errors import PycFormatError, UsageError
+from bytecast.header import header_size_for  # the rule's home; re-exported here
 
 __all__ = [
     "MagicEntry",
@@ -333,22 +334,6 @@ class MagicEntry(Frozen):
         """The 4 bytes a .pyc starts with."""
         return self.number.to_bytes(2, "little") + _TRAILER
 
-
-
-def header_size_for(number: int) -> int:
-    """The header size a magic number implies: 8, 12 or 16 bytes.
-
-    Exact for every number in the table; for other numbers it goes by range. 3000–4999 is the
-    3.x series (3.n starts at 2900 + 50n since 3.11): 8 bytes below 3210, 12 below 3392, 16
-    from there. Everything else (1.x and 2.x, 20121–62211, and older) used 8 bytes.
-    """
-    if 3000 <= number < 5000:
-        if number < 3210:
-            return 8
-        if number < 3392:
-            return 12
-        return 16
-    return 8
 
 
 _by_number: dict[int, MagicEntry] | None = None

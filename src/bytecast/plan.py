@@ -67,11 +67,12 @@ _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK",
 class _Lane:
     """What planning needs of one target: its levels, its rule, the source hashes it made."""
 
-    __slots__ = ("target", "levels", "rule", "hashes", "renamed_by")
+    __slots__ = ("target", "levels", "rule", "hashes", "renamed_by", "names")
 
-    def __init__(self, target: Target, levels: list[int], mode: Mode) -> None:
+    def __init__(self, target: Target, levels: list[int], mode: Mode, layout: Layout) -> None:
         self.target = target
         self.levels = levels
+        self.names = layout.namer(target, levels)
         self.rule = Rule(target.magic, flags_for(target, mode))
         self.hashes: dict[str, bytes] = {}
         self.renamed_by = target.version >= (3, 13)  # which compileall rule bakes its paths
@@ -116,7 +117,7 @@ class Planner:
         self.options = options
         self.mode: Mode = layout.mode or options.resolved_mode()
         levels = options.resolved_levels()
-        self.lanes = [_Lane(t, layout.levels(t, levels), self.mode) for t in options.resolved_targets()]
+        self.lanes = [_Lane(t, layout.levels(t, levels), self.mode, layout) for t in options.resolved_targets()]
         self.force = options.force
         self.incremental = layout.incremental
         o = options
@@ -126,7 +127,7 @@ class Planner:
         """Every job for ``sources`` x targets x levels, each with its state."""
         jobs: list[Job] = []
         append = jobs.append
-        layout, force, incremental, lanes = self.layout, self.force, self.incremental, self.lanes
+        force, incremental, lanes = self.force, self.incremental, self.lanes
         renamed = self.renamed
         o = self.options
         for src in sources:  # source by source: what is derived from a source is derived once
@@ -138,7 +139,7 @@ class Planner:
                 if renamed:
                     dfile = baked.get(lane.renamed_by) or baked.setdefault(lane.renamed_by, _baked(src, o, lane))
                 target = lane.target
-                for level, cfile in zip(lane.levels, layout.destinations(src, target, lane.levels)):
+                for level, cfile in zip(lane.levels, lane.names(src)):
                     state: State = ("forced" if force else lane.state(cfile, src, source_stamp) if incremental
                                     else "missing")
                     append(Job(src, target, level, cfile, dfile, state))

@@ -21,8 +21,7 @@ from heapq import heappop, heappush
 from bytecast._frozen import Frozen, init
 from bytecast.compiler.protocol import Failure, Outcome
 from bytecast.errors import WorkerError
-from bytecast.options import DEFAULT_TIMEOUT
-from bytecast.tuning import DEFAULT_CONFIG, PoolConfig
+from bytecast.options import DEFAULT_CONFIG, DEFAULT_TIMEOUT, PoolConfig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,8 +2,9 @@
 
 A layout answers three questions and the engine does the rest:
 
-- where a job's pyc goes (:meth:`Layout.destinations`), and whether a fresh pyc already
-  there satisfies it (``incremental``);
+- where a job's pyc goes (:meth:`Layout.namer`: per target, a function from a source to the
+  destination of each level), and whether a fresh pyc already there satisfies it
+  (``incremental``);
 - who writes it: the worker, in place (``in_worker``: the ``__pycache__`` layout, where
   writing in the worker keeps a cold compile at the machine's limit), or the layout itself,
   from the bytes the worker gives back (:meth:`Layout.accept`: an archive, a wheel);
@@ -22,7 +23,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Protocol
+    from typing import Callable, Protocol
 
     from bytecast.discover import Entry, Source
     from bytecast.options import Mode
@@ -44,8 +45,9 @@ if TYPE_CHECKING:
 
         def levels(self, target: Target, levels: Sequence[int]) -> list[int]:
             """The optimization levels that get a file of their own for ``target``."""
-        def destinations(self, source: Source, target: Target, levels: Sequence[int]) -> list[str]:
-            """Where the pyc of each level goes (one per level of :meth:`levels`)."""
+        def namer(self, target: Target, levels: Sequence[int]) -> Callable[[Source], list[str]]:
+            """For ``target``: where the pyc of each level goes, for a source (one per level of
+            :meth:`levels`). Asked once per target and run; what it returns runs per source."""
         def accept(self, job: Job, data: bytes) -> None:
             """Take the bytes of a job compiled with its bytes given back."""
         def copy(self, entry: Entry) -> None:

@@ -15,6 +15,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Callable
 
     from bytecast.discover import Entry, Source
     from bytecast.options import Mode
@@ -75,23 +76,17 @@ class PycacheLayout:
     takes_files = False
     mode: Mode | None = None
 
-    def __init__(self) -> None:
-        self._tails: dict[tuple[Target, tuple[int, ...]], list[str] | None] = {}
-
     def levels(self, target: Target, levels: Sequence[int]) -> list[int]:
         return legacy_levels(levels) if target.legacy else list(levels)
 
-    def destinations(self, source: Source, target: Target, levels: Sequence[int]) -> list[str]:
-        key = (target, tuple(levels))
-        try:
-            tails = self._tails[key]
-        except KeyError:
-            tails = self._tails[key] = _tails(target, levels)
-        path = source.path
+    def namer(self, target: Target, levels: Sequence[int]) -> Callable[[Source], list[str]]:
+        tails = _tails(target, levels)
         if tails is None:
-            return [cache_path(path, target, level) for level in levels]
-        head = _head(path)
-        return [head + tail for tail in tails]
+            return lambda source: [cache_path(source.path, target, level) for level in levels]
+        if len(tails) == 1:
+            (tail,) = tails
+            return lambda source: [_head(source.path) + tail]
+        return lambda source: [head + t for head in (_head(source.path),) for t in tails]
 
     def accept(self, job: Job, data: bytes) -> None:  # pragma: no cover - workers write these
         raise AssertionError("the __pycache__ layout is written by the workers")

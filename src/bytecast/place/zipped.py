@@ -19,6 +19,7 @@ from bytecast.problem import Problem
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Callable
 
     from bytecast.discover import Entry, Source
     from bytecast.options import Mode
@@ -56,8 +57,8 @@ class ZipLayout:
             self.mode = None  # no hash-based pycs before 3.7: timestamp ones, unchecked by zipimport
         return list(levels)
 
-    def destinations(self, source: Source, target: Target, levels: Sequence[int]) -> list[str]:
-        return [_member(source.relpath) + "c" for _ in levels]
+    def namer(self, target: Target, levels: Sequence[int]) -> Callable[[Source], list[str]]:
+        return lambda source: [_member(source.relpath) + "c" for _ in levels]
 
     def _add(self, name: str, data: bytes, executable: bool, path: str) -> None:
         try:
