@@ -18,13 +18,13 @@ looks at bit 1 when bit 0 is set). The raw value stays in :attr:`Header.flags`, 
 
 from __future__ import annotations
 
-import os
-
 from bytecast._frozen import Frozen, init
 from bytecast.errors import PycFormatError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from os import PathLike
+
     from bytecast.magic import MagicEntry
 
 __all__ = ["Header", "header_size_for", "pack_header", "parse_header", "read_header"]
@@ -137,12 +137,14 @@ def parse_header(data: bytes | bytearray, name: str = "<pyc>") -> Header:
     return Header(number, flags, _u32(data, 8), _u32(data, 12), None, 16)
 
 
-def read_header(path: str | os.PathLike[str]) -> Header:
+def read_header(path: str | PathLike[str]) -> Header:
     """Read and parse the header of the .pyc at ``path``; reads at most 16 bytes.
 
     OSError from opening or reading passes through unchanged; a bad header raises
     :class:`~bytecast.errors.PycFormatError` naming ``path``.
     """
+    import os  # here: importing the table (magic -> header) must stay this cheap
+
     with open(path, "rb") as file:
         data = file.read(_MAX_HEADER)
     return parse_header(data, os.fspath(path))
