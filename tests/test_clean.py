@@ -109,3 +109,26 @@ def test_clean_a_single_pyc(small_tree: Path) -> None:
     pyc = cache_path(str(small_tree / "json" / "decoder.py"), current())
     assert clean([pyc]).files == [pyc]
     assert not os.path.exists(pyc)
+
+
+def test_fifos_are_never_waited_on(small_tree: Path) -> None:
+    """A FIFO named like a pyc, or standing where a hashed pyc's source was: clean goes on."""
+    import subprocess
+    import sys
+
+    from conftest import env
+
+    compile_tree([str(small_tree / "json")], Options(invalidation_mode="checked-hash"))
+    source = small_tree / "json" / "tool.py"
+    source.unlink()
+    os.mkfifo(source)  # its checked-hash pyc must be judged without reading a FIFO
+    os.mkfifo(small_tree / "json" / "fake.pyc")  # and beside a "fake.py"
+    (small_tree / "json" / "fake.py").write_text("")
+    cache = small_tree / "json" / "__pycache__"
+    os.mkfifo(cache / "pipe.cpython-311.pyc")
+    for args in (["--stale"], ["--stale", "-n"], ["--target", "current", "-n"], ["-n"]):
+        done = subprocess.run([sys.executable, "-m", "bytecast", "clean", *args, str(small_tree / "json")],
+                              capture_output=True, text=True, timeout=60, env=env())
+        assert "Traceback" not in done.stderr and done.returncode in (0, 1), (args, done.stderr)
+    report = clean([str(small_tree / "json")], stale=True)
+    assert cache_path(str(source), current()) not in report.files  # its source cannot be read: kept

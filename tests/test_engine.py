@@ -505,3 +505,33 @@ def test_public_api_loads_on_first_use(small_tree: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", script, str(small_tree / "json")], capture_output=True, text=True, env=env())
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_workers_that_cannot_start_give_one_line_per_file(small_tree: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from bytecast.cli import main
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # the process limit
+
+    monkeypatch.setattr(os, "posix_spawn", refuse)
+    assert main(["compile", str(small_tree / "json")]) == 1
+    err = capsys.readouterr().err
+    sources = sorted((small_tree / "json").rglob("*.py"))
+    assert len(err.splitlines()) == len(sources) and "Traceback" not in err
+    assert all(": WorkerError: cannot start " in line and "Resource temporarily unavailable" in line
+               for line in err.splitlines())
+
+
+def test_an_interrupted_compile_says_it_once(stdlib_tree: Path) -> None:
+    """Ctrl-C reaches bytecast and every worker: one line, no traceback from anyone."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "bytecast", "compile", "-q", str(stdlib_tree)], env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(1.5)  # workers are compiling by now
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == "bytecast: interrupted\n", err
