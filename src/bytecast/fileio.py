@@ -19,8 +19,8 @@ class NotRegularFile(OSError):
     """The path is a FIFO, a device, a socket or a folder, or is larger than allowed."""
 
 
-def read_regular(path: str, limit: int | None = None) -> bytes:
-    """The bytes of the regular file at ``path``.
+def read_regular(path: str, limit: int | None = None, prefix: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path`` (only its first ``prefix`` bytes, if given).
 
     Raises :class:`NotRegularFile` (an OSError) for anything but a regular file, or a file over
     ``limit`` bytes; OSError as ``open`` raises it otherwise.
@@ -30,6 +30,8 @@ def read_regular(path: str, limit: int | None = None) -> bytes:
         st = os.fstat(fd)
         if not _stat.S_ISREG(st.st_mode):
             raise NotRegularFile(0, "not a regular file", path)
+        if prefix is not None:
+            return os.read(fd, prefix)
         if limit is not None and st.st_size > limit:
             raise NotRegularFile(0, f"{st.st_size} bytes, more than the {limit} allowed", path)
         chunks = []

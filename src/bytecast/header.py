@@ -140,14 +140,16 @@ def parse_header(data: bytes | bytearray, name: str = "<pyc>") -> Header:
 def read_header(path: str | PathLike[str]) -> Header:
     """Read and parse the header of the .pyc at ``path``; reads at most 16 bytes.
 
-    OSError from opening or reading passes through unchanged; a bad header raises
+    Never blocks: a FIFO, a device or a folder is refused with OSError (``not a regular file``),
+    as any OSError from opening or reading passes through; a bad header raises
     :class:`~bytecast.errors.PycFormatError` naming ``path``.
     """
     import os  # here: importing the table (magic -> header) must stay this cheap
 
-    with open(path, "rb") as file:
-        data = file.read(_MAX_HEADER)
-    return parse_header(data, os.fspath(path))
+    from bytecast.fileio import read_regular
+
+    name = os.fspath(path)
+    return parse_header(read_regular(name, prefix=_MAX_HEADER), name)
 
 
 def pack_header(
