@@ -210,6 +210,10 @@ def test_read_header_oserror_passes_through(tmp_path: Path) -> None:
         read_header(tmp_path / "missing.pyc")
     with pytest.raises(IsADirectoryError):
         read_header(tmp_path)
+    fifo = tmp_path / "pipe.pyc"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        read_header(fifo)  # at once: a FIFO with no writer is never waited on
 
 
 # --- pack_header arguments --------------------------------------------------------------------

@@ -22,12 +22,17 @@ class NotRegularFile(OSError):
 def read_regular(path: str, limit: int | None = None, prefix: int | None = None) -> bytes:
     """The bytes of the regular file at ``path`` (only its first ``prefix`` bytes, if given).
 
-    Raises :class:`NotRegularFile` (an OSError) for anything but a regular file, or a file over
-    ``limit`` bytes; OSError as ``open`` raises it otherwise.
+    Raises IsADirectoryError for a folder, :class:`NotRegularFile` (an OSError) for anything else
+    that is not a regular file or for a file over ``limit`` bytes; OSError as ``open`` raises it
+    otherwise.
     """
     fd = os.open(path, _FLAGS)
     try:
         st = os.fstat(fd)
+        if _stat.S_ISDIR(st.st_mode):
+            import errno
+
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
         if not _stat.S_ISREG(st.st_mode):
             raise NotRegularFile(0, "not a regular file", path)
         if prefix is not None:
