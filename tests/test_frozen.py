@@ -57,11 +57,11 @@ ints = st.integers(min_value=0, max_value=2**70)
 def test_setting_or_deleting_a_field_raises() -> None:
     p = Point(1, 2)
     with pytest.raises(AttributeError, match="immutable"):
-        p.x = 3  # type: ignore[misc]
+        p.x = 3
     with pytest.raises(AttributeError, match="immutable"):
         del p.x
     with pytest.raises(AttributeError):
-        p.z = 1  # type: ignore[attr-defined]
+        p.z = 1
     assert (p.x, p.y) == (1, 2)
 
 
@@ -87,7 +87,7 @@ def test_never_equal_to_a_tuple_or_another_record_class(a: int, b: int) -> None:
     assert (a, b) != p
     assert p != Pair(a, b)
     assert Pair(a, b) != p
-    assert not (p == Pair(a, b))
+    assert (p == Pair(a, b)) is False
     assert p != Labelled(a, b)
     assert Labelled(a, b) != p
     assert p != [a, b]
