@@ -47,10 +47,10 @@ def compile_excludes(patterns: Sequence[str]) -> Matcher | None:
         p = p.lstrip("/")
         if not p:
             raise UsageError(f"exclude pattern {pattern!r} is empty", "excludes")
-        regex = _glob_to_regex(p)
-        if not anchored:
-            regex = "(?:.*/)?" + regex
         try:
+            regex = _glob_to_regex(p)
+            if not anchored:
+                regex = "(?:.*/)?" + regex
             compiled.append((re.compile(regex + r"\Z", re.DOTALL), dir_only))
         except re.error as exc:
             raise UsageError(f"exclude pattern {pattern!r} is not a valid glob: {exc.msg}", "excludes") from None
@@ -92,12 +92,34 @@ def _glob_to_regex(pattern: str) -> str:
             if j < 0:
                 out.append(re.escape(c))
             else:
-                body = pattern[i + 1 : j]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
+                out.append(_class_to_regex(pattern[i + 1 : j]))
                 i = j
         else:
             out.append(re.escape(c))
         i += 1
     return "".join(out)
+
+
+def _class_to_regex(body: str) -> str:
+    """A glob class body (between ``[`` and ``]``) as a regex class, every character escaped:
+    unescaped, ``[``, ``&&``, ``--``, ``||`` and ``~~`` make :mod:`re` warn (FutureWarning)."""
+    import re
+
+    negate = body[:1] in ("!", "^")
+    if negate:
+        body = body[1:]
+    items: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        if i + 2 < n and body[i + 1] == "-":
+            low, high = body[i], body[i + 2]
+            if high < low:
+                raise re.error(f"bad character range {low}-{high}")
+            items.append(re.escape(low) + "-" + re.escape(high))
+            i += 3
+        else:
+            items.append(re.escape(body[i]))
+            i += 1
+    if not items:
+        raise re.error("empty character class")
+    return "[" + ("^" if negate else "") + "".join(items) + "]"

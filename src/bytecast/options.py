@@ -99,7 +99,7 @@ class Options(Frozen):
     ) -> None:
         levels = tuple(optimize)
         for level in levels:
-            if isinstance(level, bool) or level not in (0, 1, 2):
+            if isinstance(level, bool) or not isinstance(level, int) or level not in (0, 1, 2):
                 raise UsageError(f"optimization level must be 0, 1 or 2, not {level!r}", "optimize")
         if invalidation_mode is not None:
             _one_of(invalidation_mode, MODES, "invalidation_mode", "invalidation mode")

@@ -98,7 +98,21 @@ def decode_outcome(message: object) -> Outcome:
     uid, written, linked, error, blobs = message
     failure = None
     if error is not None:
+        if not isinstance(error, list) or len(error) != 4:
+            raise ValueError(f"not an outcome's error: {error!r:.80}")
         kind, text, line, column = error
-        failure = Failure(str(kind), str(text), int(line or 0), int(column or 0))
-    got = tuple((int(level), bytes(data)) for level, data in blobs) if blobs else ()
-    return Outcome(int(uid), int(written), int(linked), failure, got)
+        failure = Failure(str(kind), str(text), _count(line or 0), _count(column or 0))
+    got: tuple[tuple[int, bytes], ...] = ()
+    if blobs is not None:
+        if not isinstance(blobs, list) or not all(
+                isinstance(b, list) and len(b) == 2 and isinstance(b[1], bytes) for b in blobs):
+            raise ValueError(f"not an outcome's blobs: {blobs!r:.80}")
+        got = tuple((_count(level), data) for level, data in blobs)
+    return Outcome(_count(uid), _count(written), _count(linked), failure, got)
+
+
+def _count(value: object) -> int:
+    # int() would take 1.5, True and "7" (and TypeError for None): none is what a worker sends
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"not a whole number in an outcome: {value!r:.80}")
+    return value
