@@ -15,7 +15,7 @@ import pytest
 import bytecast.remote
 import interpreters
 from bytecast.remote import SCRIPTS, script_argv, script_text
-from bytecast.targets import _parse_answer
+from bytecast.discovery import _parse_answer
 
 REMOTE = Path(bytecast.remote.__file__).resolve().parent
 PACKAGE = REMOTE.parent
