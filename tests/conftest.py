@@ -51,23 +51,21 @@ def small_tree(stdlib_master: Path, tmp_path: Path) -> Path:
 
 
 def env() -> dict[str, str]:
+    """The environment of a subprocess that runs this checkout's bytecast."""
     e = dict(os.environ)
     e["PYTHONPATH"] = SRC + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e.pop("SOURCE_DATE_EPOCH", None)
     return e
 
 
-def run_cli(*args: str, cwd: str | Path | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: str | Path | None = None, env: dict[str, str] | None = None, timeout: float = 600,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``python -m bytecast ARGS`` against the checkout under test."""
-    return subprocess.run(
-        [sys.executable, "-m", "bytecast", *args],
-        cwd=cwd,
-        env=kw.pop("env", None) or env(),  # type: ignore[arg-type]
-        capture_output=True,
-        text=True,
-        timeout=kw.pop("timeout", 600),  # type: ignore[arg-type]
-        **kw,  # type: ignore[arg-type]
-    )
+    return subprocess.run([sys.executable, "-m", "bytecast", *args], cwd=cwd, env=env or _env(),
+                          capture_output=True, text=True, timeout=timeout, input=input)
+
+
+_env = env
 
 
 def pyc_files(root: Path) -> dict[str, bytes]:

@@ -65,7 +65,7 @@ def stdlib_dir(exe: str) -> str:
         capture_output=True, text=True, timeout=30, check=True).stdout.strip()
 
 
-def stdlib_pycs(exe: str, tmpdir: str, every: int = 1, skip_tests: bool = True) -> list:
+def stdlib_pycs(exe: str, tmpdir: str, every: int = 1, skip_tests: bool = True) -> list[str]:
     """Paths of pycs ``exe`` wrote for its stdlib (every Nth source), compiling into tmpdir
     the ones its install lacks."""
     here = os.path.dirname(os.path.abspath(__file__))

@@ -19,6 +19,8 @@ How the modules are swapped in:
 This script runs on every interpreter bytecast supports (3.9+).
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import types
@@ -51,8 +53,11 @@ SKIPS = {
 """Tests that cannot apply to bytecast, with the reason; reported as skipped."""
 
 
-def _boot(module):
-    src = os.path.dirname(os.path.dirname(os.path.abspath(__import__("bytecast").__file__)))
+def _boot(module: str) -> str:
+    import bytecast
+
+    assert bytecast.__file__ is not None
+    src = os.path.dirname(os.path.dirname(os.path.abspath(bytecast.__file__)))
     return (
         "import os, sys\n"
         "sys.dont_write_bytecode = True\n"  # keep the checkout clean; compileall ignores it
@@ -67,7 +72,7 @@ def _boot(module):
     ).format(src=src, module=module)
 
 
-def _bytecast_args(opts, module):
+def _bytecast_args(opts: str, module: str) -> list[str]:
     """``-m MODULE`` (or ``-Om MODULE``) as arguments that run bytecast's MODULE."""
     head = {"-m": [], "-Om": ["-O"]}[opts]
     return head + ["-c", _boot(module)]
@@ -83,9 +88,9 @@ REWRITES = {
 }
 
 
-def load(name):
+def load(name: str) -> types.ModuleType:
     """The stdlib test module ``name`` with its command lines pointed at bytecast."""
-    import test
+    import test  # type: ignore[import-not-found,unused-ignore]  # the interpreter's own Lib/test
 
     path = os.path.join(os.path.dirname(test.__file__), name + ".py")
     with open(path, encoding="utf-8") as f:
@@ -98,14 +103,14 @@ def load(name):
         raise SystemExit("%s: no command line to rewrite; update REWRITES" % path)
     module = types.ModuleType("bytecast_stdlib_" + name)
     module.__file__ = path  # the tests find their data files beside it
-    module._boot = _boot
-    module._bytecast_args = _bytecast_args
+    vars(module)["_boot"] = _boot
+    vars(module)["_bytecast_args"] = _bytecast_args
     sys.modules[module.__name__] = module
     exec(compile(source, path, "exec"), module.__dict__)
     return module
 
 
-def skip_inapplicable(module, skips):
+def skip_inapplicable(module: types.ModuleType, skips: dict[str, str]) -> None:
     """Replace each test of ``skips`` by one that reports the reason as a skip."""
     found = set()
     for obj in list(vars(module).values()):
@@ -119,7 +124,7 @@ def skip_inapplicable(module, skips):
         print("note: no such test here (skip list entry unused): %s" % ", ".join(sorted(missing)))
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     names = (argv if argv is not None else sys.argv[1:]) or list(SKIPS)
     # The stdlib tests expect imports to write bytecode (HardlinkDedupTests.test_import).
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -42,6 +42,7 @@ def _argparse(argv: list[str]) -> dict[str, Any] | None:
 def _actions(command: str) -> list[Any]:
     parser = _parser.build_parser([command])
     (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert isinstance(sub.choices, dict)
     return list(sub.choices[command]._actions)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from bytecast.cli import main
 
-PROBLEM = {"path": str, "line": int, "column": int, "kind": str, "message": str, "target": (str, type(None))}
+PROBLEM: dict[str, type | tuple[type, ...]] = {"path": str, "line": int, "column": int, "kind": str, "message": str, "target": (str, type(None))}
 
 
 def assert_problem(doc: Any) -> None:
@@ -74,6 +74,7 @@ def test_magic_query_file_and_bad_file(tree: Path, capsys: pytest.CaptureFixture
     assert set(doc["entries"][0]) == {"number", "magic_bytes", "python", "versions", "header_size", "release",
                                       "notes"}
     pyc = py_compile.compile(str(tree / "pkg" / "good.py"), doraise=True)
+    assert pyc is not None
     status, doc = run_json(capsys, "magic", pyc)
     assert status == 0 and set(doc) == {"path", "entry", "header", "problems"} and doc["problems"] == []
     bad = tree / "bad.pyc"
@@ -88,6 +89,7 @@ def test_magic_query_file_and_bad_file(tree: Path, capsys: pytest.CaptureFixture
 
 def test_inspect(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pyc = py_compile.compile(str(tree / "pkg" / "good.py"), doraise=True)
+    assert pyc is not None
     bad = tree / "bad.pyc"
     bad.write_bytes(b"garbage!" * 4)
     status, doc = run_json(capsys, "inspect", str(bad), pyc, str(tree / "gone.pyc"))

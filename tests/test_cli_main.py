@@ -75,6 +75,7 @@ def test_corrupt_pyc_is_a_problem_and_the_others_are_still_reported(
     import py_compile
 
     good = py_compile.compile(str(tree / "pkg" / "m.py"), doraise=True)
+    assert good is not None
     assert main(["inspect", str(tree / "bad.pyc"), good]) == 1
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and "bad.pyc" in err

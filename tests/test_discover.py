@@ -28,7 +28,7 @@ def _tree(root: Path) -> Path:
 
 def _walk(paths: list[str], **kw: object) -> tuple[list[tuple[str, str]], list[Problem]]:
     problems: list[Problem] = []
-    out = []
+    out: list[tuple[str, str]] = []
     for item in walk(paths, problems, **kw):  # type: ignore[arg-type]
         kind = "source" if isinstance(item, Source) else item.kind
         out.append((kind, item.relpath))

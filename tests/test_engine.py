@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -34,6 +35,9 @@ ORACLE = textwrap.dedent(
     """
 )
 
+if TYPE_CHECKING:
+    from bytecast.options import Mode
+
 
 def py_compile_reference(items: list[tuple[str, str, str, int, str]]) -> set[str]:
     """Compile with CPython's own py_compile in a fresh interpreter; returns the failures."""
@@ -48,7 +52,7 @@ def py_compile_reference(items: list[tuple[str, str, str, int, str]]) -> set[str
     return set(out.stdout.split())
 
 
-def compare_with_py_compile(tree: Path, ref: Path, levels: tuple[int, ...], mode: str) -> tuple[int, int]:
+def compare_with_py_compile(tree: Path, ref: Path, levels: tuple[int, ...], mode: Mode) -> tuple[int, int]:
     report = compile_tree([str(tree)], Options(optimize=levels, invalidation_mode=mode, force=True))
     items = []
     for job in report.jobs:
@@ -77,7 +81,7 @@ def test_whole_stdlib_is_byte_identical_to_py_compile(stdlib_tree: Path, tmp_pat
 
 
 @pytest.mark.parametrize("mode", ["timestamp", "checked-hash", "unchecked-hash"])
-def test_every_level_and_mode_matches_py_compile(small_tree: Path, tmp_path: Path, mode: str) -> None:
+def test_every_level_and_mode_matches_py_compile(small_tree: Path, tmp_path: Path, mode: Mode) -> None:
     identical, total = compare_with_py_compile(small_tree, tmp_path / "ref", (0, 1, 2), mode)
     assert total > 300
     assert identical == total

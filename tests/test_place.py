@@ -74,7 +74,7 @@ def test_atomic_write_replaces_whole_files_and_refuses_links(tmp_path: Path) -> 
 def test_zip_bytes_depend_on_the_members_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     members = [("b/x.pyc", b"\x00" * 100, False), ("a.txt", b"text", False), ("bin/run", b"#!/bin/sh\n", True)]
-    digests = []
+    digests: list[str] = []
     for order in (members, list(reversed(members))):
         archive = ReproducibleZip(b"#!/usr/bin/env python3\n")
         for name, data, executable in order:

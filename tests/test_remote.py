@@ -14,8 +14,8 @@ import pytest
 
 import bytecast.remote
 import interpreters
-from bytecast.remote import SCRIPTS, script_argv, script_text
 from bytecast.discovery import _parse_answer
+from bytecast.remote import SCRIPTS, script_argv, script_text
 
 REMOTE = Path(bytecast.remote.__file__).resolve().parent
 PACKAGE = REMOTE.parent

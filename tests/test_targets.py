@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,6 +25,9 @@ from bytecast.targets import Target, current, find_interpreters, resolve
 from conftest import env, run_cli
 
 VERSIONS = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+if TYPE_CHECKING:
+    from bytecast.options import Mode
 
 
 def _target(version: str) -> Target:
@@ -115,7 +119,8 @@ def test_bytes_equal_the_interpreters_own_py_compile(version: str, tmp_path: Pat
     tgt = _target(version)
     tree = _tree(tgt.executable, tmp_path / "tree")
     ref = tmp_path / "ref"
-    modes = ["timestamp"] + (["checked-hash", "unchecked-hash"] if tgt.version >= (3, 7) else [])
+    hashed: list[Mode] = ["checked-hash", "unchecked-hash"]
+    modes: list[Mode] = ["timestamp", *(hashed if tgt.version >= (3, 7) else [])]
     levels = (0, 1) if tgt.legacy else (0, 1, 2)
     for mode in modes:
         report = compile_tree([str(tree)], Options(targets=(tgt,), optimize=levels, invalidation_mode=mode, force=True))

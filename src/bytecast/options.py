@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     LinkPolicy = Literal["inside", "all", "none"]
     RecordPolicy = Literal["all", "changed", "none"]
 
-__all__ = ["Options", "PoolConfig", "DEFAULT_CONFIG", "MODES", "LINK_POLICIES", "RECORDS", "DEFAULT_TIMEOUT", "Mode", "LinkPolicy",
-           "RecordPolicy"]
+__all__ = ["Options", "PoolConfig", "DEFAULT_CONFIG", "MODES", "LINK_POLICIES", "RECORDS", "DEFAULT_TIMEOUT"]
+# Mode, LinkPolicy and RecordPolicy are Literal types for type checkers (import them under
+# TYPE_CHECKING): importing typing at run time would cost start-up.
 
 MODES: tuple[Mode, ...] = ("timestamp", "checked-hash", "unchecked-hash")
 """The PEP 552 invalidation modes."""
