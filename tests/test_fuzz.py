@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bytecast import disasm
-from bytecast.errors import UnmarshalError, UsageError
+from bytecast.errors import DataError, UnmarshalError
 from bytecast.imports import find_imports
 from bytecast.inspect import code_tree
+from bytecast.magic import header_size_for
 from bytecast.unmarshal import SUPPORTED_PYTHONS, CodeRecord, loads, walk_code
 
 DATA = Path(__file__).parent / "data" / "fuzz"
@@ -43,8 +44,8 @@ SEED_PYCS = sorted((DATA / "seeds").glob("*.pyc"))
 
 def _payload(path: Path) -> tuple[tuple[int, int], bytes]:
     version = tuple(int(x) for x in path.stem.split("."))
-    size = 16 if version >= (3, 7) else 12 if version >= (3, 3) else 8
-    return version, path.read_bytes()[size:]  # type: ignore[return-value]
+    data = path.read_bytes()
+    return version, data[header_size_for(int.from_bytes(data[:2], "little")):]  # type: ignore[return-value]
 
 
 VERSIONED = [_payload(p) for p in SEED_PYCS]
@@ -64,7 +65,7 @@ def _exercise(data: bytes, version: tuple[int, int]) -> None:
         find_imports(value)
         try:
             disasm.opcode_table(value.python)
-        except UsageError:  # a version with no opcode table
+        except DataError:  # a version with no opcode table
             return
         disasm.disassemble(value)
 
