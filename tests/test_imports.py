@@ -265,3 +265,53 @@ def test_scope_and_guards_in_every_version(version: str, tmp_path: Path) -> None
     assert not mods["not_guarded_d"].guarded
     assert mods["guarded_e"].guarded and mods["guarded_e"].scope == "function"
     assert mods["dyn_f"].how == "__import__" and not mods["dyn_f"].guarded
+
+
+def _pyc35(path: Path) -> None:
+    """A minimal 3.5 pyc (magic 3351): the reader accepts it, the disassembler has no table."""
+    import struct
+
+    def i32(n: int) -> bytes:
+        return struct.pack("<i", n)
+
+    body = (b"c" + i32(0) * 5 + b"s" + i32(4) + b"d\x00\x00S" + b")\x01N" + b")\x00" * 4
+            + b"z\x04m.py" + b"z\x08<module>" + i32(1) + b"s" + i32(0))
+    path.write_bytes(struct.pack("<H", 3351) + b"\r\n" + i32(0) * 2 + body)
+
+
+def test_one_bad_file_never_stops_a_scan(tmp_path: Path) -> None:
+    """Old, corrupt, foreign, too deep and not-a-file inputs each give one Problem; the
+    good file is still scanned."""
+    import os
+
+    (tmp_path / "good.py").write_text("import json\n")
+    (tmp_path / "corrupt.pyc").write_bytes(b"garbage")
+    (tmp_path / "deep.py").write_text("x = " + "1+" * 200_000 + "1\n")  # RecursionError
+    (tmp_path / "deeper.py").write_text("x = " + "-" * 200_000 + "1\n")  # MemoryError
+    (tmp_path / "syntax.py").write_text("def f(:\n")
+    _pyc35(tmp_path / "old.pyc")
+    os.mkfifo(tmp_path / "fifo.py")
+    report = scan([str(tmp_path)])
+    assert [m.name for m in report.modules] == ["json"]
+    kinds = {Path(p.path).name: p.kind for p in report.problems}
+    assert kinds == {"corrupt.pyc": "PycFormatError", "deep.py": "RecursionError",
+                     "deeper.py": "MemoryError", "syntax.py": "SyntaxError",
+                     "old.pyc": "DataError", "fifo.py": "DataError"}
+    by_name = {Path(p.path).name: p for p in report.problems}
+    assert "no opcode table for Python 3.5" in by_name["old.pyc"].message
+    assert "not a regular file (a FIFO)" in by_name["fifo.py"].message
+    assert by_name["syntax.py"].line == 1
+    for problem in report.problems:
+        line = str(problem)
+        assert line.count("\n") == 0 and line.startswith(problem.path + ":")
+        assert "--" not in problem.message  # library messages never name a flag
+
+
+def test_listing_escapes_names(tmp_path: Path) -> None:
+    from bytecast.imports import listing
+
+    src = tmp_path / "m.py"
+    src.write_text("__import__('x\\x1b[31m\\ud800')\n")
+    report = scan([str(src)])
+    assert report.modules[0].name == "x\x1b[31m\ud800"  # the record keeps the name
+    assert listing(report)[0] == "x\\x1b[31m\\ud800: missing"

@@ -220,7 +220,7 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None) -> list[Ins
         if arg is not None:
             if op in hasconst:
                 argval = _item(code.consts, arg)
-                argrepr = bounded_repr(argval)
+                argrepr = repr(argval) if isinstance(argval, _Bad) else bounded_repr(argval)
             elif op in hasname:
                 index = arg
                 if ver >= (3, 11) and name == "LOAD_GLOBAL" or ver >= (3, 12) and name == "LOAD_ATTR":

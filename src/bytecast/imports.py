@@ -147,7 +147,7 @@ def _collect(paths: Sequence[str]) -> list[_Unit]:
             for key in sorted(chosen):
                 module, is_pkg = _module_name(chosen[key], root)
                 units.append(_Unit(chosen[key], module, is_pkg, root))
-        elif os.path.isfile(path):
+        elif os.path.lexists(path):  # a file, or something read_regular will refuse
             full = os.path.abspath(path)
             root = os.path.dirname(full)
             if os.path.basename(root) == "__pycache__":

@@ -57,24 +57,21 @@ class Reader(ReaderCore):
         """Charge the hashing work of adding ``item`` to a set or dict whose earlier keys'
         hashes are counted in ``hashes``; raise if it is unhashable or over budget."""
         cost = self.hash_cost(item)
-        if cost == 1:  # a scalar (or a code object, hashed by identity): cheap to hash
-            try:
-                hash(item)
-            except TypeError:
-                raise self.fail(f"{what} is unhashable: {describe(item)}", at) from None
-            return
         limits = self.limits
         if cost > limits.max_hash_size:
             raise self.fail(f"{what} expands to more than {limits.max_hash_size} objects "
                             "(a tuple shared through references many times over)", at)
-        self.charge_hash(cost, at)
+        if cost > 1:
+            self.charge_hash(cost, at)  # hashing it here
         try:
             h = hash(item)
         except TypeError:
             raise self.fail(f"{what} is unhashable: {describe(item)}", at) from None
         same = hashes.get(h, 0)
         hashes[h] = same + 1
-        self.charge_hash(cost * (1 + same), at)  # the container hashes it, then compares
+        # the container hashes it again (a scalar's hash is cheap or cached) and compares it
+        # with every earlier key of the same hash (crafted ints collide at will)
+        self.charge_hash(cost * (same + (cost > 1)), at)
 
     def charge_hash(self, cost: int, at: int) -> None:
         self.hash_work += cost

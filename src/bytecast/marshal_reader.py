@@ -122,7 +122,7 @@ class ReaderCore:
         self.interned: list[bytes] = []
         self.costs: dict[int, tuple[Any, int]] = {}
         self.hash_work = 0
-        self.code_budget = limits.max_code_ratio * (self.end - start) + (1 << 20)
+        self.code_budget = limits.max_code_ratio * (self.end - start) + (1 << 18)
         self.dispatch = dispatch
 
     # --- primitives ---------------------------------------------------------------------------
