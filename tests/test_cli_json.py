@@ -113,7 +113,7 @@ def test_imports_problems_have_the_problem_shape(tree: Path, capsys: pytest.Capt
     assert set(doc) == {"files", "pythons", "problems", "modules"}
     (problem,) = doc["problems"]
     assert_problem(problem)
-    assert problem["path"].endswith("broken.pyc") and problem["kind"] == "Error"
+    assert problem["path"].endswith("broken.pyc") and problem["kind"] == "PycFormatError"
     assert not problem["message"].startswith(problem["path"])
     assert any(m["name"] == "os" and m["kind"] == "stdlib" for m in doc["modules"])
     site = next(m for m in doc["modules"] if m["name"] == "os")["sites"][0]

@@ -15,9 +15,15 @@ import pytest
 import interpreters
 from bytecast.cli import main
 from bytecast.imports import find_imports, scan
+from bytecast.magic import header_size_for
 from bytecast.unmarshal import loads
 
 HERE = Path(__file__).parent
+
+
+def _pyc_payload(path: str) -> bytes:
+    data = Path(path).read_bytes()
+    return data[header_size_for(int.from_bytes(data[:2], "little")):]
 
 
 def show(value: Any) -> str:
@@ -35,7 +41,6 @@ def test_matches_interpreters_own_dis(version: str, tmp_path: Path) -> None:
     if exe is None:
         pytest.skip(f"Python {version} is not installed")
     ver = tuple(int(p) for p in version.split("."))
-    hsize = 16 if ver >= (3, 7) else 12 if ver >= (3, 3) else 8
     paths = interpreters.stdlib_pycs(exe, str(tmp_path), every=20)
     out = subprocess.run([exe, str(HERE / "dis_truth.py")], input="\n".join(paths),
                          capture_output=True, text=True, check=True, timeout=600).stdout
@@ -51,7 +56,7 @@ def test_matches_interpreters_own_dis(version: str, tmp_path: Path) -> None:
     total = 0
     problems = []
     for path in paths:
-        code = loads(Path(path).read_bytes()[hsize:], ver)
+        code = loads(_pyc_payload(path), ver)
         ours: Counter = Counter()
         for found in find_imports(code):
             if found.how not in ("import", "from"):
@@ -160,19 +165,26 @@ def test_cli(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["imports", str(tree / "app"), "--requirements"])
     req = capsys.readouterr().out
     assert req.startswith("rich==") and "# missing: missing_and_unguarded_xyz" in req
+    assert main(["imports", str(tree / "nope")]) == 2
+
+
+def test_cli_reports_a_bad_file(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tree / "bad.pyc"
     bad.write_bytes(b"garbage")
-    assert main(["imports", str(bad)]) == 1
+    assert main(["imports", str(bad), str(tree / "app")]) == 1
     err = capsys.readouterr().err
-    assert "Traceback" not in err and "bad.pyc" in err
-    assert main(["imports", str(tree / "nope")]) == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"{bad}:0:0: PycFormatError: ")
+    main(["imports", str(bad), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["problems"][0]["kind"] == "PycFormatError"
 
 
 def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A distribution that installed only .pyc files is still found through its RECORD."""
     import importlib.metadata
 
-    from bytecast import imports as imports_module
+    from bytecast import import_classify
 
     site = tmp_path / "site"
     (site / "fakepkg_xyz").mkdir(parents=True)
@@ -183,7 +195,7 @@ def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     (info / "RECORD").write_text("fakepkg_xyz/__init__.pyc,,\n"
                                  "fake_dist_xyz-1.2.dist-info/METADATA,,\n")
     monkeypatch.syspath_prepend(str(site))
-    imports_module._distributions.cache_clear()
+    import_classify._distributions.cache_clear()
     try:
         if sys.version_info < (3, 12):  # what the stdlib alone would say
             assert "fakepkg_xyz" not in importlib.metadata.packages_distributions()
@@ -193,7 +205,7 @@ def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert (mod.kind, mod.distribution, mod.version) == ("third-party", "fake-dist-xyz",
                                                               "1.2")
     finally:
-        imports_module._distributions.cache_clear()
+        import_classify._distributions.cache_clear()
 
 
 def test_stdlib_is_judged_by_the_bytecode_version() -> None:
@@ -250,3 +262,53 @@ def test_scope_and_guards_in_every_version(version: str, tmp_path: Path) -> None
     assert not mods["not_guarded_d"].guarded
     assert mods["guarded_e"].guarded and mods["guarded_e"].scope == "function"
     assert mods["dyn_f"].how == "__import__" and not mods["dyn_f"].guarded
+
+
+def _pyc35(path: Path) -> None:
+    """A minimal 3.5 pyc (magic 3351): the reader accepts it, the disassembler has no table."""
+    import struct
+
+    def i32(n: int) -> bytes:
+        return struct.pack("<i", n)
+
+    body = (b"c" + i32(0) * 5 + b"s" + i32(4) + b"d\x00\x00S" + b")\x01N" + b")\x00" * 4
+            + b"z\x04m.py" + b"z\x08<module>" + i32(1) + b"s" + i32(0))
+    path.write_bytes(struct.pack("<H", 3351) + b"\r\n" + i32(0) * 2 + body)
+
+
+def test_one_bad_file_never_stops_a_scan(tmp_path: Path) -> None:
+    """Old, corrupt, foreign, too deep and not-a-file inputs each give one Problem; the
+    good file is still scanned."""
+    import os
+
+    (tmp_path / "good.py").write_text("import json\n")
+    (tmp_path / "corrupt.pyc").write_bytes(b"garbage")
+    (tmp_path / "deep.py").write_text("x = " + "1+" * 200_000 + "1\n")  # RecursionError
+    (tmp_path / "deeper.py").write_text("x = " + "-" * 200_000 + "1\n")  # MemoryError
+    (tmp_path / "syntax.py").write_text("def f(:\n")
+    _pyc35(tmp_path / "old.pyc")
+    os.mkfifo(tmp_path / "fifo.py")
+    report = scan([str(tmp_path)])
+    assert [m.name for m in report.modules] == ["json"]
+    kinds = {Path(p.path).name: p.kind for p in report.problems}
+    assert kinds == {"corrupt.pyc": "PycFormatError", "deep.py": "RecursionError",
+                     "deeper.py": "MemoryError", "syntax.py": "SyntaxError",
+                     "old.pyc": "DataError", "fifo.py": "OSError"}
+    by_name = {Path(p.path).name: p for p in report.problems}
+    assert "no opcode table for Python 3.5" in by_name["old.pyc"].message
+    assert "not a regular file (a FIFO)" in by_name["fifo.py"].message
+    assert by_name["syntax.py"].line == 1
+    for problem in report.problems:
+        line = str(problem)
+        assert line.count("\n") == 0 and line.startswith(problem.path + ":")
+        assert "--" not in problem.message  # library messages never name a flag
+
+
+def test_listing_escapes_names(tmp_path: Path) -> None:
+    from bytecast.imports import listing
+
+    src = tmp_path / "m.py"
+    src.write_text("__import__('x\\x1b[31m\\ud800')\n")
+    report = scan([str(src)])
+    assert report.modules[0].name == "x\x1b[31m\ud800"  # the record keeps the name
+    assert listing(report)[0] == "x\\x1b[31m\\ud800: missing"

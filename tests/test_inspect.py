@@ -128,3 +128,31 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert str(junk) in captured.err and "truncated" in captured.err
     assert main(["inspect", str(tmp_path / "missing.pyc")]) == 2  # a named path that is not there
     assert "no such file" in capsys.readouterr().err
+
+
+def test_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    """/dev/zero and FIFOs are refused at once (no blocking, no endless read)."""
+    import os
+    import time
+
+    fifo = tmp_path / "f.pyc"
+    os.mkfifo(fifo)
+    start = time.perf_counter()
+    for path, kind in ((fifo, "a FIFO"), (Path("/dev/zero"), "a character device")):
+        for read_code in (True, False):
+            with pytest.raises(OSError, match=f"not a regular file \\({kind}\\)"):
+                inspect_pyc(path, read_code=read_code)
+    with pytest.raises(IsADirectoryError):
+        inspect_pyc(tmp_path)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_size_is_checked_before_reading(tmp_path: Path) -> None:
+    from bytecast.errors import DataError
+    from bytecast.unmarshal import Limits
+
+    pyc = _compile(tmp_path, py_compile.PycInvalidationMode.TIMESTAMP)
+    size = pyc.stat().st_size
+    with pytest.raises(DataError, match=f"file is {size} bytes, more than the limit of 100"):
+        inspect_pyc(pyc, limits=Limits(max_size=100))
+    assert inspect_pyc(pyc, read_code=False, limits=Limits(max_size=100)).code is None

@@ -15,6 +15,7 @@ import pytest
 import interpreters
 import pyc_digest
 from bytecast.errors import UnmarshalError
+from bytecast.magic import header_size_for
 from bytecast.unmarshal import (
     CodeRecord,
     Limits,
@@ -31,8 +32,8 @@ RUNNING_S = f"{RUNNING[0]}.{RUNNING[1]}"
 FULL = bool(os.environ.get("BYTECAST_FULL_ORACLE"))
 
 
-def _header_size(version: tuple[int, int]) -> int:
-    return 16 if version >= (3, 7) else 12 if version >= (3, 3) else 8
+def _header_size(data: bytes) -> int:
+    return header_size_for(int.from_bytes(data[:2], "little"))
 
 
 def _stdlib_pycs(tmp_path: Path) -> list[Path]:
@@ -102,7 +103,6 @@ def test_other_interpreters_stdlib(version: str, tmp_path: Path) -> None:
         cmd.append("--skip-tests")  # BYTECAST_FULL_ORACLE=1 reads the test suites too
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
     ver = tuple(int(p) for p in version.split("."))
-    hsize = _header_size(ver)  # type: ignore[arg-type]
     lines = out.splitlines()
     assert len(lines) > 300
     problems = []
@@ -110,7 +110,8 @@ def test_other_interpreters_stdlib(version: str, tmp_path: Path) -> None:
         path, expected = line.split("\t")
         assert not expected.startswith("!"), line
         try:
-            got = pyc_digest.digest(loads(Path(path).read_bytes()[hsize:], ver))
+            data = Path(path).read_bytes()
+            got = pyc_digest.digest(loads(data, ver, start=_header_size(data)))
         except UnmarshalError as exc:
             got = f"error: {exc}"
         if got != expected:

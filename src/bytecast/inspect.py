@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from bytecast.coderecord import CodeRecord
 from bytecast.errors import PycFormatError, UnmarshalError
-from bytecast.unmarshal import CodeRecord, loads
+from bytecast.fileio import read_regular
+from bytecast.safetext import escape, show_int
+from bytecast.unmarshal import DEFAULT_LIMITS, Limits, loads
 
-__all__ = ["CodeNode", "PycInfo", "code_tree", "inspect_pyc", "source_for", "source_hash"]
+__all__ = ["CodeNode", "PycInfo", "code_tree", "inspect_pyc", "source_for", "source_hash",
+           "tree_lines"]
 
 _DC_OPTS: dict[str, Any] = {"frozen": True}
 if sys.version_info >= (3, 10):
@@ -195,32 +199,23 @@ def _running_magic() -> int:
     return int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
 
 
-def _read_head(name: str) -> bytes:
-    # os.open/os.read: a header-only pass over a whole tree is dominated by per-file costs
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        return os.read(fd, 16)
-    finally:
-        os.close(fd)
-
-
-def inspect_pyc(path: str | os.PathLike[str], read_code: bool = True) -> PycInfo:
+def inspect_pyc(path: str | os.PathLike[str], read_code: bool = True,
+                limits: Limits = DEFAULT_LIMITS) -> PycInfo:
     """Inspect the .pyc at ``path``.
 
     Raises :class:`~bytecast.errors.PycFormatError` for a bad or unknown header,
-    :class:`~bytecast.errors.UnmarshalError` for corrupt code, and OSError when the file
-    cannot be read.
+    :class:`~bytecast.errors.UnmarshalError` for corrupt code (offsets count from the start
+    of the file), :class:`~bytecast.errors.DataError` for a path that is not a regular file
+    or a file larger than ``limits.max_size`` (checked before it is read), and OSError when
+    the file cannot be read.
     """
     from bytecast import magic as magic_table
     from bytecast.header import parse_header
     from bytecast.unmarshal import python_for_magic
 
     name = os.fspath(path)
-    if read_code:
-        with open(name, "rb") as f:
-            data = f.read()
-    else:
-        data = _read_head(name)
+    # header-only: os.open/os.read, a pass over a whole tree is dominated by per-file costs
+    data = read_regular(name, limits.max_size, None if read_code else 16)
     header = parse_header(data, name)
     entry = magic_table.lookup(header.magic)
     python = entry.python if entry is not None else ""
@@ -236,11 +231,7 @@ def inspect_pyc(path: str | os.PathLike[str], read_code: bool = True) -> PycInfo
         if version is None:
             raise PycFormatError(f"{name}: magic {header.magic} is not one bytecast can read "
                                  f"code for (Python 2.3-2.7, 3.0-3.14)")
-        try:
-            value = loads(data[header.size:], version)
-        except UnmarshalError as exc:
-            # offsets count from the start of the file, not of the marshal data
-            raise UnmarshalError(exc.args[0], header.size + max(exc.offset, 0)) from None
+        value = loads(data, version, limits=limits, start=header.size)
         if not isinstance(value, CodeRecord):
             raise UnmarshalError("expected a code object after the header, found "
                                  f"{type(value).__name__}", header.size)
@@ -257,8 +248,10 @@ def inspect_pyc(path: str | os.PathLike[str], read_code: bool = True) -> PycInfo
 
 
 def tree_lines(node: CodeNode, indent: int = 0) -> list[str]:
-    """The tree as indented text lines (for the command line)."""
-    lines = [f"{'  ' * indent}{node.kind} {node.qualname} (line {node.firstlineno})"]
+    """The tree as indented text lines (for the command line), names escaped: a crafted pyc
+    can hold any characters."""
+    lines = [f"{'  ' * indent}{escape(node.kind)} {escape(node.qualname)} "
+             f"(line {show_int(node.firstlineno)})"]
     for child in node.children:
         lines.extend(tree_lines(child, indent + 1))
     return lines

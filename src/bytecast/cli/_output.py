@@ -81,11 +81,14 @@ def problem_json(problem: AnyProblem) -> ProblemDoc:
 
 
 def problem_line(problem: AnyProblem) -> str:
-    """``path:line:col: Kind: message (for TARGET)``, for either problem record."""
+    """``path:line:col: Kind: message (for TARGET)``, for either problem record, with what is
+    not printable escaped (a path or a message from a crafted file can hold anything)."""
+    from bytecast.safetext import escape
+
     target = getattr(problem, "target", None)
     where = f" (for {target})" if target else ""
-    return (f"{problem.path}:{max(problem.line, 0)}:{max(problem.column, 0)}: {problem.kind}: "
-            f"{problem.message}{where}")
+    return escape(f"{problem.path}:{max(problem.line, 0)}:{max(problem.column, 0)}: {problem.kind}: "
+                  f"{problem.message}{where}")
 
 
 def split_problem(text: str, kind: str = "Error") -> AnyProblem:

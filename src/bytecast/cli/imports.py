@@ -30,12 +30,12 @@ def add(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json
-    from bytecast.imports import scan
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_line
+    from bytecast.imports import listing, scan
 
     report = scan(args.paths, python=args.python)
     for problem in report.problems:
-        err(problem)
+        err(problem_line(problem))
     hard_missing = [m for m in report.missing if not all(s.guarded for s in m.sites)]
     if args.json:
         print_json(_json(report))
@@ -49,30 +49,18 @@ def run(args: argparse.Namespace) -> int:
         for name in sorted({m.name.split(".")[0] for m in report.missing}):
             sys.stdout.write(f"# missing: {name} (no installed distribution provides it)\n")
     else:
-        for m in report.modules:
-            where = f" ({m.distribution} {m.version})" if m.distribution else ""
-            sys.stdout.write(f"{m.name}: {m.kind}{where}\n")
-            for s in m.sites:
-                notes = [s.scope]
-                if s.guarded:
-                    notes.append("guarded")
-                if s.implicit_relative:
-                    notes.append("implicit relative")
-                if s.how in ("__import__", "import_module"):
-                    notes.append(s.how)
-                line = "" if s.line is None else f":{s.line}"
-                sys.stdout.write(f"    {s.file}{line} [{', '.join(notes)}]\n")
+        for line in listing(report):  # names and paths escaped: a crafted pyc can hold anything
+            sys.stdout.write(line + "\n")
     return EXIT_PROBLEMS if report.problems or hard_missing else EXIT_OK
 
 
 def _json(report: ImportsReport) -> ImportsDoc:
-    from bytecast.cli._output import problem_json, split_problem
+    from bytecast.cli._output import problem_json
 
     return {
         "files": report.files,
         "pythons": list(report.pythons),
-        # The scanner still reports a problem as one line, "path: message".
-        "problems": [problem_json(split_problem(p)) for p in report.problems],
+        "problems": [problem_json(p) for p in report.problems],
         "modules": [{
             "name": m.name, "kind": m.kind, "distribution": m.distribution, "version": m.version,
             "sites": [{"file": s.file, "line": s.line, "scope": s.scope, "guarded": s.guarded,

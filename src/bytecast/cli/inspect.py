@@ -36,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
     """Every file is reported, whatever the others are: a missing file or a folder is a usage
     error (exit 2), a file that is not a readable pyc a problem of the work (exit 1)."""
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, err, print_json, problem_json, split_problem
-    from bytecast.errors import BytecastError
+    from bytecast.errors import BytecastError, DataError
     from bytecast.inspect import inspect_pyc
+    from bytecast.safetext import escape
 
     document: InspectDoc = {"files": [], "problems": []}
     status = EXIT_OK
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         except (FileNotFoundError, IsADirectoryError) as exc:
             why = "no such file or directory" if isinstance(exc, FileNotFoundError) else \
                 "is a directory, expected a .pyc file"
-            err(f"bytecast: error: {name}: {why}")
+            err(escape(f"bytecast: error: {name}: {why}"))
             failed: InspectErrorDoc = {"path": name, "error": f"{name}: {why}"}
             document["files"].append(failed)
             document["problems"].append(problem_json(split_problem(failed["error"], "UsageError")))
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             message = str(exc) if isinstance(exc, BytecastError) else f"cannot read: {exc.strerror or exc}"
             if not message.startswith(name):
                 message = f"{name}: {message}"
-            err(message)
+            err(escape(message))
             document["files"].append({"path": name, "error": message})
             document["problems"].append(problem_json(split_problem(message, type(exc).__name__)))
             status = max(status, EXIT_PROBLEMS)
@@ -66,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
         if args.dis and info.code is not None:
             from bytecast.disasm import disassemble
 
-            listing = disassemble(info.code)
+            try:
+                listing = disassemble(info.code)
+            except DataError as exc:  # a version with no opcode table here: said, the rest shown
+                message = f"{name}: {exc}"
+                err(escape(message))
+                document["problems"].append(problem_json(split_problem(message, type(exc).__name__)))
+                status = max(status, EXIT_PROBLEMS)
         if args.json:
             document["files"].append(_file_json(info, listing))
         else:
@@ -92,16 +99,17 @@ def _file_json(info: PycInfo, listing: str | None) -> InspectFileDoc:
 
 def _show(info: PycInfo, listing: str | None) -> None:
     from bytecast.inspect import tree_lines
+    from bytecast.safetext import escape
 
     out = sys.stdout.write
-    out(f"{info.path}\n")
+    out(f"{escape(info.path)}\n")
     out(f"  magic      {info.magic} (Python {info.python or 'unknown'}"
         f"{', ' + info.versions if info.versions else ''}), {info.header_size}-byte header\n")
     stamp = (f"hash {info.source_hash}" if info.source_hash is not None
              else f"mtime {info.mtime}" + ("" if info.source_size is None else f", size {info.source_size}"))
     out(f"  mode       {info.mode} ({stamp})\n")
     verdict = {True: "fresh", False: "stale", None: "unknown"}[info.fresh]
-    out(f"  source     {info.source or '-'}: {verdict} ({info.freshness})\n")
+    out(f"  source     {escape(info.source or '-')}: {verdict} ({info.freshness})\n")
     out(f"  loadable   {'yes' if info.loadable else 'no'} by this Python "
         f"({sys.version_info[0]}.{sys.version_info[1]})\n")
     if info.tree is not None:
