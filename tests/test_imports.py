@@ -312,3 +312,24 @@ def test_listing_escapes_names(tmp_path: Path) -> None:
     report = scan([str(src)])
     assert report.modules[0].name == "x\x1b[31m\ud800"  # the record keeps the name
     assert listing(report)[0] == "x\\x1b[31m\\ud800: missing"
+
+
+def test_the_scan_walks_as_compile_does(tmp_path: Path) -> None:
+    """One walker: excludes, the link policy and depth apply to imports as to compile."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("import json\n")
+    (tmp_path / "app" / "tests").mkdir()
+    (tmp_path / "app" / "tests" / "t.py").write_text("import unittest\n")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "o.py").write_text("import csv\n")
+    (tmp_path / "app" / "linked").symlink_to(tmp_path / "outside")
+    (tmp_path / "app" / ".hidden").mkdir()
+    (tmp_path / "app" / ".hidden" / "h.py").write_text("import zlib\n")
+
+    def names(**kw: Any) -> list[str]:
+        return sorted(m.name for m in scan([str(tmp_path / "app")], **kw).modules)
+
+    assert names() == ["json", "unittest"]
+    assert names(excludes=["tests/"]) == ["json"]
+    assert names(links="all") == ["csv", "json", "unittest"]
+    assert names(max_depth=0) == ["json"]

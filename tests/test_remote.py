@@ -129,3 +129,22 @@ def test_query_text_from_the_zip_runs(zipped: Path, version: str) -> None:
                           text=True, timeout=60, cwd="/", check=True)
     argv = json.loads(done.stdout)["argv"]["query"]
     assert run_query(exe, argv) == expected(exe)
+
+
+@pytest.mark.parametrize("version", interpreters.VERSIONS)
+def test_stdlib_names_under_every_interpreter(version: str) -> None:
+    """The list of a version's stdlib modules, asked of that interpreter: on 3.10+ each name is
+    one of its own ``sys.stdlib_module_names`` (test packages aside)."""
+    exe = interpreters.require(version)
+    out = subprocess.run([exe, "-E", "-s", "-S", *script_argv("stdlib_names")], capture_output=True, text=True,
+                         timeout=60, cwd="/")
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    names = set(out.stdout.split())
+    assert {"os", "sys", "json", "re"} <= names and "bytecast" not in names
+    if version in ("2.7", "3.6", "3.7", "3.8", "3.9"):
+        return
+    own = subprocess.run([exe, "-c", "import sys; print(' '.join(sys.stdlib_module_names))"], capture_output=True,
+                         text=True, timeout=60).stdout.split()
+    # CPython ships its example extensions (xxlimited, xxsubtype) in lib-dynload without listing them
+    extra = {n for n in names - set(own) if not n.startswith(("_", "test", "xx")) and n not in ("idlelib", "lib2to3")}
+    assert not extra, extra

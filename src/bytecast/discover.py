@@ -279,5 +279,10 @@ class _Walker:
                     yield Source(entry.path, self.root, st.st_mtime, st.st_size)
                 elif entry.is_symlink():
                     self.deferred.append((entry, rel, depth, seen))
+                elif self.sources:  # a FIFO, a socket, a device named like a source: said, never read
+                    from bytecast.fileio import describe
+
+                    what = describe(entry.stat(follow_symlinks=False).st_mode)
+                    self.problems.append(Problem(entry.path, "OSError", f"not a regular file ({what})"))
             except OSError as exc:
                 self._failed(entry, exc)

@@ -15,7 +15,7 @@ import stat as _stat
 
 from bytecast.errors import DataError
 
-__all__ = ["NotRegularFile", "read_regular"]
+__all__ = ["NotRegularFile", "read_regular", "describe"]
 
 _FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
           | getattr(os, "O_CLOEXEC", 0))
@@ -40,7 +40,7 @@ def read_regular(path: str, limit: int | None = None, prefix: int | None = None)
                 import errno
 
                 raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
-            raise NotRegularFile(0, f"not a regular file ({_kind(st.st_mode)})", path)
+            raise NotRegularFile(0, f"not a regular file ({describe(st.st_mode)})", path)
         if prefix is not None:
             return os.read(fd, prefix)
         if limit is not None and st.st_size > limit:
@@ -64,7 +64,8 @@ def read_regular(path: str, limit: int | None = None, prefix: int | None = None)
         os.close(fd)
 
 
-def _kind(mode: int) -> str:
+def describe(mode: int) -> str:
+    """What a file that is not regular is: ``a FIFO``, ``a character device``..."""
     for test, name in ((_stat.S_ISFIFO, "a FIFO"), (_stat.S_ISCHR, "a character device"),
                        (_stat.S_ISBLK, "a block device"), (_stat.S_ISSOCK, "a socket")):
         if test(mode):

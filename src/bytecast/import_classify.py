@@ -17,16 +17,6 @@ from bytecast.errors import BytecastError
 __all__ = ["classify_names"]
 
 
-_STDLIB_SCRIPT = (
-    "import sys, os, sysconfig, pkgutil\n"
-    "names = set(sys.builtin_module_names)\n"
-    "lib = sysconfig.get_paths()['stdlib']\n"
-    "for m in pkgutil.iter_modules([lib, os.path.join(lib, 'lib-dynload')]):\n"
-    "    names.add(m[1])\n"
-    "sys.stdout.write('\\n'.join(sorted(names)))\n"
-)
-
-
 def _find_interpreter(python: str) -> str | None:
     """An installed interpreter of version ``python``, found the way ``--target`` finds one."""
     from bytecast.targets import resolve
@@ -59,8 +49,10 @@ def _stdlib_names(python: str) -> frozenset[str]:
             import subprocess
 
             try:
-                out = subprocess.run([exe, "-c", _STDLIB_SCRIPT], capture_output=True,
-                                     text=True, timeout=60, check=True).stdout
+                from bytecast.remote import script_argv
+
+                out = subprocess.run([exe, "-E", "-s", "-S", *script_argv("stdlib_names")], capture_output=True,
+                                     text=True, timeout=60, check=True, cwd="/").stdout
                 return frozenset(out.split()) | extra
             except (OSError, subprocess.SubprocessError):
                 pass

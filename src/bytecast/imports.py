@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from bytecast.coderecord import CodeRecord
 from bytecast.errors import BytecastError, DataError, UsageError
@@ -25,6 +25,9 @@ from bytecast.marshal_reader import DEFAULT_LIMITS
 from bytecast.problem import Problem
 from bytecast.safetext import escape, show_int
 from bytecast.unmarshal import loads, python_for_magic
+
+if TYPE_CHECKING:
+    from bytecast.options import LinkPolicy
 
 __all__ = [
     "FoundImport",
@@ -126,24 +129,44 @@ def _top_root(folder: str) -> str:
     return folder
 
 
-def _collect(paths: Sequence[str]) -> list[_Unit]:
+_HIDDEN = (".*/",)
+"""Folders the scan leaves out besides the caller's excludes: hidden ones (``.git``, ``.tox``)."""
+
+
+def _offer(chosen: dict[str, str], root: str, full: str) -> None:
+    """Take ``full`` as its module's file unless one is chosen: bytecode wins over source (it
+    is what ships), and the first pyc found wins (the walk is sorted)."""
+    module, is_pkg = _module_name(full, root)
+    key = module + ("/__init__" if is_pkg else "")
+    if key not in chosen or (full.endswith(".pyc") and chosen[key].endswith(".py")):
+        chosen[key] = full
+
+
+def _collect(paths: Sequence[str], problems: list[Problem], excludes: Sequence[str] = (),
+             links: LinkPolicy = "inside", max_depth: int | None = None) -> list[_Unit]:
+    """The files to scan: a folder through the one walker (:mod:`bytecast.discover`), each
+    module once, its bytecode preferred over its source (bytecode is what ships)."""
+    from bytecast.discover import Entry, walk
+
     units: list[_Unit] = []
     for path in paths:
         if os.path.isdir(path):
             top = os.path.abspath(path)
             root = _top_root(top)
             chosen: dict[str, str] = {}
-            for folder, dirs, files in os.walk(top):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for f in sorted(files):
-                    if not f.endswith((".py", ".pyc")):
+            for item in walk([top], problems, excludes=(*_HIDDEN, *excludes), max_depth=max_depth, links=links,
+                             kinds=("source", "bytecode", "cache")):
+                if isinstance(item, Entry) and item.kind == "cache":
+                    try:
+                        names = sorted(os.listdir(item.path))
+                    except OSError as exc:
+                        problems.append(Problem(item.path, "OSError", exc.strerror or str(exc)))
                         continue
-                    full = os.path.join(folder, f)
-                    module, is_pkg = _module_name(full, root)
-                    key = module + ("/__init__" if is_pkg else "")
-                    # prefer bytecode (what ships) over source; first pyc found wins
-                    if key not in chosen or (f.endswith(".pyc") and chosen[key].endswith(".py")):
-                        chosen[key] = full
+                    for name in names:
+                        if name.endswith(".pyc"):
+                            _offer(chosen, root, os.path.join(item.path, name))
+                elif item.path.endswith((".py", ".pyc")):
+                    _offer(chosen, root, item.path)
             for key in sorted(chosen):
                 module, is_pkg = _module_name(chosen[key], root)
                 units.append(_Unit(chosen[key], module, is_pkg, root))
@@ -156,7 +179,7 @@ def _collect(paths: Sequence[str]) -> list[_Unit]:
             module, is_pkg = _module_name(full, root)
             units.append(_Unit(full, module, is_pkg, root))
         else:
-            raise UsageError(f"{path}: no such file or folder")
+            raise UsageError(f"{path}: no such file or directory")
     return units
 
 
@@ -237,16 +260,19 @@ def _resolve(found: FoundImport, unit: _Unit, py2: bool, local: set[str]
     return out
 
 
-def scan(paths: Sequence[str], python: str | None = None) -> ImportsReport:
+def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[str] = (),
+         links: LinkPolicy = "inside", max_depth: int | None = None) -> ImportsReport:
     """Scan pycs, folders of them, or sources, and classify every module they import.
 
     ``python`` overrides the version used for stdlib membership (default: the version of
-    each file's bytecode). A file that cannot be read, compiled or searched (corrupt, of a
-    Python bytecast has no opcode table for, too deeply nested, not a regular file) is one
-    :class:`~bytecast.problem.Problem` in ``problems``; the rest are scanned. Raises
-    UsageError for a path that does not exist.
+    each file's bytecode). Folders are walked as compile walks them (``excludes``, ``links``,
+    ``max_depth``; hidden folders are left out). A file that cannot be read, compiled or
+    searched (corrupt, of a Python bytecast has no opcode table for, too deeply nested, not a
+    regular file) is one :class:`~bytecast.problem.Problem` in ``problems``; the rest are
+    scanned. Raises UsageError for a path that does not exist.
     """
-    units = _collect(paths)
+    problems: list[Problem] = []
+    units = _collect(paths, problems, excludes, links, max_depth)
     local: set[str] = set()
     for unit in units:
         if unit.module:
@@ -256,7 +282,6 @@ def scan(paths: Sequence[str], python: str | None = None) -> ImportsReport:
     sites: dict[str, list[ImportSite]] = {}
     version_of: dict[str, str] = {}
     pythons: set[str] = set()
-    problems: list[Problem] = []
     for unit in units:
         result = _search(unit)
         if isinstance(result, Problem):

@@ -27,13 +27,23 @@ def add(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--requirements", action="store_true",
                    help="print what a requirements file would need")
+    p.add_argument("-x", "--exclude", action="append", default=[], metavar="GLOB",
+                   help="leave out matching files and folders (gitignore-style; repeatable)")
+    p.add_argument("--max-depth", type=int, default=None, metavar="N",
+                   help="enter at most N folder levels below each path")
+    p.add_argument("--links", choices=("inside", "all", "none"), default="inside",
+                   help="symbolic links to follow: those leading inside the tree (default), all, none")
 
 
 def run(args: argparse.Namespace) -> int:
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_line
     from bytecast.imports import listing, scan
 
-    report = scan(args.paths, python=args.python)
+    if args.max_depth is not None and args.max_depth < 0:
+        from bytecast.errors import UsageError
+
+        raise UsageError(f"--max-depth must be 0 or more, not {args.max_depth}")
+    report = scan(args.paths, python=args.python, excludes=args.exclude, links=args.links, max_depth=args.max_depth)
     for problem in report.problems:
         err(problem_line(problem))
     hard_missing = [m for m in report.missing if not all(s.guarded for s in m.sites)]

@@ -1,8 +1,8 @@
 """Code that runs inside *other* interpreters: each module here is a standalone script.
 
 Every file in this folder is run as a script by an interpreter bytecast starts (a compile
-worker of any target, the query that asks an interpreter what it is, the bundle bootstrap
-of a later layout), never imported by bytecast itself. So each uses only the standard library,
+worker of any target, the query that asks an interpreter what it is, the list of an
+interpreter's standard-library modules, the bundle bootstrap of a later layout), never imported by bytecast itself. So each uses only the standard library,
 in the oldest syntax its interpreters need (2.7 and 3.6+ for the worker and the query), and
 drops its own folder from ``sys.path`` first (a file here must never shadow a stdlib module).
 
@@ -16,7 +16,7 @@ import os
 
 __all__ = ["SCRIPTS", "script_argv", "script_text"]
 
-SCRIPTS = ("worker", "query")
+SCRIPTS = ("worker", "query", "stdlib_names")
 """The scripts this folder holds."""
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
