@@ -57,12 +57,13 @@ def test_matches_interpreters_own_dis(version: str, tmp_path: Path) -> None:
     exe = interpreters.interpreter(version)
     if exe is None:
         pytest.skip(f"Python {version} is not installed")
-    ver = tuple(int(p) for p in version.split("."))
+    major, minor = (int(p) for p in version.split("."))
+    ver = (major, minor)
     paths = interpreters.stdlib_pycs(exe, str(tmp_path), every=40)
     assert len(paths) > 15
     out = subprocess.run([exe, str(HERE / "dis_truth.py")], input="\n".join(paths),
                          capture_output=True, text=True, check=True, timeout=600).stdout
-    truth: dict = {}
+    truth: dict[str, list[str]] = {}
     current = ""
     for line in out.splitlines():
         if line.startswith("F "):
@@ -95,7 +96,7 @@ def sample(a, b=2, *args, **kw):  # type: ignore[no-untyped-def]
     try:
         import os.path as p
     except ImportError:
-        p = None
+        p = None  # type: ignore[assignment]
     for i in range(a):
         b += i * 2
     return [x for x in args if x], p, kw, lambda: b

@@ -34,7 +34,7 @@ def _sample() -> bytes:
         try:
             import os.path
         except ImportError:
-            os = None
+            os = None  # type: ignore[assignment]
         return [x for x in b if x], {1: 2.5, "k": (1j, b"z", None)}, frozenset({a}), os, c, d
 
     return marshal.dumps(f.__code__)

@@ -40,11 +40,12 @@ def test_matches_interpreters_own_dis(version: str, tmp_path: Path) -> None:
     exe = interpreters.interpreter(version)
     if exe is None:
         pytest.skip(f"Python {version} is not installed")
-    ver = tuple(int(p) for p in version.split("."))
+    major, minor = (int(p) for p in version.split("."))
+    ver = (major, minor)
     paths = interpreters.stdlib_pycs(exe, str(tmp_path), every=20)
     out = subprocess.run([exe, str(HERE / "dis_truth.py")], input="\n".join(paths),
                          capture_output=True, text=True, check=True, timeout=600).stdout
-    truth: dict = {}
+    truth: dict[str, Counter[tuple[str, str, str, str]]] = {}
     current = ""
     for line in out.splitlines():
         if line.startswith("F "):
@@ -57,7 +58,7 @@ def test_matches_interpreters_own_dis(version: str, tmp_path: Path) -> None:
     problems = []
     for path in paths:
         code = loads(_pyc_payload(path), ver)
-        ours: Counter = Counter()
+        ours: Counter[tuple[str, str, str, str]] = Counter()
         for found in find_imports(code):
             if found.how not in ("import", "from"):
                 continue

@@ -30,7 +30,9 @@ def gen():
 def _compile(tmp_path: Path, mode: py_compile.PycInvalidationMode) -> Path:
     src = tmp_path / "mod.py"
     src.write_text(SOURCE)
-    return Path(py_compile.compile(str(src), doraise=True, invalidation_mode=mode))
+    pyc = py_compile.compile(str(src), doraise=True, invalidation_mode=mode)
+    assert pyc is not None
+    return Path(pyc)
 
 
 @pytest.mark.parametrize("mode", list(py_compile.PycInvalidationMode))

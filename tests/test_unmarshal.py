@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,7 +103,8 @@ def test_other_interpreters_stdlib(version: str, tmp_path: Path) -> None:
     if not FULL:
         cmd.append("--skip-tests")  # BYTECAST_FULL_ORACLE=1 reads the test suites too
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
-    ver = tuple(int(p) for p in version.split("."))
+    major, minor = (int(p) for p in version.split("."))
+    ver = (major, minor)
     lines = out.splitlines()
     assert len(lines) > 300
     problems = []
@@ -128,7 +130,7 @@ def test_other_interpreters_stdlib(version: str, tmp_path: Path) -> None:
     "\ud800x", "\U0001f600", (), (1, (2, (3,))), [1, [2]], {"a": 1, 2: (3,)},
     frozenset({1, "a"}), {1, 2}, tuple(range(300)), "x" * 300,
 ], ids=lambda v: type(v).__name__)
-def test_roundtrip_values(value: object) -> None:
+def test_roundtrip_values(value: Any) -> None:
     for version in range(marshal.version + 1):
         assert loads(marshal.dumps(value, version)) == value
 
