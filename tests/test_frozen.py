@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -153,3 +154,23 @@ def test_repr_names_class_and_fields() -> None:
     assert repr(Point(1, 2)) == "Point(x=1, y=2)"
     assert repr(Labelled(1, 2, "a'b")) == "Labelled(x=1, y=2, label=\"a'b\")"
     assert repr(Pair(1)) == "Pair(x=1, y=0)"
+
+
+def test_hot_records_are_immutable_for_the_type_checker(tmp_path: Path) -> None:
+    """Source, Job and Unit are made per source of a tree: plain assignment in ``__init__`` (a
+    third of the cost), ``Final`` fields, so that the type checker refuses any later change."""
+    from mypy import api
+
+    snippet = tmp_path / "mutate.py"
+    snippet.write_text(
+        "from bytecast.discover import Source\n"
+        "from bytecast.plan import Job\n"
+        "from bytecast.compiler.protocol import Unit\n"
+        "def f(s: Source, j: Job, u: Unit) -> None:\n"
+        "    s.path = 'x'\n"
+        "    j.state = 'fresh'\n"
+        "    u.uid = 3\n")
+    out, _, status = api.run([str(snippet), "--strict", "--no-incremental", "--follow-imports=silent",
+                              "--python-version", "3.11"])
+    assert status == 1, out
+    assert out.count("Cannot assign to final attribute") == 3, out

@@ -1,14 +1,16 @@
-"""The base of bytecast's records: plain slotted classes, immutable, compared by value.
+r"""The base of bytecast's records: plain slotted classes, immutable, compared by value.
 
 Why not :mod:`dataclasses`: importing it brings :mod:`inspect` (20 to 90 ms measured on this
 project's machines for 3.9 to 3.13, against a no-op ``bytecast compile`` of about 80 ms), and
 records are made at start-up. A slotted class costs nothing to import and little to make.
 
 A record declares its fields as ``__slots__`` (in the order of its ``__init__`` arguments)
-with class-level annotations for the type checker, and sets them in ``__init__`` through
-:data:`init` (``object.__setattr__``); this base gives it value equality, hashing, a
-``repr``, :meth:`Frozen.replace` (which runs ``__init__`` again, so validation holds) and
-:meth:`Frozen.as_dict`. Records never compare equal to tuples or to records of another class.
+with class-level annotations for the type checker. :class:`Record` gives it value equality,
+hashing, a ``repr``, :meth:`Record.replace` (which runs ``__init__`` again, so validation
+holds) and :meth:`Record.as_dict`; records never compare equal to tuples or to records of
+another class. :class:`Frozen` also refuses assignment at run time (its ``__init__`` sets
+fields through :data:`init`); the few records made per source of a tree are plain
+:class:`Record`\s with ``Final`` fields, immutable for the type checker, cheaper to make.
 """
 
 from __future__ import annotations
@@ -17,16 +19,23 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
-    _F = TypeVar("_F", bound="Frozen")
+    _F = TypeVar("_F", bound="Record")
 
-__all__ = ["Frozen", "init"]
+__all__ = ["Record", "Frozen", "init"]
 
 init = object.__setattr__
 """Sets a field of a record being built (records refuse ordinary assignment)."""
 
 
-class Frozen:
-    """Immutable, slotted, compared and hashed by its fields."""
+class Record:
+    """Slotted, compared and hashed by its fields; the base of every record.
+
+    A record made once per source of a tree (``Source``, ``Job``, ``Unit``) derives from this
+    class directly: its fields are ``Final`` for the type checker, which refuses any assignment
+    outside ``__init__``, and are set there by plain assignment (a third of the cost of the
+    setters :class:`Frozen` needs, measured on a no-op compile). Every other record is a
+    :class:`Frozen`, whose immutability is also checked at run time.
+    """
 
     __slots__ = ("_hash",)  # the hash, made once: records are dict keys on hot paths
     _hash: int
@@ -49,12 +58,6 @@ class Frozen:
     def _fields(self) -> tuple[str, ...]:
         return self._field_names()
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
-
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)
 
@@ -73,7 +76,7 @@ class Frozen:
             return self._hash
         except AttributeError:
             value = hash((type(self).__name__, self._values()))
-            init(self, "_hash", value)
+            object.__setattr__(self, "_hash", value)
             return value
 
     def __repr__(self) -> str:
@@ -95,6 +98,19 @@ class Frozen:
     def as_dict(self) -> dict[str, Any]:
         """The fields by name, in order (nested records stay records)."""
         return {name: getattr(self, name) for name in self._fields}
+
+
+class Frozen(Record):
+    """A record whose immutability is also checked at run time: setting or deleting a field
+    raises AttributeError (``__init__`` sets them through :data:`init`)."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
 
 
 def _rebuild(cls: type[_F], values: dict[str, Any]) -> _F:

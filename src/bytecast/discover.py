@@ -20,7 +20,7 @@ import os
 import stat as _stat
 from operator import attrgetter
 
-from bytecast._frozen import Frozen, init
+from bytecast._frozen import Frozen, Record, init
 from bytecast.errors import UsageError
 from bytecast.options import LINK_POLICIES
 from bytecast.problem import Problem
@@ -28,7 +28,7 @@ from bytecast.problem import Problem
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Iterator, Sequence
-    from typing import Callable, Literal, Union
+    from typing import Callable, Final, Literal, Union
 
     from bytecast.options import LinkPolicy
 
@@ -41,25 +41,25 @@ by_name = attrgetter("name")
 """The sort key of folder listings (``os.DirEntry.name``): every walk sees the same order."""
 
 
-class Source(Frozen):
-    """One ``.py`` file found by the walk."""
+class Source(Record):
+    """One ``.py`` file found by the walk (immutable: its fields are ``Final``)."""
 
     __slots__ = ("path", "root", "mtime", "size")
 
-    path: str
+    path: Final[str]
     """The file's path: the root as the user gave it, joined with the relative path."""
-    root: str
+    root: Final[str]
     """The folder argument it was found under; for a file argument, that file's folder."""
-    mtime: float
+    mtime: Final[float]
     """``st_mtime``, as importlib reads it (headers record ``int(mtime)``)."""
-    size: int
+    size: Final[int]
     """Size in bytes."""
 
     def __init__(self, path: str, root: str, mtime: float, size: int) -> None:
-        init(self, "path", path)
-        init(self, "root", root)
-        init(self, "mtime", mtime)
-        init(self, "size", size)
+        self.path = path
+        self.root = root
+        self.mtime = mtime
+        self.size = size
 
     @property
     def relpath(self) -> str:

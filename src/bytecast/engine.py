@@ -141,16 +141,18 @@ def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
     def chunks() -> Chunks:
         size = first  # a small first chunk: workers start as soon as there is work
         while True:
-            sources: list[Source] = []
-            ended = True
-            for item in islice(found, size):
-                ended = False
-                if isinstance(item, Source):
-                    sources.append(item)
-                else:
-                    copy(item)
-            if ended:
+            taken = list(islice(found, size))
+            if not taken:
                 return
+            if kinds == ("source",):
+                sources: list[Source] = taken  # type: ignore[assignment]
+            else:  # the layout takes the other files as they come
+                sources = []
+                for item in taken:
+                    if isinstance(item, Source):
+                        sources.append(item)
+                    else:
+                        copy(item)
             if sources:
                 yield len(sources), planner.plan(sources)
             size = later

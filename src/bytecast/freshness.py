@@ -20,7 +20,7 @@ from bytecast.header import header_size_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Literal
+    from typing import Any, Callable, Literal
 
     State = Literal["fresh", "missing", "stale", "mode", "invalid", "forced"]
 
@@ -65,10 +65,10 @@ class Rule:
         self.prefix = self.magic + flag_bytes
         self.cut = len(self.prefix)
 
-    def state(self, head: bytes, source_stamp: bytes, source_hash: Callable[[], bytes]) -> State:
+    def state(self, head: bytes, source_stamp: bytes, source_hash: Callable[..., bytes], *args: Any) -> State:
         """The state of a pyc whose first bytes are ``head``, for a source whose stamp is
-        ``source_stamp`` (see :func:`stamp`) and whose hash ``source_hash()`` computes (called
-        only for a hash-based pyc; OSError from it passes through)."""
+        ``source_stamp`` (see :func:`stamp`) and whose hash ``source_hash(*args)`` computes
+        (called only for a hash-based pyc; OSError from it passes through)."""
         size = self.size
         if len(head) < size or head[:4] != self.magic:
             return "invalid"
@@ -86,5 +86,5 @@ class Rule:
             if flags not in _DEFINED_FLAGS:
                 return "invalid"
         if flags & 1:
-            return "fresh" if head[8:16] == source_hash() else "stale"
+            return "fresh" if head[8:16] == source_hash(*args) else "stale"
         return "fresh" if head[8:16] == source_stamp else "stale"

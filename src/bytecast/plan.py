@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 
-from bytecast._frozen import Frozen, init
+from bytecast._frozen import Record
 from bytecast.freshness import STATES, Rule, stamp
 from bytecast.options import MODES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Final
 
     from bytecast.discover import Source
     from bytecast.freshness import State
@@ -35,30 +36,31 @@ def flags_for(target: Target, mode: Mode) -> int:
     return FLAGS[mode] if target.version >= (3, 7) else 0
 
 
-class Job(Frozen):
-    """One .pyc to make: a source, for a target, at an optimization level."""
+class Job(Record):
+    """One .pyc to make: a source, for a target, at an optimization level (immutable: its
+    fields are ``Final``)."""
 
     __slots__ = ("source", "target", "optimize", "cfile", "dfile", "state")
 
-    source: Source
-    target: Target
-    optimize: int
+    source: Final[Source]
+    target: Final[Target]
+    optimize: Final[int]
     """0, 1 or 2 (``.opt-1``, ``.opt-2``)."""
-    cfile: str
+    cfile: Final[str]
     """Where the .pyc goes (a path, or a member name in an archive: the layout's word)."""
-    dfile: str
+    dfile: Final[str]
     """The source path baked into the code objects (tracebacks show it)."""
-    state: State
+    state: Final[State]
     """A key of :data:`~bytecast.freshness.STATES`: ``fresh`` or why it needs compiling."""
 
     def __init__(self, source: Source, target: Target, optimize: int, cfile: str, dfile: str,
                  state: State) -> None:
-        init(self, "source", source)
-        init(self, "target", target)
-        init(self, "optimize", optimize)
-        init(self, "cfile", cfile)
-        init(self, "dfile", dfile)
-        init(self, "state", state)
+        self.source = source
+        self.target = target
+        self.optimize = optimize
+        self.cfile = cfile
+        self.dfile = dfile
+        self.state = state
 
 
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -91,7 +93,7 @@ class _Lane:
         finally:
             os.close(fd)
         try:
-            return self.rule.state(head, source_stamp, lambda: self.source_hash(src))
+            return self.rule.state(head, source_stamp, self.source_hash, src)
         except OSError:
             return "stale"  # the source cannot be read: compiling it says why, for that file
 
@@ -133,10 +135,10 @@ class Planner:
         for src in sources:  # source by source: what is derived from a source is derived once
             path = src.path
             source_stamp = stamp(src.mtime, src.size)
-            baked: dict[bool, str] = {}
+            baked: dict[bool, str] | None = {} if renamed else None
             for lane in lanes:
                 dfile = path
-                if renamed:
+                if baked is not None:
                     dfile = baked.get(lane.renamed_by) or baked.setdefault(lane.renamed_by, _baked(src, o, lane))
                 target = lane.target
                 for level, cfile in zip(lane.levels, lane.names(src)):

@@ -8,41 +8,46 @@ and :func:`decode_outcome` are the only places that know that order.
 
 from __future__ import annotations
 
-from bytecast._frozen import Frozen, init
+from bytecast._frozen import Frozen, Record, init
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = ["Unit", "Outcome", "Failure", "decode_outcome"]
 
 
-class Unit(Frozen):
-    """One source to compile, for one kind of worker, into one or more pyc files."""
+class Unit(Record):
+    """One source to compile, for one kind of worker, into one or more pyc files (immutable:
+    its fields are ``Final``)."""
 
     __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back")
 
-    uid: int
+    uid: Final[int]
     """Unique within a run: outcomes name it."""
-    path: str
+    path: Final[str]
     """The source file."""
-    dfile: str
+    dfile: Final[str]
     """The path baked into the code objects."""
-    flags: int
+    flags: Final[int]
     """The PEP 552 flags word of the header: 0 timestamp, 1 unchecked-hash, 3 checked-hash."""
-    hardlink: bool
+    hardlink: Final[bool]
     """Hard-link a level's pyc to the previous level's when the bytes are equal."""
-    outputs: tuple[tuple[int, str], ...]
+    outputs: Final[tuple[tuple[int, str], ...]]
     """``(optimization level, pyc path)`` pairs, lowest level first; the path is unused
     (empty) when the bytes are given back."""
-    give_back: bool
+    give_back: Final[bool]
     """Send the bytes back instead of writing the files."""
 
     def __init__(self, uid: int, path: str, dfile: str, flags: int, hardlink: bool,
                  outputs: tuple[tuple[int, str], ...], give_back: bool = False) -> None:
-        init(self, "uid", uid)
-        init(self, "path", path)
-        init(self, "dfile", dfile)
-        init(self, "flags", flags)
-        init(self, "hardlink", hardlink)
-        init(self, "outputs", outputs)
-        init(self, "give_back", give_back)
+        self.uid = uid
+        self.path = path
+        self.dfile = dfile
+        self.flags = flags
+        self.hardlink = hardlink
+        self.outputs = outputs
+        self.give_back = give_back
 
     def encode(self) -> list[object]:
         """The unit as the worker reads it."""

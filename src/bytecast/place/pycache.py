@@ -83,10 +83,20 @@ class PycacheLayout:
         tails = _tails(target, levels)
         if tails is None:
             return lambda source: [cache_path(source.path, target, level) for level in levels]
-        if len(tails) == 1:
-            (tail,) = tails
-            return lambda source: [_head(source.path) + tail]
-        return lambda source: [head + t for head in (_head(source.path),) for t in tails]
+        sep, altsep = os.sep, _ALTSEP
+
+        def names(source: Source) -> list[str]:
+            # _head, inline: this runs once per source of a tree
+            path = source.path
+            cut = path.rfind(sep) + 1
+            if altsep:
+                cut = max(cut, path.rfind(altsep) + 1)
+            base, dot, rest = path[cut:].rpartition(".")
+            head = f"{path[:cut]}__pycache__{sep}{base if base else rest}{dot}"
+            return [head + tail0] if single else [head + tail for tail in tails]
+
+        single, tail0 = len(tails) == 1, tails[0]
+        return names
 
     def accept(self, job: Job, data: bytes) -> None:  # pragma: no cover - workers write these
         raise AssertionError("the __pycache__ layout is written by the workers")
