@@ -50,7 +50,7 @@ ONE_LINE_ERRORS = [
     (["targets", "nope/python"], 2, "bytecast: error: nope/python"),
     (["inspect", "bad.pyc"], 1, "bad.pyc: not a .pyc file"),
     (["magic", "bad.pyc"], 1, "bad.pyc: not a .pyc file"),
-    (["compile", "--target", "3.1", "pkg"], 2, "--target 3.1"),
+    (["compile", "--target", "3.1", "pkg"], 2, "target 3.1: no such interpreter"),
 ]
 
 

@@ -227,5 +227,5 @@ def _targets(specs: Any, source: str | None) -> tuple[Any, ...]:
         return resolve(specs)
     except TargetError as exc:
         message = str(exc)
-        message = message[len("--target "):] if message.startswith("--target ") else message
+        message = message[len("target "):] if message.startswith("target ") else message
         raise TargetError(f"{source}: [tool.bytecast] target: {message}") from None

@@ -150,7 +150,7 @@ def resolve(specs: Sequence[str], *, cache: bool = True) -> tuple[Target, ...]:
                 real = os.path.realpath(spec)
                 why = next((p.message for p in found.problems if p.path in (spec, real)),
                            "not a usable Python interpreter")
-                raise TargetError(f"--target {spec}: {why}")
+                raise TargetError(f"target {spec}: {why}")
             take(match, spec)
         else:
             version = _by_version(spec)
@@ -160,7 +160,7 @@ def resolve(specs: Sequence[str], *, cache: bool = True) -> tuple[Target, ...]:
             if not hits:
                 names = ", ".join(f"{t.release} ({t.cache_tag})" for t in _unique_tags(ranked)) or "none"
                 raise TargetError(
-                    f"--target {spec}: no such interpreter found; expected current, all, a version "
+                    f"target {spec}: no such interpreter found; expected current, all, a version "
                     f"(3.12), a cache tag (cpython-312) or a path; found: {names}"
                 )
             take(hits[0], spec)
