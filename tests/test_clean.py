@@ -32,10 +32,13 @@ def test_default_removes_every_cache_and_no_source(small_tree: Path) -> None:
 
 def test_legacy_caches_go_sourceless_modules_stay(tmp_path: Path) -> None:
     (tmp_path / "mod.py").write_text("x = 1\n")
-    (tmp_path / "mod.pyc").write_bytes(b"py2 cache")
+    (tmp_path / "mod.pyc").write_bytes(bytes.fromhex("03f30d0a") + b"\0" * 4 + b"c")  # a 2.7 cache
+    (tmp_path / "notes.py").write_text("")
+    (tmp_path / "notes.pyc").write_text("a user's text file that happens to end in .pyc\n")
     (tmp_path / "lonely.pyc").write_bytes(b"a sourceless module")
     report = clean([str(tmp_path)])
     assert report.files == [str(tmp_path / "mod.pyc")]
+    assert (tmp_path / "notes.pyc").exists()  # beside a source, but no magic number: not bytecode
     assert report.kept_sourceless == 1 and (tmp_path / "lonely.pyc").exists()
     report = clean([str(tmp_path)], sourceless=True)
     assert report.files == [str(tmp_path / "lonely.pyc")]

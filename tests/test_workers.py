@@ -157,3 +157,67 @@ def test_the_worker_script_runs_on_every_interpreter(version: str, tmp_path: Pat
                                                                            else 12 if major == 3 else 8), str(cfile)],
                                capture_output=True, text=True, timeout=60)
         assert check.stdout.strip() == "1", check.stderr
+
+
+def test_leftovers_of_killed_writers_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    src = tmp_path / "m.py"
+    src.write_text("X = 1\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    dead = cache / "old.cpython-311.pyc.2147483646.tmp"  # no such process (past Linux's pid_max)
+    live = cache / f"old.cpython-311.pyc.{os.getpid()}.tmp"  # this test's process: at work
+    other = cache / "notes.tmp"
+    for path in (dead, live, other):
+        path.write_bytes(b"partial")
+    from bytecast.engine import compile_tree
+
+    assert compile_tree([str(src)]).ok
+    assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_a_hard_link_whose_source_vanished_is_written_as_a_file(tmp_path: Path) -> None:
+    from bytecast.remote import worker
+
+    target = tmp_path / "m.opt-1.pyc"
+    assert worker._linked(str(tmp_path / "gone.pyc"), str(target)) is False
+    assert not target.exists() and not list(tmp_path.iterdir())
+    (tmp_path / "here.pyc").write_bytes(b"x")
+    assert worker._linked(str(tmp_path / "here.pyc"), str(target)) is True
+    assert os.path.samefile(target, tmp_path / "here.pyc")
+
+
+def test_a_source_changed_while_read_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header must record the stat of the bytes compiled: a file rewritten mid-read is
+    read again, from the same descriptor."""
+    from bytecast.remote import worker
+
+    src = tmp_path / "m.py"
+    src.write_text("X = 1\n")
+    real_read = os.read
+    calls = [0]
+
+    def racing_read(fd: int, n: int) -> bytes:
+        calls[0] += 1
+        if calls[0] == 1:
+            with open(src, "a") as f:
+                f.write("Y = 2  # written while bytecast read the file\n")
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", racing_read)
+    data, st = worker.read_source(str(src))
+    assert data == src.read_bytes() and st.st_size == len(data)
+    assert calls[0] > 2  # read twice
+
+
+def test_python2_compiles_a_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    from bytecast.engine import compile_tree
+    from bytecast.options import Options
+    from bytecast.targets import resolve
+
+    require("2.7")
+    (py27,) = resolve(["2.7"])
+    name = os.fsdecode(b"caf\xe9.py")  # a Latin-1 name: a lone surrogate in Python 3's str
+    (tmp_path / name).write_text("X = 1\n")
+    report = compile_tree([str(tmp_path)], Options(targets=(py27,)))
+    assert report.ok and report.compiled == 1, report.problems
+    assert (tmp_path / os.fsdecode(b"caf\xe9.pyc")).exists()

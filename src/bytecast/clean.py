@@ -7,7 +7,11 @@ written (by the rule of the Python that wrote them, :mod:`bytecast.freshness`), 
 to caches whose source is gone; both together remove either. A sourceless module
 (``NAME.pyc`` where no ``NAME.py`` is beside it) is a program, not a cache: it stays unless
 ``sourceless`` is set. Folders are walked by :mod:`bytecast.discover` without following
-symbolic links, and a ``__pycache__`` left empty is removed. Nothing else is ever deleted.
+symbolic links, and a ``__pycache__`` left empty is removed. Nothing else is ever deleted:
+in ``__pycache__`` (Python's own folder) every regular file named ``*.pyc``/``*.pyo`` is
+bytecode by its name; outside it, a ``NAME.pyc`` beside ``NAME.py`` goes only when it starts
+like a pyc (a magic number), so a user's file of that name stays (one 16-byte read, for the
+rare legacy files only); FIFOs and other special files are never touched.
 """
 
 from __future__ import annotations
@@ -195,6 +199,9 @@ class _Cleaner:
             return 0
         if self.targets is not None and not self._targeted(path):
             return 0
+        head = _head(path)
+        if head is None or len(head) < 8 or head[2:4] != b"\r\n":
+            return 0  # beside a source but not bytecode (no magic): the user's file, kept
         if self.selective and not (self.stale and self._is_stale(path, source)):
             return 0
         return self._remove(path)

@@ -93,6 +93,10 @@ def write_atomic(path, data, mode):
             raise _Refused("%s is %s; not writing bytecode there" % (path, kind))
     tmp = "%s.%d.tmp" % (path, os.getpid())
     flags = os.O_EXCL | os.O_CREAT | os.O_WRONLY | getattr(os, "O_BINARY", 0)
+    folder = os.path.dirname(path)
+    if folder not in _swept:
+        _swept.add(folder)
+        sweep(folder)
     for attempt in (0, 1, 2):
         try:
             fd = os.open(tmp, flags, mode & 0o666)
@@ -123,6 +127,36 @@ def write_atomic(path, data, mode):
         raise
 
 
+_swept = set()
+
+
+def sweep(folder):
+    """Remove the temporary files that killed writers left in ``folder`` (``NAME.pyc.PID.tmp``
+    whose process is gone), once per folder and worker: a later compile cleans up after a
+    killed one. A file whose PID is alive is another writer's, at work: it stays."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not name.endswith(".tmp") or ".pyc." not in name:
+            continue
+        pid = name[:-4].rpartition(".")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except OverflowError:
+            continue  # no process can have that number: not a leftover of ours
+        except OSError as exc:
+            if exc.errno != _errno.ESRCH:
+                continue  # alive (or not ours to ask): left alone
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
 def link_atomic(existing, path):
     """Make ``path`` a hard link to ``existing``, atomically replacing what was there."""
     tmp = "%s.%d.tmp" % (path, os.getpid())
@@ -136,6 +170,18 @@ def link_atomic(existing, path):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _linked(existing, path):
+    """Link ``path`` to ``existing``; False when ``existing`` is gone (removed by a concurrent
+    clean since it was written): the caller writes the file instead."""
+    try:
+        link_atomic(existing, path)
+    except EnvironmentError as exc:
+        if exc.errno == _ENOENT:
+            return False
+        raise
+    return True
 
 
 class _Refused(Exception):
@@ -179,10 +225,21 @@ def _text(value):
 
 
 def _native_path(path):
-    """Python 2 compiles and opens byte-string paths, as its py_compile is given them."""
-    if not _PY3 and not isinstance(path, bytes):
-        return path.encode(sys.getfilesystemencoding() or "utf-8")
-    return path
+    """Python 2 compiles and opens byte-string paths, as its py_compile is given them.
+
+    The parent's paths are text, where a byte that is not UTF-8 in a file name stands as a
+    lone surrogate U+DC80-U+DCFF (surrogateescape): it becomes that byte again here.
+    """
+    if _PY3 or isinstance(path, bytes):
+        return path
+    encoding = sys.getfilesystemencoding() or "utf-8"
+    out = []
+    for c in path:
+        if u"\udc80" <= c <= u"\udcff":
+            out.append(chr(ord(c) - 0xDC00))
+        else:
+            out.append(c.encode(encoding))
+    return b"".join(out)
 
 
 # O_NONBLOCK: opening a FIFO must not wait for a writer (the file type is checked next).
@@ -246,8 +303,7 @@ def compile_unit(unit):
             del code
             if blobs is not None:
                 blobs.append([optimize, data])
-            elif hardlink and previous is not None and previous[1] == data:
-                link_atomic(previous[0], cfile)
+            elif hardlink and previous is not None and previous[1] == data and _linked(previous[0], cfile):
                 linked += 1
             else:
                 write_atomic(cfile, data, mode)
