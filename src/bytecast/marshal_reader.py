@@ -37,7 +37,7 @@ class Limits:
     """Largest input accepted, in bytes."""
     max_hash_size: int = 1_000_000
     """Largest expanded size of a tuple used as a set element or dict key."""
-    max_hash_work: int = 4_000_000
+    max_hash_work: int = 1_000_000
     """Total objects hashing and comparing set elements and dict keys may walk in one read
     (each tuple, frozenset or slice key costs its expanded size, and more when its hash
     collides with an earlier key's): many keys sharing one large tuple stay cheap to store
