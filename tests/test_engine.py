@@ -539,3 +539,58 @@ def test_an_interrupted_compile_says_it_once(stdlib_tree: Path) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err == "bytecast: interrupted\n", err
+
+
+def test_hashed_pycs_whose_source_cannot_be_read_give_one_line(tmp_path: Path) -> None:
+    """As an unprivileged user (root reads anything): compile, check and clean --stale meet a
+    checked-hash pyc whose source has no read permission; one line for that file, never a
+    traceback, and the other files are done."""
+    import shutil
+    import tempfile
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or os.getuid() != 0:
+        pytest.skip("needs root and setpriv to run bytecast as the user nobody")
+    base = tempfile.mkdtemp(prefix="bytecast-perm-")
+    try:
+        os.chmod(base, 0o777)
+        tree = Path(base) / "tree"
+        tree.mkdir()
+        (tree / "a.py").write_text("A = 1\n")
+        (tree / "b.py").write_text("B = 1\n")
+        assert compile_tree([str(tree)], Options(invalidation_mode="checked-hash")).ok
+        (tree / "b.py").write_text("B = 2\n")  # b is stale and readable
+        (tree / "a.py").chmod(0)
+        for path in [tree, *tree.rglob("*")]:
+            if path.name != "a.py":
+                path.chmod(0o777 if path.is_dir() else 0o666)
+        nobody = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        spawn_self = "import subprocess, sys, bytecast; subprocess.run([sys.executable, '-c', 'pass'], check=True)"
+        python = next((exe for exe in (sys.executable, "/usr/bin/python3")
+                       if os.path.exists(exe) and _magic_of(exe) == _magic_of(sys.executable)
+                       and subprocess.run([*nobody, exe, "-c", spawn_self], env=env(), capture_output=True).returncode == 0),
+                      None)
+        if python is None:
+            pytest.skip("no Python of this version that the user nobody may run (and start again) here")
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*nobody, python, "-m", "bytecast", *args], env=env(), capture_output=True,
+                                  text=True, timeout=120)
+
+        done = run("check", "--invalidation-mode", "checked-hash", str(tree))
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "a.py" in done.stdout and "b.py" in done.stdout  # neither can be shown fresh
+        done = run("compile", "--invalidation-mode", "checked-hash", str(tree))
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        (line,) = done.stderr.splitlines()
+        assert "a.py" in line and "PermissionError" in line
+        assert compile_tree([str(tree / "b.py")], Options(invalidation_mode="checked-hash")).fresh == 1  # b was compiled
+        done = run("clean", "--stale", "-n", str(tree))
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _magic_of(exe: str) -> str:
+    return subprocess.run([exe, "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
+                          capture_output=True, text=True).stdout.strip()
