@@ -1,6 +1,6 @@
 """Fuzz every reader entry point in-process with crafted and mutated pycs.
 
-    python bench/fuzz_readers.py [--count 100000] [--seed 1] [--budget 2.0] [--show 5]
+    python bench/fuzz_readers.py [--count 100000] [--seed 1] [--budget 2.0] [--show 5] [--no-memory]
 
 Makes ``--count`` files: half crafted (random marshal objects and code objects of every
 Python the reader accepts, with huge lengths and integers, deep nesting, reference loops,
@@ -11,6 +11,10 @@ text listing), under a per-file alarm of ``--budget`` seconds and tracemalloc. A
 error (DataError and its kin, an OSError) is an answer; anything else is a traceback.
 Prints tracebacks, hangs, the worst time and the worst peak memory per file, and whether the
 goal held: no traceback, no hang, no file over 1 s or over 20x its size + 50 MB.
+
+tracemalloc slows allocation-heavy reads 8-13x (measured on the slowest files), so the times
+it gives are not a file's cost: run the same ``--seed`` again with ``--no-memory`` for the
+times (the same files, without tracemalloc), and take the memory from the first run.
 """
 
 from __future__ import annotations
@@ -244,6 +248,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--budget", type=float, default=2.0, help="seconds before a hang")
     parser.add_argument("--show", type=int, default=5, help="tracebacks to print")
+    parser.add_argument("--no-memory", dest="memory", action="store_false",
+                        help="time the files without tracemalloc (which slows allocation-heavy reads 8-13x) "
+                        "and measure no memory; run the same --seed once each way")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     real = seeds()
@@ -255,7 +262,8 @@ def main() -> int:
     worst_time = (0.0, "", 0)
     worst_mem = (0.0, "", 0, 0)
     over = 0
-    tracemalloc.start()
+    if args.memory:
+        tracemalloc.start()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(args.count):
@@ -270,8 +278,9 @@ def main() -> int:
             path = os.path.join(tmp, f"m{n % 10}.pyc")
             with open(path, "wb") as f:
                 f.write(data)
-            tracemalloc.reset_peak()
-            base_mem = tracemalloc.get_traced_memory()[0]
+            if args.memory:
+                tracemalloc.reset_peak()
+            base_mem = tracemalloc.get_traced_memory()[0] if args.memory else 0
             t0 = time.perf_counter()
             signal.setitimer(signal.ITIMER_REAL, args.budget)
             try:
@@ -287,7 +296,7 @@ def main() -> int:
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             elapsed = time.perf_counter() - t0
-            peak = tracemalloc.get_traced_memory()[1] - base_mem
+            peak = tracemalloc.get_traced_memory()[1] - base_mem if args.memory else 0
             if elapsed > worst_time[0]:
                 worst_time = (elapsed, label, len(data))
             if peak > worst_mem[0]:
@@ -296,14 +305,18 @@ def main() -> int:
                 over += 1
             if (n + 1) % 5000 == 0:
                 print(f"... {n + 1} files, {time.perf_counter() - started:.0f} s", flush=True)
-    tracemalloc.stop()
+    if args.memory:
+        tracemalloc.stop()
     print(f"{args.count} files in {time.perf_counter() - started:.0f} s (seed {args.seed})")
     print(f"tracebacks: {sum(tracebacks.values())} ({len(tracebacks)} distinct)")
     for key, count in tracebacks.most_common(args.show):
         print(f"--- {count}x {key}\n{examples[key]}")
     print(f"hangs (> {args.budget} s): {len(hangs)}" + (f": {', '.join(hangs[:10])}" if hangs else ""))
     print(f"worst time: {worst_time[0]:.3f} s ({worst_time[1]}, {worst_time[2]} bytes)")
-    print(f"worst peak memory: {worst_mem[0] / 2**20:.1f} MB ({worst_mem[1]}, {worst_mem[2]} bytes)")
+    if args.memory:
+        print(f"worst peak memory: {worst_mem[0] / 2**20:.1f} MB ({worst_mem[1]}, {worst_mem[2]} bytes)")
+    else:
+        print("worst peak memory: not measured (--no-memory)")
     print(f"files over 1 s or 20x their size + 50 MB: {over}")
     ok = not tracebacks and not hangs and not over
     print("goal met" if ok else "goal NOT met")
