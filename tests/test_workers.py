@@ -167,12 +167,15 @@ def test_leftovers_of_killed_writers_are_swept_and_live_ones_kept(tmp_path: Path
     dead = cache / "old.cpython-311.pyc.2147483646.tmp"  # no such process (past Linux's pid_max)
     live = cache / f"old.cpython-311.pyc.{os.getpid()}.tmp"  # this test's process: at work
     other = cache / "notes.tmp"
-    for path in (dead, live, other):
+    young = cache / "new.cpython-311.pyc.2147483645.tmp"  # a writer this process cannot see, at work
+    for path in (dead, live, other, young):
         path.write_bytes(b"partial")
+    for path in (dead, live, other):
+        os.utime(path, (1, 1))  # long ago
     from bytecast.engine import compile_tree
 
     assert compile_tree([str(src)]).ok
-    assert not dead.exists() and live.exists() and other.exists()
+    assert not dead.exists() and live.exists() and other.exists() and young.exists()
 
 
 def test_a_hard_link_whose_source_vanished_is_written_as_a_file(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ import marshal
 import os
 import stat
 import struct
+import time
 
 try:
     # the frozen module already loaded at start-up; importlib.util would cost an import
@@ -133,16 +134,24 @@ _swept = set()
 def sweep(folder):
     """Remove the temporary files that killed writers left in ``folder`` (``NAME.pyc.PID.tmp``
     whose process is gone), once per folder and worker: a later compile cleans up after a
-    killed one. A file whose PID is alive is another writer's, at work: it stays."""
+    killed one. A file whose PID is alive is another writer's, at work: it stays; so does one
+    younger than a minute (a writer in another PID namespace or on another host sharing the
+    folder has a PID this one cannot see, and its temporary file lives for milliseconds)."""
     try:
         names = os.listdir(folder)
     except OSError:
         return
+    now = time.time()
     for name in names:
         if not name.endswith(".tmp") or ".pyc." not in name:
             continue
         pid = name[:-4].rpartition(".")[2]
         if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            if now - os.lstat(os.path.join(folder, name)).st_mtime < 60:
+                continue
+        except OSError:
             continue
         try:
             os.kill(int(pid), 0)
