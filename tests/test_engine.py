@@ -458,6 +458,11 @@ def test_start_up_imports_nothing_heavy(small_tree: Path) -> None:
     # -S: site-packages .pth files of the machine may import anything; measure bytecast alone
     out = subprocess.run([sys.executable, "-S", "-c", script, str(small_tree)], capture_output=True, text=True, env=env())
     assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+    # A compile that reports a bad file renders its problem line without the readers' imports.
+    (small_tree / "json" / "bad.py").write_text("def f(:\n")
+    heavy = script.replace("'bytecast.compiler', 'selectors'", "'bytecast.coderecord'")
+    out = subprocess.run([sys.executable, "-S", "-c", heavy, str(small_tree)], capture_output=True, text=True, env=env())
+    assert out.stdout.strip() == "1 []" and "bad.py:1:7: SyntaxError" in out.stderr, out.stdout + out.stderr
 
 
 def test_piped_output_is_errors_only(small_tree: Path) -> None:

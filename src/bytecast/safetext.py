@@ -10,9 +10,12 @@ length. Structured results (records, JSON) keep the values themselves.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-from bytecast.coderecord import CodeRecord
+# No import of the reader here: the command line escapes every problem line through this
+# module, and a compile that reports a syntax error must not load dataclasses and typing.
 
 __all__ = ["bounded_repr", "escape", "show_int"]
 
@@ -83,6 +86,8 @@ def _repr1(value: Any, depth: int, budget: _Budget) -> str:
     if kind is str or kind is bytes:
         cut = value[:_MAX_TEXT]
         return repr(cut) + ("..." if len(value) > _MAX_TEXT else "")
+    from bytecast.coderecord import CodeRecord  # only bounded_repr needs it, once a constant is shown
+
     if isinstance(value, CodeRecord):
         return (f"<code object {escape(value.name)}, file {escape(repr(value.filename))}, "
                 f"line {show_int(value.firstlineno)}>")

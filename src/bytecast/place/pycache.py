@@ -76,6 +76,9 @@ class PycacheLayout:
     takes_files = False
     mode: Mode | None = None
 
+    def __init__(self) -> None:
+        self._last: list[str] = ["", ""]  # the last source path named, and its head
+
     def levels(self, target: Target, levels: Sequence[int]) -> list[int]:
         return legacy_levels(levels) if target.legacy else list(levels)
 
@@ -84,15 +87,19 @@ class PycacheLayout:
         if tails is None:
             return lambda source: [cache_path(source.path, target, level) for level in levels]
         sep, altsep = os.sep, _ALTSEP
+        last = self._last  # shared by every target's namer: the head is made once per source
 
         def names(source: Source) -> list[str]:
-            # _head, inline: this runs once per source of a tree
             path = source.path
-            cut = path.rfind(sep) + 1
-            if altsep:
-                cut = max(cut, path.rfind(altsep) + 1)
-            base, dot, rest = path[cut:].rpartition(".")
-            head = f"{path[:cut]}__pycache__{sep}{base if base else rest}{dot}"
+            if path is last[0]:
+                head = last[1]
+            else:  # _head, inline: this runs once per source of a tree
+                cut = path.rfind(sep) + 1
+                if altsep:
+                    cut = max(cut, path.rfind(altsep) + 1)
+                base, dot, rest = path[cut:].rpartition(".")
+                head = f"{path[:cut]}__pycache__{sep}{base if base else rest}{dot}"
+                last[0], last[1] = path, head
             return [head + tail0] if single else [head + tail for tail in tails]
 
         single, tail0 = len(tails) == 1, tails[0]
