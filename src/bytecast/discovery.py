@@ -306,6 +306,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
     targets: list[Target] = []
     problems: list[Problem] = list(explicit_problems)
     by_exe: dict[str, Target] = {}
+    listed: set[int] = set()
     by_key: dict[str, Target] = {}
     for key in order:
         got = answers.get(key)
@@ -318,7 +319,8 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
         real = os.path.realpath(tgt.executable)
         tgt = by_exe.setdefault(real, tgt)
         by_key[key] = tgt
-        if tgt not in targets:
+        if id(tgt) not in listed:  # by_exe hands out one record per binary
+            listed.add(id(tgt))
             targets.append(tgt)
     if not any(t.is_current for t in targets):
         targets.insert(0, current())

@@ -69,13 +69,15 @@ _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK",
 class _Lane:
     """What planning needs of one target: its levels, its rule, the source hashes it made."""
 
-    __slots__ = ("target", "levels", "rule", "hashes", "renamed_by", "names")
+    __slots__ = ("target", "levels", "rule", "judge", "size", "hashes", "renamed_by", "names")
 
     def __init__(self, target: Target, levels: list[int], mode: Mode, layout: Layout) -> None:
         self.target = target
         self.levels = levels
         self.names = layout.namer(target, levels)
         self.rule = Rule(target.magic, flags_for(target, mode))
+        self.judge = self.rule.state  # bound once: asked once per pyc of a tree
+        self.size = self.rule.size
         self.hashes: dict[str, bytes] = {}
         self.renamed_by = target.version >= (3, 13)  # which compileall rule bakes its paths
 
@@ -87,13 +89,13 @@ class _Lane:
         except OSError:
             return "invalid"
         try:
-            head = os.read(fd, self.rule.size)
+            head = os.read(fd, self.size)
         except OSError:
             return "invalid"  # a folder, a FIFO with nothing in it...
         finally:
             os.close(fd)
         try:
-            return self.rule.state(head, source_stamp, self.source_hash, src)
+            return self.judge(head, source_stamp, self.source_hash, src)
         except OSError:
             return "stale"  # the source cannot be read: compiling it says why, for that file
 
