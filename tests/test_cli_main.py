@@ -137,3 +137,20 @@ def test_documents_are_never_imported_at_run_time(tree: Path) -> None:
     out = subprocess.run([sys.executable, "-c", script, str(tree / "pkg")], env=env(), capture_output=True,
                          text=True)
     assert out.stderr == "False", out.stderr
+
+
+def test_version_names_the_python_it_runs_on() -> None:
+    import platform
+
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == (f"bytecast {bytecast.__version__} "
+                                      f"({platform.python_implementation()} {platform.python_version()}, {sys.executable})")
+
+
+def test_counts_agree_with_their_nouns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert main(["compile", "-v", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("1 source: 1 pyc written")
+    assert main(["clean", "-v", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "removed 1 file and 1 __pycache__ folder"

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "err", "print_json", "print_rows", "columns",
-           "problem_json", "problem_line", "split_problem", "Progress", "report_json"]
+           "count", "problem_json", "problem_line", "split_problem", "Progress", "report_json"]
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -72,6 +72,11 @@ def print_rows(rows: Sequence[Sequence[str]]) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths)]
         sys.stdout.write("  ".join(cells).rstrip() + "\n")
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 source``, ``2 sources``: a number with its noun agreeing."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def problem_json(problem: AnyProblem) -> ProblemDoc:

@@ -80,7 +80,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             self.exit(EXIT_USAGE, f"bytecast: error: {message} (see {self.prog} --help)\n")
 
     parser = Parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
-    parser.add_argument("--version", action="version", version=f"bytecast {__version__}")
+    parser.add_argument("--version", action="version", version=f"bytecast {__version__} ({_python()})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in declarers(argv):
         add(sub)
@@ -149,3 +149,12 @@ def selection_flags(args: Any) -> dict[str, Any]:
         "prepend_prefix": args.prepend_prefix,
         "targets": args.target or None,
     }
+
+
+def _python() -> str:
+    """The interpreter bytecast runs on, as ``--version`` names it: installed as a tool, that is
+    not always the Python a user's project uses."""
+    import platform
+    import sys
+
+    return f"{platform.python_implementation()} {platform.python_version()}, {sys.executable}"

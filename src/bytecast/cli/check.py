@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_line, report_json
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_line, report_json
     from bytecast.cli._parser import selection_flags
     from bytecast.engine import check_tree
     from bytecast.plan import STATES
@@ -44,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
         for job in not_fresh:
             sys.stdout.write(f"{job.source.path}: {job.state}: {STATES[job.state]} ({job.cfile})\n")
         if sys.stdout.isatty():
-            sys.stdout.write(f"{report.sources} sources, {report.pycs} pyc: "
+            sys.stdout.write(f"{count(report.sources, 'source')}, {report.pycs} pyc: "
                              f"{report.fresh} fresh, {len(not_fresh)} not\n")
     return EXIT_OK if report.ok and not not_fresh else EXIT_PROBLEMS

@@ -36,7 +36,7 @@ def add(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bytecast import config
     from bytecast.clean import clean
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_json, problem_line
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_json, problem_line
     from bytecast.cli._parser import check_verbosity
 
     check_verbosity(args)
@@ -66,6 +66,6 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet and (args.dry_run or args.verbose or sys.stdout.isatty()):
             kept = (f"; kept {report.kept_sourceless} sourceless (see --sourceless)"
                     if report.kept_sourceless else "")
-            sys.stdout.write(f"{verb} {len(report.files)} files and {len(report.folders)} "
-                             f"__pycache__ folders{kept}\n")
+            sys.stdout.write(f"{verb} {count(len(report.files), 'file')} and "
+                             f"{count(len(report.folders), '__pycache__ folder')}{kept}\n")
     return EXIT_OK if not report.problems else EXIT_PROBLEMS

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, Progress, err, print_json, problem_line, report_json
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line, report_json
     from bytecast.cli._parser import check_verbosity, selection_flags
     from bytecast.engine import compile_tree
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                     sys.stdout.write(f"{job.cfile}\n")
         if not args.quiet and (args.verbose or sys.stdout.isatty()):
             sys.stdout.write(
-                f"{report.sources} sources: {report.compiled} pyc written, {report.linked} linked, "
+                f"{count(report.sources, 'source')}: {report.compiled} pyc written, {report.linked} linked, "
                 f"{report.fresh} fresh, {len(report.failures)} failed ({elapsed:.2f} s)\n"
             )
     return EXIT_OK if report.ok else EXIT_PROBLEMS
