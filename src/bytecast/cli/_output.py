@@ -11,25 +11,11 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any, Protocol
+    from typing import Any
 
     from bytecast.cli._documents import ProblemDoc, ReportDoc
     from bytecast.engine import Report
-
-    class AnyProblem(Protocol):
-        """A problem record: :class:`bytecast.problem.Problem`, or the older
-        ``bytecast.discover.Problem`` (no ``target``) some library modules still return."""
-
-        @property
-        def path(self) -> str: ...
-        @property
-        def kind(self) -> str: ...
-        @property
-        def message(self) -> str: ...
-        @property
-        def line(self) -> int: ...
-        @property
-        def column(self) -> int: ...
+    from bytecast.problem import Problem
 
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "err", "print_json", "print_rows", "columns",
@@ -79,24 +65,20 @@ def count(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
-def problem_json(problem: AnyProblem) -> ProblemDoc:
-    """The JSON shape of :meth:`bytecast.problem.Problem.to_json`, for either problem record."""
-    return {"path": problem.path, "line": problem.line, "column": problem.column, "kind": problem.kind,
-            "message": problem.message, "target": getattr(problem, "target", None)}
+def problem_json(problem: Problem) -> ProblemDoc:
+    """A problem as every command's JSON holds it (:meth:`bytecast.problem.Problem.to_json`)."""
+    return problem.to_json()  # type: ignore[return-value]  # the dict ProblemDoc declares
 
 
-def problem_line(problem: AnyProblem) -> str:
-    """``path:line:col: Kind: message (for TARGET)``, for either problem record, with what is
-    not printable escaped (a path or a message from a crafted file can hold anything)."""
+def problem_line(problem: Problem) -> str:
+    """A problem's line (``path:line:col: Kind: message (for TARGET)``) with what is not
+    printable escaped: a path or a message from a crafted file can hold anything."""
     from bytecast.safetext import escape
 
-    target = getattr(problem, "target", None)
-    where = f" (for {target})" if target else ""
-    return escape(f"{problem.path}:{max(problem.line, 0)}:{max(problem.column, 0)}: {problem.kind}: "
-                  f"{problem.message}{where}")
+    return escape(str(problem))
 
 
-def split_problem(text: str, kind: str = "Error") -> AnyProblem:
+def split_problem(text: str, kind: str = "Error") -> Problem:
     """A problem record from a library line ``path: message`` (what some readers still give)."""
     from bytecast.problem import Problem
 
