@@ -13,7 +13,7 @@ from itertools import chain, islice
 from bytecast._frozen import Frozen, init
 from bytecast.discover import Source, walk
 from bytecast.errors import UsageError
-from bytecast.options import RECORDS, Options
+from bytecast.options import DEFAULT_CONFIG, RECORDS, Options
 from bytecast.plan import Planner, flags_for
 from bytecast.problem import Problem
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from bytecast.options import Mode, PoolConfig, RecordPolicy
     from bytecast.place import Layout
     from bytecast.plan import Job
-    from bytecast.targets import Target
 
     Chunks = Iterator[tuple[int, list[Job]]]  # planned work as it streams: (sources, their jobs)
     Progress = Callable[[int, int], None]
@@ -127,16 +126,14 @@ class _Tally:
 
 
 def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
-             layout: Layout | None, tuning: PoolConfig | None) -> tuple[Planner, Chunks]:
+             layout: Layout | None, tuning: PoolConfig) -> tuple[Planner, Chunks]:
     """Check the options, then walk and plan lazily, a chunk of sources at a time."""
     planner = Planner(options, layout)  # bad options fail here, before any work
     kinds: tuple[Kind, ...] = ("source", "file") if planner.layout.takes_files else ("source",)
     found = walk(paths, problems, excludes=options.excludes, max_depth=options.max_depth,
                  links=options.links, kinds=kinds)
     copy = planner.layout.copy
-    from bytecast.options import DEFAULT_CONFIG
-
-    first, later = (tuning or DEFAULT_CONFIG).first_chunk, (tuning or DEFAULT_CONFIG).chunk
+    first, later = tuning.first_chunk, tuning.chunk
 
     def chunks() -> Chunks:
         size = first  # a small first chunk: workers start as soon as there is work
@@ -169,7 +166,7 @@ def check_tree(paths: Iterable[str], options: Options = Options(), *, record: Re
     """
     tally = _Tally(record)
     problems: list[Problem] = []
-    _, chunks = _planner(paths, options, problems, None, tuning)
+    _, chunks = _planner(paths, options, problems, None, tuning or DEFAULT_CONFIG)
     for count, jobs in chunks:
         tally.add(count, jobs)
     return tally.report(problems)
@@ -196,6 +193,7 @@ def compile_tree(
     """
     tally = _Tally(record)
     problems: list[Problem] = []
+    tuning = tuning or DEFAULT_CONFIG
     planner, chunks = _planner(paths, options, problems, layout, tuning)
     return _compile(chunks, tally, problems, planner, options, progress, tuning)
 
@@ -205,29 +203,20 @@ def compile_jobs(jobs: list[Job], problems: list[Problem], options: Options,
     """Compile jobs planned in advance (all of them in memory); see :func:`compile_tree`."""
     sources = len({job.source.path for job in jobs})
     planner = Planner(options, layout)
-    return _compile(iter([(sources, jobs)]), _Tally("all"), list(problems), planner, options, progress, None)
-
-
-def _lanes(targets: Iterable[Target], levels: Sequence[int], layout: Layout) -> list[tuple[Target, int]]:
-    """One lane per target; a Python 2 target has one per level: its compiler takes the level
-    from the process (-O), so each level needs its own workers."""
-    out: list[tuple[Target, int]] = []
-    for target in targets:
-        if target.legacy:
-            out.extend((target, level) for level in layout.levels(target, levels))
-        else:
-            out.append((target, -1))
-    return out
+    return _compile(iter([(sources, jobs)]), _Tally("all"), list(problems), planner, options, progress,
+                    DEFAULT_CONFIG)
 
 
 def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Planner, options: Options,
-             progress: Progress | None, tuning: PoolConfig | None) -> Report:
+             progress: Progress | None, tuning: PoolConfig) -> Report:
     """The compile and place stages, fed by the planner as the workers need work."""
     layout = planner.layout
-    targets = options.resolved_targets()
-    keys = _lanes(targets, options.resolved_levels(), layout)
+    # One worker lane per target; a Python 2 target has one per level of its own: its compiler
+    # takes the level from the process (-O), so each level needs its own workers.
+    keys = [(lane.target, level) for lane in planner.lanes
+            for level in (lane.levels if lane.target.legacy else (-1,))]
     lane_of = {key: i for i, key in enumerate(keys)}
-    several = len(targets) > 1
+    several = len(planner.lanes) > 1
     give_back = not layout.in_worker
     inflight: dict[int, tuple[Job, ...]] = {}  # unit id -> its jobs, until its outcome arrives
     failed: list[Problem] = []
@@ -287,9 +276,7 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
         from bytecast.compiler.workers import spawner
 
         spawns: list[Spawn] = [spawner(target, max(level, 0)) for target, level in keys]
-        from bytecast.options import DEFAULT_CONFIG
-
         run_feed(spawns, chain([first], work), options.jobs or usable_cpus(), on_outcome, timeout=options.timeout,
-                 config=tuning or DEFAULT_CONFIG)
+                 config=tuning)
     problems.extend(layout.finish())
     return tally.report(problems, failed, counts[1], counts[2], frozenset(failed_pycs))

@@ -67,9 +67,9 @@ _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK",
 
 
 class _Lane:
-    """What planning needs of one target: its levels, its rule, the source hashes it made."""
+    """What planning needs of one target: its levels, its rule, the last source hash it made."""
 
-    __slots__ = ("target", "levels", "rule", "judge", "size", "hashes", "renamed_by", "names")
+    __slots__ = ("target", "levels", "rule", "judge", "size", "hashed", "renamed_by", "names")
 
     def __init__(self, target: Target, levels: list[int], mode: Mode, layout: Layout) -> None:
         self.target = target
@@ -78,7 +78,7 @@ class _Lane:
         self.rule = Rule(target.magic, flags_for(target, mode))
         self.judge = self.rule.state  # bound once: asked once per pyc of a tree
         self.size = self.rule.size
-        self.hashes: dict[str, bytes] = {}
+        self.hashed = ("", b"")  # (path, hash): the levels of one source share it; kept no longer
         self.renamed_by = target.version >= (3, 13)  # which compileall rule bakes its paths
 
     def state(self, cfile: str, src: Source, source_stamp: bytes) -> State:
@@ -100,12 +100,13 @@ class _Lane:
             return "stale"  # the source cannot be read: compiling it says why, for that file
 
     def source_hash(self, src: Source) -> bytes:
-        digest = self.hashes.get(src.path)
-        if digest is None:
+        path, digest = self.hashed
+        if path != src.path:
             from bytecast.hashing import source_hash
 
             t = self.target
-            digest = self.hashes[src.path] = source_hash(src.path, t.magic, t.version, t)
+            digest = source_hash(src.path, t.magic, t.version, t)
+            self.hashed = (src.path, digest)
         return digest
 
 
@@ -141,7 +142,9 @@ class Planner:
             for lane in lanes:
                 dfile = path
                 if baked is not None:
-                    dfile = baked.get(lane.renamed_by) or baked.setdefault(lane.renamed_by, _baked(src, o, lane))
+                    if lane.renamed_by not in baked:
+                        baked[lane.renamed_by] = _baked(src, o, lane)
+                    dfile = baked[lane.renamed_by]
                 target = lane.target
                 for level, cfile in zip(lane.levels, lane.names(src)):
                     state: State = ("forced" if force else lane.state(cfile, src, source_stamp) if incremental

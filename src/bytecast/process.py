@@ -69,7 +69,6 @@ def worker_command(target: Target | None = None, optimize: int = 0,
     return argv + list(args), env
 
 
-
 class Child:
     """A child process with a pipe to its stdin and one from its stdout: what a worker needs
     of ``subprocess.Popen``, without importing subprocess (locale, re, signal and threading

@@ -201,8 +201,8 @@ class _Pool:
             sel.close()
 
     def _pull(self, lane: int | None = None, low: int | None = None) -> None:
-        """Take chunks from the feed while fewer than ``low`` units (default ``_LOW_UNITS``)
-        are queued, or ``lane``'s queue is empty."""
+        """Take chunks from the feed while fewer than ``low`` units (default: the config's
+        ``low_units``) are queued, or ``lane``'s queue is empty."""
         low = self.config.low_units if low is None else low
         queues = self.queues
         while self.feed is not None and (
@@ -214,7 +214,7 @@ class _Pool:
                 break
             for i, unit, size in chunk:
                 if i in self.dead:
-                    self.on_outcome(Outcome(unit.uid, failure=Failure("WorkerError", self.dead[i])))
+                    self._fail(unit, self.dead[i])
                     continue
                 queues[i].add(unit, size)
                 self.queued += 1
@@ -276,7 +276,11 @@ class _Pool:
         units = list(queue.retry) + [unit for _, _, unit in sorted(queue.heap)]
         self.queued -= len(units)
         for unit in units:
-            self.on_outcome(Outcome(unit.uid, failure=Failure("WorkerError", why)))
+            self._fail(unit, why)
+
+    def _fail(self, unit: Unit, why: str) -> None:
+        """A unit whose lane cannot start a worker: failed, with why."""
+        self.on_outcome(Outcome(unit.uid, failure=Failure("WorkerError", why)))
 
     def _retire(self, w: Worker) -> None:
         """An idle worker whose lane has nothing queued: stop it and give its slot away."""
@@ -284,7 +288,7 @@ class _Pool:
         w.close()
 
     def _feed(self, w: Worker, depth: int | None = None) -> None:
-        """Send ``w`` batches until it holds ``depth`` of them (default ``_IN_FLIGHT``), or
+        """Send ``w`` batches until it holds ``depth`` of them (default: the config's ``in_flight``), or
         its lane has no more work."""
         depth = self.config.in_flight if depth is None else depth
         slot = self.slots[w]
