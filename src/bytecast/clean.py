@@ -229,7 +229,7 @@ class _Cleaner:
             return True
         magic = head[:4]
         target = self.targets.get(magic) if self.targets else None
-        version = target.version if target is not None else _version_of(int.from_bytes(magic[:2], "little"))
+        version = target.version if target is not None else _version_of(magic)
         try:
             state = Rule(magic).state(head, stamp(st.st_mtime, st.st_size),
                                       lambda: source_hash(source, magic, version, target))
@@ -283,13 +283,10 @@ _THREADS = 8
 _THREADED_FROM = 64  # below this many files, starting threads costs more than it saves
 
 
-def _version_of(number: int) -> tuple[int, int]:
-    """The Python a magic number belongs to; by range for an unknown one (the hash family and
-    the header layout are all clean needs)."""
-    from bytecast.magic import lookup
+def _version_of(magic: bytes) -> tuple[int, int]:
+    """The Python a pyc's magic belongs to; for a number past the table, the hash family by range
+    (3.11's SipHash-1-3 from 3450 on): that and the header layout are all clean needs."""
+    from bytecast.magic import python_for_magic
 
-    entry = lookup(number)
-    if entry is not None:
-        major, minor = entry.python.split(".")[:2]
-        return int(major), int(minor)
-    return (3, 11) if 3450 <= number < 5000 else (3, 7)
+    number = int.from_bytes(magic[:2], "little")
+    return python_for_magic(number) or ((3, 11) if 3450 <= number < 5000 else (3, 7))

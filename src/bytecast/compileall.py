@@ -32,7 +32,6 @@ from bytecast import _dropin, py_compile
 __all__ = ["compile_dir", "compile_file", "compile_path"]
 
 
-
 def _walk_dir(dir, maxlevels, quiet=0, *, say=print):
     if quiet < 2 and isinstance(dir, os.PathLike):
         dir = os.fspath(dir)

@@ -79,7 +79,6 @@ class Header(Frozen):
         return lookup(self.magic)
 
 
-
 def header_size_for(number: int) -> int:
     """The header size a magic number implies: 8, 12 or 16 bytes.
 
@@ -94,7 +93,6 @@ def header_size_for(number: int) -> int:
             return 12
         return 16
     return 8
-
 
 
 def _u32(data: bytes | bytearray, offset: int) -> int:

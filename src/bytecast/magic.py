@@ -36,6 +36,7 @@ __all__ = [
     "header_size_for",
     "lookup",
     "parse_query",
+    "python_for_magic",
 ]
 
 _DASH = "\u2013"
@@ -334,6 +335,39 @@ class MagicEntry(Frozen):
         """The 4 bytes a .pyc starts with."""
         return self.number.to_bytes(2, "little") + _TRAILER
 
+
+# The magic numbers each minor version's development used, first to last.
+_MAGIC_RANGES: tuple[tuple[int, int, tuple[int, int]], ...] = (
+    (62011, 62021, (2, 3)),
+    (62041, 62061, (2, 4)),
+    (62071, 62131, (2, 5)),
+    (62151, 62161, (2, 6)),
+    (62171, 62211, (2, 7)),
+    (3000, 3131, (3, 0)),
+    (3141, 3151, (3, 1)),
+    (3160, 3180, (3, 2)),
+    (3190, 3230, (3, 3)),
+    (3250, 3310, (3, 4)),
+    (3320, 3351, (3, 5)),
+    (3360, 3379, (3, 6)),
+    (3390, 3399, (3, 7)),
+    (3400, 3419, (3, 8)),
+    (3420, 3429, (3, 9)),
+    (3430, 3449, (3, 10)),
+    (3450, 3499, (3, 11)),
+    (3500, 3549, (3, 12)),
+    (3550, 3599, (3, 13)),
+    (3600, 3649, (3, 14)),
+)
+
+
+def python_for_magic(number: int) -> tuple[int, int] | None:
+    """The ``(major, minor)`` of the Python that uses pyc magic ``number`` (by the ranges each
+    minor's development used, pre-releases included), or None."""
+    for low, high, version in _MAGIC_RANGES:
+        if low <= number <= high:
+            return version
+    return None
 
 
 _by_number: dict[int, MagicEntry] | None = None

@@ -29,7 +29,6 @@ PycInvalidationMode = _std.PycInvalidationMode
 _get_default_invalidation_mode = _std._get_default_invalidation_mode
 
 
-
 def _flags(invalidation_mode):
     """The PEP 552 flags py_compile writes for this mode (anything unknown: unchecked-hash)."""
     if invalidation_mode == PycInvalidationMode.TIMESTAMP:

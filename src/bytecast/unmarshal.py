@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from bytecast.coderecord import CodeRecord, PyVersion, code_from_object, same_code, walk_code
 from bytecast.errors import UnmarshalError
+from bytecast.magic import python_for_magic  # re-exported: the rule's home is the magic table
 from bytecast.marshal_code import read_code
 from bytecast.marshal_containers import Reader
 from bytecast.marshal_reader import DEFAULT_LIMITS, FLAG_REF, NULL, Handler, Limits
@@ -45,39 +46,6 @@ SUPPORTED_PYTHONS: tuple[PyVersion, ...] = ((2, 7),) + tuple((3, m) for m in ran
 
 # Magic number ranges (inclusive) per minor version, from importlib's own list. Numbers used
 # only by alphas of a release are read with the final layout of that release.
-_MAGIC_RANGES: tuple[tuple[int, int, PyVersion], ...] = (
-    (62011, 62021, (2, 3)),
-    (62041, 62061, (2, 4)),
-    (62071, 62131, (2, 5)),
-    (62151, 62161, (2, 6)),
-    (62171, 62211, (2, 7)),
-    (3000, 3131, (3, 0)),
-    (3141, 3151, (3, 1)),
-    (3160, 3180, (3, 2)),
-    (3190, 3230, (3, 3)),
-    (3250, 3310, (3, 4)),
-    (3320, 3351, (3, 5)),
-    (3360, 3379, (3, 6)),
-    (3390, 3399, (3, 7)),
-    (3400, 3419, (3, 8)),
-    (3420, 3429, (3, 9)),
-    (3430, 3449, (3, 10)),
-    (3450, 3499, (3, 11)),
-    (3500, 3549, (3, 12)),
-    (3550, 3599, (3, 13)),
-    (3600, 3649, (3, 14)),
-)
-
-
-def python_for_magic(number: int) -> PyVersion | None:
-    """The ``(major, minor)`` of the Python that uses pyc magic ``number``, or None."""
-    for low, high, version in _MAGIC_RANGES:
-        if low <= number <= high:
-            return version
-    return None
-
-
-
 def _table(entries: dict[str, Callable[[Reader, int, int], Any]], refs: bool) -> list[Handler]:
     """256 entries: the type code as read; with ``refs``, also the code | FLAG_REF (3.4+)."""
     table: list[Handler] = [None] * 256
