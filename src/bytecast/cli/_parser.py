@@ -90,9 +90,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 # --- arguments several commands share -------------------------------------------------------
 
 
-def add_target(p: Any) -> None:
+def add_target(p: Any, help: str | None = None) -> None:
     p.add_argument("--target", action="append", default=[], metavar="SPEC",
-                   help="interpreter to compile for: current (default), a version (3.12), a cache "
+                   help=help or "interpreter to compile for: current (default), a version (3.12), a cache "
                    "tag (cpython-312), a path, or all (every one found; see 'bytecast targets'); "
                    "repeatable")
 

@@ -36,11 +36,12 @@ def run(args: argparse.Namespace) -> int:
     """Every file is reported, whatever the others are: a missing file or a folder is a usage
     error (exit 2), a file that is not a readable pyc a problem of the work (exit 1)."""
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, err, print_json, problem_json, split_problem
+    from bytecast.cli._output import document as envelope
     from bytecast.errors import BytecastError, DataError
     from bytecast.inspect import inspect_pyc
     from bytecast.safetext import escape
 
-    document: InspectDoc = {"files": [], "problems": []}
+    document: InspectDoc = envelope("inspect", True, files=[])  # type: ignore[assignment]
     status = EXIT_OK
     for name in args.files:
         try:
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             _show(info, listing)
     if args.json:
+        document["ok"] = status == EXIT_OK
         print_json(document)
     return status
 
