@@ -33,10 +33,10 @@ def test_the_built_wheel_carries_the_pypi_description_and_metadata(tmp_path: Pat
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert metadata["License-Expression"] == "MIT"
     assert metadata["Author"]
-    urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL"))
+    urls = {name: url for name, _, url in (u.partition(", ") for u in metadata.get_all("Project-URL") or [])}
     assert set(urls) >= {"Homepage", "Source", "Issues", "Changelog"}
     assert all(u.startswith("https://github.com/bytecast/bytecast") for u in urls.values())
-    classifiers = metadata.get_all("Classifier")
+    classifiers: list[str] = metadata.get_all("Classifier") or []
     for minor in range(9, 14):
         assert f"Programming Language :: Python :: 3.{minor}" in classifiers
     assert any(c.startswith("Operating System :: ") for c in classifiers)

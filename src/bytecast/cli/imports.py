@@ -36,6 +36,8 @@ def add(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_line
     from bytecast.imports import listing, scan
 
@@ -43,6 +45,14 @@ def run(args: argparse.Namespace) -> int:
         from bytecast.errors import UsageError
 
         raise UsageError(f"--max-depth must be 0 or more, not {args.max_depth}")
+    from bytecast.cli._parser import unusable
+
+    for path in args.paths:  # a named special file is an argument that cannot work (see unusable)
+        why = None if os.path.isdir(path) else unusable(path, "a .py or .pyc file or a folder")
+        if why is not None:
+            from bytecast.errors import UsageError
+
+            raise UsageError(f"{path}: {why}")
     report = scan(args.paths, python=args.python, excludes=args.exclude, links=args.links, max_depth=args.max_depth)
     for problem in report.problems:
         err(problem_line(problem))

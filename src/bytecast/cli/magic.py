@@ -87,14 +87,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _file(path: str, as_json: bool) -> int:
-    import os
 
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, document, err, print_json, split_problem
+    from bytecast.cli._parser import unusable
     from bytecast.errors import PycFormatError, UsageError
     from bytecast.header import read_header
 
-    if os.path.isdir(path):
-        raise UsageError(f"{path}: is a directory, expected a .pyc file")
+    why = unusable(path)
+    if why is not None:
+        raise UsageError(f"{path}: {why}")
     try:
         header = read_header(path)
     except FileNotFoundError:
