@@ -204,5 +204,5 @@ def test_a_named_pyc_that_stays_says_why(tmp_path: Path) -> None:
 def test_clean_help_gives_its_own_target_default() -> None:
     result = run_cli("clean", "--help")
     assert result.returncode == 0
-    described = " ".join(result.stdout.split()).split("--target SPEC ")[2]  # after the usage line's
+    described = " ".join(result.stdout.split()).split("--target SPEC ")[-1]  # the option, not the usage
     assert "(default: the caches of every Python version" in described and "current (default)" not in described
