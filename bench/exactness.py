@@ -13,8 +13,10 @@ path, so the same path is baked. Then count, per interpreter:
   reference counts of the process that wrote the file);
 - different: anything else (listed).
 
-Files that fail to compile on either side are left out (counted). Usage:
-``python bench/exactness.py [--every N] [--jobs N] [--python 3.12 ...]``.
+With ``--isolated`` the reference runs as bytecast's workers do: ``python -I -S`` (2.7:
+``-E -s -S``; 3.6-3.10: ``-s -S``, to keep the hash seed), so only the process's own start-up
+is left to differ. Files that fail to compile on either side are left out (counted). Usage:
+``python bench/exactness.py [--every N] [--jobs N] [--python 3.12 ...] [--isolated]``.
 """
 
 from __future__ import annotations
@@ -74,7 +76,16 @@ def _pycs(root: Path) -> set[Path]:
     return {p for p in root.rglob("*.py[co]")}
 
 
-def measure(version: str, exe: str, every: int, jobs: int, work: Path) -> tuple[int, int, int, int, list[str]]:
+def _flags(version: str, isolated: bool) -> list[str]:
+    if not isolated:
+        return []
+    if version == "2.7":
+        return ["-E", "-s", "-S"]  # 2.7 has no hash-order frozensets to keep: the seed may go
+    return ["-s", "-S"] if version in ("3.6", "3.7", "3.8", "3.9", "3.10") else ["-I", "-S"]
+
+
+def measure(version: str, exe: str, every: int, jobs: int, work: Path,
+            isolated: bool = False) -> tuple[int, int, int, int, list[str]]:
     """(compared, identical, equal code, left out, different paths) for one interpreter."""
     lib = Path(stdlib_dir(exe))
     tree = work / f"py{version}"
@@ -94,7 +105,8 @@ def measure(version: str, exe: str, every: int, jobs: int, work: Path) -> tuple[
         ours[pyc] = kept
 
     def reference(src: Path) -> None:
-        subprocess.run([exe, "-c", _PY_COMPILE, str(src)], env=_env(), capture_output=True)
+        subprocess.run([exe, *_flags(version, isolated), "-c", _PY_COMPILE, str(src)], env=_env(),
+                       capture_output=True)
 
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         list(pool.map(reference, sources))
@@ -113,6 +125,7 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=1, help="take every Nth source (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="py_compile processes at once")
     parser.add_argument("--python", action="append", default=[], metavar="X.Y", help="only these (repeatable)")
+    parser.add_argument("--isolated", action="store_true", help="run py_compile as bytecast's workers run")
     args = parser.parse_args()
     found = installed()
     versions = args.python or [v for v in ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")]
@@ -123,7 +136,8 @@ def main() -> int:
             if exe is None:
                 print(f"{version:8} not installed")
                 continue
-            compared, same, equal, left_out, different = measure(version, exe, args.every, args.jobs, Path(tmp))
+            compared, same, equal, left_out, different = measure(version, exe, args.every, args.jobs, Path(tmp),
+                                                                 args.isolated)
             print(f"{version:8} {compared:8} {same:10} {equal:11} {len(different):10} {left_out:9}", flush=True)
             for path in different[:10]:
                 print(f"         different: {path}")
