@@ -182,6 +182,8 @@ class _Cleaner:
         self.files: list[str] = []
         self.folders: list[str] = []
         self.emptied: list[str] = []
+        self.emptied_above: list[str] = []
+        """Prefix-mirror folders left with no files but with folders in them, which may empty."""
         self.kept = 0
         self.problems: list[Problem] = []
         self.reason = "kept"
@@ -194,7 +196,8 @@ class _Cleaner:
     def mirror(self, folder: str, prefix: str, max_depth: int | None) -> None:
         """The caches of ``folder`` under pycache prefix ``prefix``: every folder of the mirror is
         a cache folder whose sources live in the matching folder of the tree. Links are not
-        followed; a mirror folder left empty goes, the mirror's parents never."""
+        followed; a mirror folder left empty goes (deepest first), the folders above the
+        mirror of ``folder`` never."""
         top = mirror_of(folder, prefix)
         if not os.path.isdir(top) or os.path.islink(top):
             return
@@ -209,11 +212,12 @@ class _Cleaner:
                 continue
             if max_depth is None or depth < max_depth:
                 pending.extend((e.path, os.path.join(source_dir, e.name), depth + 1) for e in subs)
-            self.cache_folder(here, source_dir, keep_if_subfolders=bool(subs))
+            self.cache_folder(here, source_dir, subfolders=len(subs))
 
-    def cache_folder(self, cache: str, parent: str | None = None, keep_if_subfolders: bool = False) -> None:
+    def cache_folder(self, cache: str, parent: str | None = None, subfolders: int = 0) -> None:
         """The bytecode files of folder ``cache``, whose sources are in ``parent`` (the folder
-        above a ``__pycache__``, unless given)."""
+        above a ``__pycache__``, unless given); ``subfolders`` of its entries are folders (a
+        prefix mirror's), which it may empty only once they are gone."""
         try:
             with os.scandir(cache) as it:
                 entries = sorted(it, key=by_name)
@@ -231,8 +235,8 @@ class _Cleaner:
                 left -= self.cache_file(entry.path, parent, name)
             elif name.endswith(".tmp") and ".pyc." in name and not self.selective and self.targets is None:
                 left -= self._remove(entry.path)  # an interrupted write's temporary file
-        if left == 0 and not keep_if_subfolders:
-            self.emptied.append(cache)
+        if left == subfolders:
+            (self.emptied_above if subfolders else self.emptied).append(cache)
 
     def remove_emptied(self) -> None:
         """Remove the ``__pycache__`` folders left empty, once every file is gone.
@@ -249,6 +253,14 @@ class _Cleaner:
                 self.folders.append(cache)
             except OSError:
                 pass  # something else appeared in it: it stays
+        if self.dry_run:
+            return  # a folder that only the removals would empty is not listed
+        for folder in sorted(self.emptied_above, key=lambda f: f.count(os.sep), reverse=True):
+            try:
+                os.rmdir(folder)  # fails, and the folder stays, while anything is left in it
+                self.folders.append(folder)
+            except OSError:
+                pass
 
     def cache_file(self, path: str, parent: str, name: str) -> int:
         """Remove one ``__pycache__`` file if the mode asks; returns 1 if removed."""
