@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bytecast.options import LinkPolicy
 
 __all__ = [
+    "DynamicImport",
     "FoundImport",
     "ImportSite",
     "ImportedModule",
@@ -56,11 +57,37 @@ class ImportSite:
     scope: str
     """"module", "class" or "function": where the import statement runs."""
     guarded: bool
-    """True when inside a try whose handler catches ImportError (or a base of it)."""
+    """True when inside a try whose handler catches ImportError (or a base of it), or under a
+    version test (``if sys.version_info >= (3, 14):``, ``if PY314:``)."""
     how: str
     """"import", "from", "__import__" or "import_module"."""
     implicit_relative: bool = False
     """Python 2 only: an ``import x`` that resolved to a sibling module (implicit relative)."""
+    typing_only: bool = False
+    """Under ``if TYPE_CHECKING:`` (or ``if False:``): it never runs."""
+    guard: str | None = None
+    """Why ``guarded``: "ImportError handler" or "version check"."""
+
+
+@dataclass(**_DC_OPTS)
+class DynamicImport:
+    """A call of ``__import__`` or ``importlib.import_module`` whose module name is computed at
+    run time (``"%s.base" % name``, an f-string, a variable): no module to look up."""
+
+    file: str
+    """The pyc or source file."""
+    line: int | None
+    """Source line, when recorded."""
+    scope: str
+    """"module", "class" or "function"."""
+    how: str
+    """"__import__" or "import_module"."""
+    pattern: str | None
+    """The constant part of the name as written (``"%s.base"``), when there is one."""
+    guarded: bool
+    """Inside a try whose handler catches ImportError, or under a version test."""
+    typing_only: bool
+    """Under ``if TYPE_CHECKING:``."""
 
 
 @dataclass(**_DC_OPTS)
@@ -70,7 +97,8 @@ class ImportedModule:
     name: str
     """Absolute dotted name."""
     kind: str
-    """"stdlib", "local", "third-party" or "missing"."""
+    """"stdlib", "local", "third-party", "missing" or "typing-only" (not installed, and only
+    imported under ``if TYPE_CHECKING:``: nothing needs it at run time)."""
     distribution: str | None
     """The installed distribution providing it (third-party only)."""
     version: str | None
@@ -91,10 +119,20 @@ class ImportsReport:
     """Python versions of the bytecode read ("3.11")."""
     problems: tuple[Problem, ...]
     """One per file that could not be read or searched, in the order scanned."""
+    dynamic: tuple[DynamicImport, ...] = ()
+    """Imports whose module name is computed at run time, in the order found."""
 
     @property
     def missing(self) -> tuple[ImportedModule, ...]:
+        """Modules nothing provides (typing-only ones are not missing)."""
         return tuple(m for m in self.modules if m.kind == "missing")
+
+    @property
+    def hard_missing(self) -> tuple[ImportedModule, ...]:
+        """Missing modules imported at least once unguarded (and not typing-only): these
+        fail at run time."""
+        return tuple(m for m in self.missing
+                     if any(not s.guarded and not s.typing_only for s in m.sites))
 
 
 @dataclass(**_DC_OPTS)
@@ -280,6 +318,7 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
             for k in range(1, len(parts) + 1):
                 local.add(".".join(parts[:k]))
     sites: dict[str, list[ImportSite]] = {}
+    dynamic: list[DynamicImport] = []
     version_of: dict[str, str] = {}
     pythons: set[str] = set()
     for unit in units:
@@ -291,9 +330,13 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
         ver = f"{code.python[0]}.{code.python[1]}"
         pythons.add(ver)
         for found in found_imports:
+            if found.dynamic:
+                dynamic.append(DynamicImport(unit.path, found.line, found.scope, found.how,
+                                             found.name or None, found.guarded, found.typing_only))
+                continue
             for name, implicit in _resolve(found, unit, code.python[0] == 2, local):
                 site = ImportSite(unit.path, found.line, found.scope, found.guarded, found.how,
-                                  implicit)
+                                  implicit, found.typing_only, found.guard)
                 sites.setdefault(name, []).append(site)
                 version_of.setdefault(name, python or ver)
     modules = []
@@ -305,8 +348,11 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
         classes.update(classify_names(names, ver, local))
     for name in sorted(sites):
         kind, dist, version = classes[name]
+        if kind == "missing" and all(s.typing_only for s in sites[name]):
+            kind = "typing-only"
         modules.append(ImportedModule(name, kind, dist, version, tuple(sites[name])))
-    return ImportsReport(tuple(modules), len(units), tuple(sorted(pythons)), tuple(problems))
+    return ImportsReport(tuple(modules), len(units), tuple(sorted(pythons)), tuple(problems),
+                         tuple(dynamic))
 
 
 def listing(report: ImportsReport) -> list[str]:
@@ -318,12 +364,21 @@ def listing(report: ImportsReport) -> list[str]:
         lines.append(f"{escape(m.name)}: {m.kind}{where}")
         for s in m.sites:
             notes = [s.scope]
+            if s.typing_only:
+                notes.append("typing only")
             if s.guarded:
-                notes.append("guarded")
+                notes.append("guarded" if s.guard != "version check" else "guarded by version")
             if s.implicit_relative:
                 notes.append("implicit relative")
             if s.how in ("__import__", "import_module"):
                 notes.append(s.how)
             line = "" if s.line is None else f":{show_int(s.line)}"
             lines.append(f"    {escape(s.file)}{line} [{', '.join(notes)}]")
+    if report.dynamic:
+        lines.append("dynamic imports (module name computed at run time):")
+    for d in report.dynamic:
+        line = "" if d.line is None else f":{show_int(d.line)}"
+        pattern = "" if d.pattern is None else f" {escape(repr(d.pattern))}"
+        notes = [d.scope] + (["typing only"] if d.typing_only else []) + (["guarded"] if d.guarded else [])
+        lines.append(f"    {escape(d.file)}{line} {d.how}{pattern} [{', '.join(notes)}]")
     return lines
