@@ -181,32 +181,32 @@ def test_cli_reports_a_bad_file(tree: Path, capsys: pytest.CaptureFixture[str]) 
     assert doc["problems"][0]["kind"] == "PycFormatError"
 
 
-def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A distribution that installed only .pyc files is still found through its RECORD."""
+def test_pyc_only_distribution(tmp_path: Path) -> None:
+    """A distribution that installed only .pyc files is still found through its RECORD, read
+    from the venv folder named by ``env`` (nothing of it is run)."""
     import importlib.metadata
 
-    from bytecast import import_classify
-
-    site = tmp_path / "site"
+    venv = tmp_path / "venv"
+    site = venv / "lib" / "python3.11" / "site-packages"
     (site / "fakepkg_xyz").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /nowhere\nversion_info = 3.11.7\n")
     (site / "fakepkg_xyz" / "__init__.pyc").write_bytes(b"")
     info = site / "fake_dist_xyz-1.2.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist-xyz\nVersion: 1.2\n")
     (info / "RECORD").write_text("fakepkg_xyz/__init__.pyc,,\n"
                                  "fake_dist_xyz-1.2.dist-info/METADATA,,\n")
-    monkeypatch.syspath_prepend(str(site))
-    import_classify._distributions.cache_clear()
-    try:
-        if sys.version_info < (3, 12):  # what the stdlib alone would say
-            assert "fakepkg_xyz" not in importlib.metadata.packages_distributions()
-        src = tmp_path / "app.py"
-        src.write_text("import fakepkg_xyz.sub\n")
-        (mod,) = scan([str(src)]).modules
-        assert (mod.kind, mod.distribution, mod.version) == ("third-party", "fake-dist-xyz",
-                                                              "1.2")
-    finally:
-        import_classify._distributions.cache_clear()
+    if sys.version_info < (3, 12):  # what the stdlib alone would say
+        dist = next(importlib.metadata.distributions(path=[str(site)]))
+        assert "fakepkg_xyz" not in (dist.read_text("top_level.txt") or "")
+    src = tmp_path / "app.py"
+    src.write_text("import fakepkg_xyz.sub\nimport rich\n")
+    report = scan([str(src)], env=str(venv))
+    mods = {m.name: m for m in report.modules}
+    mod = mods["fakepkg_xyz.sub"]
+    assert (mod.kind, mod.distribution, mod.version) == ("third-party", "fake-dist-xyz", "1.2")
+    assert mods["rich"].kind == "missing"  # installed where bytecast runs, not in that venv
+    assert report.environment is not None and report.environment.python == "3.11"
 
 
 def test_stdlib_is_judged_by_the_bytecode_version() -> None:
