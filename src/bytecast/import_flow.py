@@ -37,6 +37,7 @@ _STOPS = frozenset({
     "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT", "BREAK_LOOP",
     "CONTINUE_LOOP",
 })
+_RETURNS = frozenset({"RETURN_VALUE", "RETURN_CONST"})
 # What a condition's expression is made of; the backward look from a test stops at anything else.
 _EXPRESSION = frozenset({
     "LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD", "LOAD_CONST", "LOAD_SMALL_INT",
@@ -139,13 +140,15 @@ def _successors(code: CodeRecord, ins: Sequence[Instruction]) -> list[list[int]]
     return out
 
 
-def _reachable(succ: list[list[int]], cut: tuple[int, int] | None, budget: list[int]) -> bytearray | None:
-    """Indices reachable from the entry with the edge ``cut`` removed (None: out of budget)."""
+def _reachable(succ: list[list[int]], cut: tuple[int, int] | None, budget: list[int], start: int = 0
+               ) -> bytearray | None:
+    """Indices reachable from ``start`` (the entry) with the edge ``cut`` removed (None: out of
+    budget)."""
     seen = bytearray(len(succ))
     if not succ:
         return seen
-    seen[0] = 1
-    todo = [0]
+    seen[start] = 1
+    todo = [start]
     while todo:
         k = todo.pop()
         budget[0] -= 1
@@ -184,6 +187,7 @@ def conditions(code: CodeRecord, ins: Sequence[Instruction], wanted: Sequence[in
     every = _reachable(succ, None, budget)
     if every is None:
         return {}
+    exits = [k for k, item in enumerate(ins) if item.opname in _RETURNS]
     out: dict[int, str] = {}
     for k in tests:
         if not every[k]:
@@ -204,13 +208,17 @@ def conditions(code: CodeRecord, ins: Sequence[Instruction], wanted: Sequence[in
                 if not seen[w]:
                     out[w] = TYPING
         elif _mentions_version(window, flags):
-            for edge in _edges(ins, succ, k, False):
-                if edge is None:
+            pair = _edges(ins, succ, k, False)
+            for edge, other in (pair, pair[::-1]):
+                if edge is None or other is None:
                     continue
                 seen = _reachable(succ, edge, budget)
-                if seen is None:
+                rest = _reachable(succ, None, budget, other[1])
+                if seen is None or rest is None:
                     return out
+                if not any(rest[e] for e in exits):
+                    continue  # the other way only ends the code (raise): nothing is guarded
                 for w in open_:
-                    if not seen[w] and w not in out:
+                    if not seen[w] and not rest[w] and w not in out:
                         out[w] = VERSION
     return out
