@@ -71,7 +71,8 @@ def _mentions_version(window: Iterable[Instruction], flags: frozenset[str]) -> b
     for item in window:
         if isinstance(item.argval, str) and (
                 item.argval in _VERSION_ATTRS and item.opname in ("LOAD_ATTR", "LOAD_METHOD")
-                or item.argval in flags and (item.opname in _NAME_LOADS or item.opname == "LOAD_ATTR")):
+                or (item.argval in flags or is_version_flag(item.argval))
+                and (item.opname in _NAME_LOADS or item.opname == "LOAD_ATTR")):
             return True
     return False
 
@@ -112,10 +113,19 @@ def _successors(code: CodeRecord, ins: Sequence[Instruction]) -> list[list[int]]
     by_offset = {item.offset: k for k, item in enumerate(ins)}
     starts = {item.start: k for k, item in enumerate(ins)}
     out: list[list[int]] = []
+    loops: list[int] = []  # before 3.8: ends of the SETUP_LOOP blocks open here, innermost last
     for k, item in enumerate(ins):
         nxt: list[int] = []
+        while loops and item.offset >= loops[-1]:
+            loops.pop()
         if item.opname not in _STOPS and k + 1 < len(ins):
             nxt.append(k + 1)
+        if item.opname == "SETUP_LOOP" and isinstance(item.argval, int):
+            loops.append(item.argval)
+        elif item.opname == "BREAK_LOOP" and loops:  # jumps to the end of its loop
+            end = starts.get(loops[-1], by_offset.get(loops[-1]))
+            if end is not None:
+                nxt.append(end)
         if item.opcode in jumps and isinstance(item.argval, int):
             target = starts.get(item.argval, by_offset.get(item.argval))
             if target is not None:
