@@ -492,3 +492,62 @@ def test_environments(venv: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert main(["imports", str(tmp_path / "m.py"), *bad]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def _pyc_of(exe: str, text: str, src: Path, cfile: Path) -> None:
+    """``cfile``: ``text`` compiled by ``exe`` as if it were the source ``src``."""
+    tmp = src.parent / ("_tmp_" + src.name)
+    tmp.write_text(text)
+    cfile.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], "
+                    "doraise=True)", str(tmp), str(cfile)], check=True, timeout=60)
+    tmp.unlink()
+
+
+def test_the_pyc_the_target_imports(tmp_path: Path) -> None:
+    """Beside a source, the target's __pycache__ pyc (else the source); a legacy NAME.pyc only
+    without a source — importlib's order."""
+    exe38, exe312 = interpreters.require("3.8"), interpreters.require("3.12")
+    src = tmp_path / "m.py"
+    src.write_text("import from_source\n")
+    _pyc_of(exe38, "import from_legacy\n", src, tmp_path / "m.pyc")
+    _pyc_of(exe38, "import from_cache_38\n", src, tmp_path / "__pycache__" / "m.cpython-38.pyc")
+    _pyc_of(exe312, "import from_cache_312\n", src, tmp_path / "__pycache__" / "m.cpython-312.pyc")
+
+    def read(python: str) -> list[str]:
+        return [m.name for m in scan([str(tmp_path)], python, declared=False).modules]
+
+    assert read("3.12") == ["from_cache_312"]
+    assert read("3.8") == ["from_cache_38"]
+    assert read("3.10") == ["from_source"]  # no pyc of its own: the target compiles the source
+    src.unlink()
+    assert read("3.12") == ["from_legacy"]  # sourceless: only the legacy pyc is importable
+
+
+def test_zip_archives_as_zipimport_reads_them(tmp_path: Path) -> None:
+    """A .pyz/.zip: a legacy NAME.pyc wins over NAME.py, __pycache__ is never read."""
+    import zipfile
+
+    exe = interpreters.require("3.8")
+    work = tmp_path / "work"
+    work.mkdir()
+    _pyc_of(exe, "import from_legacy\n", work / "m.py", work / "m.pyc")
+    _pyc_of(exe, "import from_cache\n", work / "m.py", work / "cache.pyc")
+    app = tmp_path / "app.pyz"
+    with zipfile.ZipFile(app, "w") as zf:
+        zf.writestr("__main__.py", "import m\nimport importlib\nimportlib.import_module('json')\n")
+        zf.writestr("m.py", "import from_source\n")
+        zf.write(work / "m.pyc", "m.pyc")
+        zf.write(work / "cache.pyc", "__pycache__/m.cpython-38.pyc")
+        zf.writestr("pkg/__init__.py", "from . import sub\n")
+        zf.writestr("pkg/sub.py", "import csv\n")
+        zf.writestr("../evil.py", "import evil\n")
+    report = scan([str(app)], declared=False)
+    kinds = {m.name: m.kind for m in report.modules}
+    assert kinds == {"from_legacy": "missing", "m": "local", "importlib": "stdlib", "json": "stdlib",
+                     "pkg.sub": "local", "pkg": "local", "csv": "stdlib"}
+    assert report.pythons == ("3.8", f"{sys.version_info[0]}.{sys.version_info[1]}") and report.files == 4
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    report = scan([str(broken), str(app)], declared=False)
+    assert [p.kind for p in report.problems] == ["ArchiveError"] and report.files == 4

@@ -530,7 +530,7 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
             found = find_pyproject(start)
             if found is not None:
                 compared = compare(found, modules, installed(where))
-    return ImportsReport(tuple(modules), len(units), tuple(sorted(pythons)), tuple(problems),
+    return ImportsReport(tuple(modules), len(units), tuple(sorted(pythons, key=lambda v: tuple(int(p) for p in v.split(".")))), tuple(problems),
                          tuple(dynamic), where, compared)
 
 
