@@ -110,14 +110,15 @@ def test_imports_problems_have_the_problem_shape(tree: Path, capsys: pytest.Capt
     (tree / "pkg" / "bad.py").unlink()
     status, doc = run_json(capsys, "imports", str(tree / "pkg"))
     assert status == 1
-    assert set(doc) == {"files", "pythons", "problems", "modules"}
+    assert set(doc) == {"files", "pythons", "problems", "modules", "dynamic", "environment", "declared",
+                        "requirements"}
     (problem,) = doc["problems"]
     assert_problem(problem)
     assert problem["path"].endswith("broken.pyc") and problem["kind"] == "PycFormatError"
     assert not problem["message"].startswith(problem["path"])
     assert any(m["name"] == "os" and m["kind"] == "stdlib" for m in doc["modules"])
     site = next(m for m in doc["modules"] if m["name"] == "os")["sites"][0]
-    assert set(site) == {"file", "line", "scope", "guarded", "how", "implicit_relative"}
+    assert set(site) == {"file", "line", "scope", "guarded", "how", "implicit_relative", "typing_only", "guard"}
 
 
 def test_targets(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:

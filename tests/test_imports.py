@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import binascii
-import os
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -198,7 +198,7 @@ def test_pyc_only_distribution(tmp_path: Path) -> None:
     (info / "RECORD").write_text("fakepkg_xyz/__init__.pyc,,\n"
                                  "fake_dist_xyz-1.2.dist-info/METADATA,,\n")
     if sys.version_info < (3, 12):  # what the stdlib alone would say
-        dist = next(importlib.metadata.distributions(path=[str(site)]))
+        dist = next(iter(importlib.metadata.distributions(path=[str(site)])))
         assert "fakepkg_xyz" not in (dist.read_text("top_level.txt") or "")
     src = tmp_path / "app.py"
     src.write_text("import fakepkg_xyz.sub\nimport rich\n")

@@ -85,7 +85,7 @@ def _venv_root(path: str) -> str | None:
 def _venv_config(root: str) -> dict[str, str]:
     from bytecast.fileio import read_regular
 
-    out = {}
+    out: dict[str, str] = {}
     try:
         text = read_regular(os.path.join(root, "pyvenv.cfg"), 1 << 20).decode("utf-8", "replace")
     except (OSError, BytecastError):

@@ -211,6 +211,11 @@ def _offer(chosen: dict[str, _Candidates], key: str, full: str) -> None:
         entry.legacy = full
 
 
+def _offer_file(chosen: dict[str, _Candidates], root: str, full: str) -> None:
+    module, is_pkg = _module_name(full, root)
+    _offer(chosen, module + ("/__init__" if is_pkg else ""), full)
+
+
 def _choose(entry: _Candidates, tag: str | None, zipimport: bool) -> str | None:
     """The file of one module the target would import.
 
@@ -294,11 +299,6 @@ def _collect(paths: Sequence[str], problems: list[Problem], excludes: Sequence[s
             top = os.path.abspath(path)
             root = _top_root(top)
             chosen: dict[str, _Candidates] = {}
-
-            def offer(full: str) -> None:
-                module, is_pkg = _module_name(full, root)
-                _offer(chosen, module + ("/__init__" if is_pkg else ""), full)
-
             for item in walk([top], problems, excludes=(*_HIDDEN, *excludes), max_depth=max_depth, links=links,
                              kinds=("source", "bytecode", "cache")):
                 if isinstance(item, Entry) and item.kind == "cache":
@@ -309,9 +309,9 @@ def _collect(paths: Sequence[str], problems: list[Problem], excludes: Sequence[s
                         continue
                     for name in names:
                         if name.endswith(".pyc"):
-                            offer(os.path.join(item.path, name))
+                            _offer_file(chosen, root, os.path.join(item.path, name))
                 elif item.path.endswith((".py", ".pyc")):
-                    offer(item.path)
+                    _offer_file(chosen, root, item.path)
             for key in sorted(chosen):
                 full = _choose(chosen[key], tag, zipimport=False)
                 if full is not None:
@@ -354,10 +354,7 @@ def _member_bytes(unit: _Unit, zips: dict[str, Any], limit: int) -> bytes:
 
 def _read(unit: _Unit, zips: dict[str, Any]) -> CodeRecord:
     limit = DEFAULT_LIMITS.max_size
-    if unit.archive is not None:
-        data = _member_bytes(unit, zips, limit)
-    else:
-        data = read_regular(unit.path, limit)
+    data = _member_bytes(unit, zips, limit) if unit.archive is not None else read_regular(unit.path, limit)
     if unit.path.endswith(".py"):
         import marshal
 
@@ -527,11 +524,12 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
         start = next((p for p in paths if not p.endswith(ARCHIVES)), None)
         if start is not None:
             start = start if os.path.isdir(start) else os.path.dirname(os.path.abspath(start))
-            found = find_pyproject(start)
-            if found is not None:
-                compared = compare(found, modules, installed(where))
-    return ImportsReport(tuple(modules), len(units), tuple(sorted(pythons, key=lambda v: tuple(int(p) for p in v.split(".")))), tuple(problems),
-                         tuple(dynamic), where, compared)
+            pyproject = find_pyproject(start)
+            if pyproject is not None:
+                compared = compare(pyproject, modules, installed(where))
+    ordered = tuple(sorted(pythons, key=lambda v: tuple(int(p) for p in v.split("."))))
+    return ImportsReport(tuple(modules), len(units), ordered, tuple(problems), tuple(dynamic), where,
+                         compared)
 
 
 def listing(report: ImportsReport) -> list[str]:
