@@ -551,3 +551,14 @@ def test_zip_archives_as_zipimport_reads_them(tmp_path: Path) -> None:
     broken.write_bytes(b"PK\x03\x04 not really")
     report = scan([str(broken), str(app)], declared=False)
     assert [p.kind for p in report.problems] == ["ArchiveError"] and report.files == 4
+
+
+def test_a_broken_pyproject_costs_only_the_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 1\n")
+    (tmp_path / "m.py").write_text("import json\n")
+    report = scan([str(tmp_path / "m.py")])
+    assert [m.name for m in report.modules] == ["json"] and report.declared is None
+    assert [(p.path, p.kind) for p in report.problems] == [(str(tmp_path / "pyproject.toml"), "PyprojectError")]
+    assert main(["imports", str(tmp_path / "m.py")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not valid TOML" in err

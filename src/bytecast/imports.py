@@ -526,7 +526,13 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
             start = start if os.path.isdir(start) else os.path.dirname(os.path.abspath(start))
             pyproject = find_pyproject(start)
             if pyproject is not None:
-                compared = compare(pyproject, modules, installed(where))
+                try:
+                    compared = compare(pyproject, modules, installed(where))
+                except UsageError as exc:  # a broken pyproject.toml costs the comparison, not the report
+                    message = str(exc)
+                    if message.startswith(pyproject + ": "):
+                        message = message[len(pyproject) + 2:]
+                    problems.append(Problem(pyproject, "PyprojectError", message))
     ordered = tuple(sorted(pythons, key=lambda v: tuple(int(p) for p in v.split("."))))
     return ImportsReport(tuple(modules), len(units), ordered, tuple(problems), tuple(dynamic), where,
                          compared)
