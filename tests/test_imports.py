@@ -562,3 +562,13 @@ def test_a_broken_pyproject_costs_only_the_comparison(tmp_path: Path, capsys: py
     assert main(["imports", str(tmp_path / "m.py")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not valid TOML" in err
+
+
+def test_requirements_leave_out_typing_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "m.py"
+    src.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import rich\n")
+    assert main(["imports", str(src), "--requirements"]) == 0
+    assert capsys.readouterr().out == ""
+    src.write_text("import rich\n")
+    main(["imports", str(src), "--requirements"])
+    assert capsys.readouterr().out.startswith("rich==")

@@ -72,8 +72,8 @@ def _requirements(report: ImportsReport) -> list[str]:
     from bytecast.safetext import escape
 
     seen: dict[str, str | None] = {}
-    for m in report.modules:
-        if m.kind == "third-party" and m.distribution:
+    for m in report.modules:  # what runs: an import only a type checker reads needs nothing installed
+        if m.kind == "third-party" and m.distribution and not all(s.typing_only for s in m.sites):
             seen[m.distribution] = m.version
     lines = [escape(f"{dist}=={seen[dist]}") for dist in sorted(seen, key=str.lower)]
     for name in sorted({m.name.split(".")[0] for m in report.missing}):
