@@ -199,14 +199,17 @@ def conditions(code: CodeRecord, ins: Sequence[Instruction], wanted: Sequence[in
         return {}
     exits = [k for k, item in enumerate(ins) if item.opname in _RETURNS]
     out: dict[int, str] = {}
+    open_ = [w for w in wanted if every[w]]
     for k in tests:
-        if not every[k]:
+        if not every[k] or not open_:
             continue
-        open_ = [w for w in wanted if every[w] and out.get(w) != TYPING]
-        if not open_:
-            break
         window = _window(ins, k)
         typing, inverted = _typing_test(window)
+        if not typing and not _mentions_version(window, flags):
+            continue
+        budget[0] -= len(open_) + len(exits)  # the loops below: crafted code with many tests pays too
+        if budget[0] < 0:
+            break
         if typing:
             when_true, _ = _edges(ins, succ, k, inverted)
             if when_true is None:
@@ -217,7 +220,8 @@ def conditions(code: CodeRecord, ins: Sequence[Instruction], wanted: Sequence[in
             for w in open_:
                 if not seen[w]:
                     out[w] = TYPING
-        elif _mentions_version(window, flags):
+            open_ = [w for w in open_ if out.get(w) != TYPING]
+        else:
             pair = _edges(ins, succ, k, False)
             for edge, other in (pair, pair[::-1]):
                 if edge is None or other is None:
