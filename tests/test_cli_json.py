@@ -119,7 +119,7 @@ def test_imports_problems_have_the_problem_shape(tree: Path, capsys: pytest.Capt
     assert not problem["message"].startswith(problem["path"])
     assert any(m["name"] == "os" and m["kind"] == "stdlib" for m in doc["modules"])
     site = next(m for m in doc["modules"] if m["name"] == "os")["sites"][0]
-    assert set(site) == {"file", "line", "scope", "guarded", "how", "implicit_relative"}
+    assert set(site) == {"file", "line", "scope", "guarded", "how", "implicit_relative", "typing_only", "guard"}
 
 
 def test_targets(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:

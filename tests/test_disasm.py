@@ -124,3 +124,42 @@ def test_garbage_bytecode_never_raises() -> None:
         bad = dataclasses.replace(code, code=junk, linetable=junk, exceptiontable=junk)
         disasm.disassemble(bad)
         disasm.line_ranges(bad)
+
+
+_EXC_TRUTH = """\
+import dis, marshal, sys
+code = marshal.loads(open(sys.argv[1], "rb").read()[16:])
+todo = [code]
+while todo:
+    c = todo.pop(0)
+    for e in dis._parse_exception_table(c):
+        print(c.co_name, e.start, e.end, e.target, e.depth, int(e.lasti))
+    todo.extend(k for k in c.co_consts if hasattr(k, "co_code"))
+"""
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_exception_table_matches_dis_past_one_chunk(version: str, tmp_path: Path) -> None:
+    """Exception-table numbers are varints most significant chunk first: offsets past 126 bytes
+    (two chunks) decode as the interpreter's own dis reads them."""
+    exe = interpreters.require(version)
+    src = tmp_path / "m.py"
+    src.write_text("x = 1\n" * 80 + "try:\n    import a\nexcept ImportError:\n    a = None\n"
+                   "def f():\n" + "    y = 1\n" * 200 + "    try:\n        return g()\n"
+                   "    except (KeyError, ValueError):\n        return 2\n")
+    pyc = tmp_path / "m.pyc"
+    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], "
+                    "doraise=True)", str(src), str(pyc)], check=True)
+    truth = subprocess.run([exe, "-c", _EXC_TRUTH, str(pyc)], capture_output=True, text=True, check=True
+                           ).stdout.split("\n")[:-1]
+    major, minor = (int(p) for p in version.split("."))
+    code = loads(_pyc_payload(str(pyc)), (major, minor))
+    ours = []
+    todo = [code]
+    while todo:
+        c = todo.pop(0)
+        ours += [f"{c.name} {e.start} {e.end} {e.target} {e.depth} {int(e.lasti)}"
+                 for e in disasm.exception_entries(c)]
+        todo.extend(c.children)
+    assert len(truth) >= 4 and max(int(t.split()[1]) for t in truth) > 126
+    assert ours == truth

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -14,7 +15,7 @@ import pytest
 
 import interpreters
 from bytecast.cli import main
-from bytecast.imports import find_imports, scan
+from bytecast.imports import ImportsReport, find_imports, scan
 from bytecast.magic import header_size_for
 from bytecast.unmarshal import loads
 
@@ -181,32 +182,32 @@ def test_cli_reports_a_bad_file(tree: Path, capsys: pytest.CaptureFixture[str]) 
     assert doc["problems"][0]["kind"] == "PycFormatError"
 
 
-def test_pyc_only_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A distribution that installed only .pyc files is still found through its RECORD."""
+def test_pyc_only_distribution(tmp_path: Path) -> None:
+    """A distribution that installed only .pyc files is still found through its RECORD, read
+    from the venv folder named by ``env`` (nothing of it is run)."""
     import importlib.metadata
 
-    from bytecast import import_classify
-
-    site = tmp_path / "site"
+    venv = tmp_path / "venv"
+    site = venv / "lib" / "python3.11" / "site-packages"
     (site / "fakepkg_xyz").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /nowhere\nversion_info = 3.11.7\n")
     (site / "fakepkg_xyz" / "__init__.pyc").write_bytes(b"")
     info = site / "fake_dist_xyz-1.2.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist-xyz\nVersion: 1.2\n")
     (info / "RECORD").write_text("fakepkg_xyz/__init__.pyc,,\n"
                                  "fake_dist_xyz-1.2.dist-info/METADATA,,\n")
-    monkeypatch.syspath_prepend(str(site))
-    import_classify._distributions.cache_clear()
-    try:
-        if sys.version_info < (3, 12):  # what the stdlib alone would say
-            assert "fakepkg_xyz" not in importlib.metadata.packages_distributions()
-        src = tmp_path / "app.py"
-        src.write_text("import fakepkg_xyz.sub\n")
-        (mod,) = scan([str(src)]).modules
-        assert (mod.kind, mod.distribution, mod.version) == ("third-party", "fake-dist-xyz",
-                                                              "1.2")
-    finally:
-        import_classify._distributions.cache_clear()
+    if sys.version_info < (3, 12):  # what the stdlib alone would say
+        dist = next(iter(importlib.metadata.distributions(path=[str(site)])))
+        assert "fakepkg_xyz" not in (dist.read_text("top_level.txt") or "")
+    src = tmp_path / "app.py"
+    src.write_text("import fakepkg_xyz.sub\nimport rich\n")
+    report = scan([str(src)], env=str(venv))
+    mods = {m.name: m for m in report.modules}
+    mod = mods["fakepkg_xyz.sub"]
+    assert (mod.kind, mod.distribution, mod.version) == ("third-party", "fake-dist-xyz", "1.2")
+    assert mods["rich"].kind == "missing"  # installed where bytecast runs, not in that venv
+    assert report.environment is not None and report.environment.python == "3.11"
 
 
 def test_stdlib_is_judged_by_the_bytecode_version() -> None:
@@ -334,3 +335,240 @@ def test_the_scan_walks_as_compile_does(tmp_path: Path) -> None:
     assert names(excludes=["tests/"]) == ["json"]
     assert names(links="all") == ["csv", "json", "unittest"]
     assert names(max_depth=0) == ["json"]
+
+
+# --- real packages from PyPI -----------------------------------------------------------------
+
+WHEELS = ("requests==2.34.2", "django==5.2.19")
+"""Pinned: the assertions below read what these releases hold (TYPE_CHECKING blocks, dynamic
+imports of database backends)."""
+
+
+@pytest.fixture(scope="module")
+def wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
+    """The wheels of requests and Django, downloaded once into pytest's cache folder."""
+    folder = Path(request.config.cache.mkdir("bytecast-pypi-wheels"))
+    found = {w.split("==")[0]: sorted(folder.glob(w.replace("==", "-") + "-*.whl"))
+             for w in WHEELS}
+    if not all(found.values()):
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary",
+                               ":all:", "-d", str(folder), *WHEELS], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            pytest.skip(f"cannot download wheels from PyPI (offline?): {done.stderr.strip()[-200:]}")
+        found = {w.split("==")[0]: sorted(folder.glob(w.replace("==", "-") + "-*.whl")) for w in WHEELS}
+    return {name: paths[0] for name, paths in found.items()}
+
+
+@pytest.fixture(scope="module")
+def venv(wheels: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real 3.12 venv with requests and Django installed, requests and django.db compiled by its
+    own interpreter (all of Django would cost the suite half a minute more)."""
+    exe = interpreters.require("3.12")
+    root = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([exe, "-m", "venv", "--without-pip", str(root)], check=True, timeout=300)
+    python = root / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                    "--no-index", "--no-compile", *map(str, wheels.values())], check=True, timeout=600,
+                   capture_output=True)
+    site = _site(root)
+    subprocess.run([str(python), "-m", "compileall", "-q", str(site / "requests"), str(site / "django" / "db")],
+                   check=True, timeout=600, capture_output=True)
+    return root
+
+
+def _site(venv: Path) -> Path:
+    return venv / "lib" / "python3.12" / "site-packages"
+
+
+def _source_of(pyc: str) -> str:
+    p = Path(pyc)
+    return str(p.parent.parent / (p.name.split(".")[0] + ".py")) if p.parent.name == "__pycache__" else pyc
+
+
+def _typing_blocks(tree: Path) -> set[tuple[str, int]]:
+    """(source, line) of every import under ``if TYPE_CHECKING:`` (or ``typing.``), by ast."""
+    import ast
+
+    def is_tc(test: ast.expr) -> bool:
+        return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+                or isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+    out = set()
+    for src in tree.rglob("*.py"):
+        for node in ast.walk(ast.parse(src.read_bytes())):
+            if isinstance(node, ast.If) and is_tc(node.test):
+                for inner in node.body:
+                    for sub in ast.walk(inner):
+                        if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                            out.add((str(src), sub.lineno))
+    return out
+
+
+def test_real_packages_typing_only_and_dynamic(venv: Path) -> None:
+    """requests and django.db, installed and compiled by a 3.12 venv: what runs only for a type
+    checker is typing-only (never missing), Django's backend loading is dynamic."""
+    site = _site(venv)
+    report = scan([str(site / "requests"), str(site / "django" / "db")], env=str(venv))
+    assert report.problems == () and report.pythons == ("3.12",)  # the venv's own pycs
+    assert all(".cpython-312.pyc" in s.file for m in report.modules for s in m.sites)
+    kinds = {m.name: m.kind for m in report.modules}
+    assert kinds["_typeshed"] == "typing-only" and kinds["typing_extensions"] == "typing-only"
+    hard = {m.name for m in report.hard_missing}
+    assert not hard & {"_typeshed", "typing_extensions", "urllib3.connectionpool"}
+    assert {"urllib3", "idna", "certifi", "asgiref.sync", "sqlparse"} <= hard  # real deps, not installed
+    assert "charset_normalizer" not in hard and "chardet" not in hard  # requests tries one, then the other
+    ours = {(_source_of(s.file), s.line) for m in report.modules for s in m.sites if s.typing_only}
+    truth = _typing_blocks(site / "requests") | _typing_blocks(site / "django" / "db")
+    assert len(truth) > 20 and ours == truth
+    assert not any("%" in name or "{" in name for name in kinds)
+    backends = [d for d in report.dynamic if d.file.endswith(".pyc") and d.pattern == "%s.base"]
+    assert any(_source_of(d.file).endswith("django/db/utils.py") for d in backends)
+    assert kinds["requests"] == "local" and kinds["django.db.models"] == "local"
+
+
+def test_wheel_is_read_directly(venv: Path, wheels: dict[str, Path]) -> None:
+    """A .whl input gives the same imports as the installed package (its sources compiled in
+    memory, as loose sources are)."""
+    from_wheel = scan([str(wheels["requests"])], env=str(venv), declared=False)
+    installed = scan([str(_site(venv) / "requests")], env=str(venv), declared=False)
+
+    def shape(report: ImportsReport) -> set[tuple[str, str, bool]]:
+        return {(m.name, m.kind, s.typing_only) for m in report.modules for s in m.sites}
+
+    assert from_wheel.problems == () and from_wheel.files == installed.files
+    assert shape(from_wheel) == shape(installed) and len(shape(installed)) > 50
+    assert all(s.file.startswith(str(wheels["requests"]) + "/requests/") for m in from_wheel.modules
+               for s in m.sites)
+
+
+def test_declared_dependencies(venv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = venv.parent / "proj"
+    (proj / "my_app").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text(
+        '[project]\nname = "My.App"\ndependencies = ["Requests>=2", "Unused_Thing[x]>=1; python_version>\'3\'"]\n'
+        '[project.optional-dependencies]\ndocs = ["sphinx"]\n')
+    (proj / "my_app" / "__init__.py").write_text(
+        "import requests\nimport django.conf\nimport my_app.util\ntry:\n    import sqlparse\nexcept ImportError:\n"
+        "    sqlparse = None\n")
+    (proj / "my_app" / "util.py").write_text("")
+    report = scan([str(proj / "my_app")], env=str(venv))
+    found = report.declared
+    assert found is not None and found.pyproject == str(proj / "pyproject.toml")
+    assert found.project == "my-app" and found.declared == ("requests", "sphinx", "unused-thing")
+    assert [(u.distribution, u.version, u.modules, u.required) for u in found.undeclared] == [
+        ("Django", "5.2.19", ("django.conf",), True)]
+    assert [(u.name, u.extra, u.installed) for u in found.unused] == [
+        ("sphinx", "docs", False), ("unused-thing", None, False)]
+    assert main(["imports", str(proj / "my_app"), "--env", str(venv)]) == 1  # Django is undeclared
+    out = capsys.readouterr().out
+    assert "imported but not declared: Django 5.2.19 for django.conf" in out
+    assert "declared but never imported: unused-thing" in out
+    main(["imports", str(proj / "my_app"), "--env", str(venv), "--json", "--requirements"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["declared"]["undeclared"][0]["distribution"] == "Django"
+    assert doc["requirements"] == ["Django==5.2.19", "requests==2.34.2",
+                                   "# missing: sqlparse (no installed distribution provides it)"]
+    assert doc["environment"]["where"] == str(venv)
+
+
+def test_environments(venv: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    from bytecast.import_classify import default_environment, environment
+
+    exe = interpreters.require("3.12")
+    plain = environment(exe)  # asked: an interpreter outside a venv
+    assert plain.python == "3.12" and plain.where == os.path.abspath(exe)
+    assert any(d.endswith("site-packages") for d in plain.site_dirs)
+    assert environment(str(venv / "bin" / "python")).where == str(venv)  # a venv's interpreter: its venv
+    assert environment(str(venv)).site_dirs == (str(_site(venv).resolve()),)
+    monkeypatch.setenv("VIRTUAL_ENV", str(venv))
+    assert default_environment([str(tmp_path)]).where == str(venv)
+    monkeypatch.delenv("VIRTUAL_ENV")
+    assert default_environment([str(_site(venv) / "requests")]).where == str(venv)
+    assert default_environment([str(tmp_path)]).where == "the running Python"
+    (tmp_path / "m.py").write_text("import json\n")
+    for bad in (["--env", str(tmp_path)], ["--env", str(tmp_path / "nope")], ["--python", "3.99"],
+                ["--python", "three"]):
+        assert main(["imports", str(tmp_path / "m.py"), *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def _pyc_of(exe: str, text: str, src: Path, cfile: Path) -> None:
+    """``cfile``: ``text`` compiled by ``exe`` as if it were the source ``src``."""
+    tmp = src.parent / ("_tmp_" + src.name)
+    tmp.write_text(text)
+    cfile.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], "
+                    "doraise=True)", str(tmp), str(cfile)], check=True, timeout=60)
+    tmp.unlink()
+
+
+def test_the_pyc_the_target_imports(tmp_path: Path) -> None:
+    """Beside a source, the target's __pycache__ pyc (else the source); a legacy NAME.pyc only
+    without a source — importlib's order."""
+    exe38, exe312 = interpreters.require("3.8"), interpreters.require("3.12")
+    src = tmp_path / "m.py"
+    src.write_text("import from_source\n")
+    _pyc_of(exe38, "import from_legacy\n", src, tmp_path / "m.pyc")
+    _pyc_of(exe38, "import from_cache_38\n", src, tmp_path / "__pycache__" / "m.cpython-38.pyc")
+    _pyc_of(exe312, "import from_cache_312\n", src, tmp_path / "__pycache__" / "m.cpython-312.pyc")
+
+    def read(python: str) -> list[str]:
+        return [m.name for m in scan([str(tmp_path)], python, declared=False).modules]
+
+    assert read("3.12") == ["from_cache_312"]
+    assert read("3.8") == ["from_cache_38"]
+    assert read("3.10") == ["from_source"]  # no pyc of its own: the target compiles the source
+    src.unlink()
+    assert read("3.12") == ["from_legacy"]  # sourceless: only the legacy pyc is importable
+
+
+def test_zip_archives_as_zipimport_reads_them(tmp_path: Path) -> None:
+    """A .pyz/.zip: a legacy NAME.pyc wins over NAME.py, __pycache__ is never read."""
+    import zipfile
+
+    exe = interpreters.require("3.8")
+    work = tmp_path / "work"
+    work.mkdir()
+    _pyc_of(exe, "import from_legacy\n", work / "m.py", work / "m.pyc")
+    _pyc_of(exe, "import from_cache\n", work / "m.py", work / "cache.pyc")
+    app = tmp_path / "app.pyz"
+    with zipfile.ZipFile(app, "w") as zf:
+        zf.writestr("__main__.py", "import m\nimport importlib\nimportlib.import_module('json')\n")
+        zf.writestr("m.py", "import from_source\n")
+        zf.write(work / "m.pyc", "m.pyc")
+        zf.write(work / "cache.pyc", "__pycache__/m.cpython-38.pyc")
+        zf.writestr("pkg/__init__.py", "from . import sub\n")
+        zf.writestr("pkg/sub.py", "import csv\n")
+        zf.writestr("../evil.py", "import evil\n")
+    report = scan([str(app)], declared=False)
+    kinds = {m.name: m.kind for m in report.modules}
+    assert kinds == {"from_legacy": "missing", "m": "local", "importlib": "stdlib", "json": "stdlib",
+                     "pkg.sub": "local", "pkg": "local", "csv": "stdlib"}
+    assert report.pythons == ("3.8", f"{sys.version_info[0]}.{sys.version_info[1]}") and report.files == 4
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    report = scan([str(broken), str(app)], declared=False)
+    assert [p.kind for p in report.problems] == ["ArchiveError"] and report.files == 4
+
+
+def test_a_broken_pyproject_costs_only_the_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 1\n")
+    (tmp_path / "m.py").write_text("import json\n")
+    report = scan([str(tmp_path / "m.py")])
+    assert [m.name for m in report.modules] == ["json"] and report.declared is None
+    assert [(p.path, p.kind) for p in report.problems] == [(str(tmp_path / "pyproject.toml"), "PyprojectError")]
+    assert main(["imports", str(tmp_path / "m.py")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not valid TOML" in err
+
+
+def test_requirements_leave_out_typing_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "m.py"
+    src.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import rich\n")
+    assert main(["imports", str(src), "--requirements"]) == 0
+    assert capsys.readouterr().out == ""
+    src.write_text("import rich\n")
+    main(["imports", str(src), "--requirements"])
+    assert capsys.readouterr().out.startswith("rich==")

@@ -5,6 +5,11 @@ its level and fromlist) and every ``__import__("x")`` / ``importlib.import_modul
 with a constant argument, with its line, scope (module level, class body, function) and
 whether a try whose handler catches ImportError guards it. The work is linear in the code:
 crafted exception tables and try blocks cannot make it quadratic.
+
+The conditions an import runs under come from :mod:`bytecast.import_flow`: typing-only under
+``if TYPE_CHECKING:``, guarded under a version test. A call whose module name is computed
+(``import_module("%s.base" % name)``, an f-string, a concatenation, a variable) is *dynamic*:
+its name is not known until run time, so it is never a missing module.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from bytecast.coderecord import CodeRecord
 from bytecast.disasm import Instruction, instructions
+from bytecast.import_flow import TYPING, VERSION, conditions, version_flags
 from bytecast.linetable import exception_entries
 
 __all__ = ["FoundImport", "find_imports"]
@@ -39,7 +45,15 @@ class FoundImport:
     line: int | None
     scope: str
     guarded: bool
+    """Inside a try whose handler catches ImportError, or under a version test."""
     how: str
+    """"import", "from", "__import__" or "import_module"."""
+    typing_only: bool = False
+    """Under ``if TYPE_CHECKING:``: never run."""
+    guard: str | None = None
+    """Why it is guarded: "ImportError handler" or "version check"; None when not."""
+    dynamic: bool = False
+    """The module name is computed at run time; ``name`` is its constant part, if any."""
 
 
 def _handler_catches_import(ins: list[Instruction], by_offset: dict[int, int],
@@ -146,6 +160,36 @@ def _text(value: Any) -> str | None:
 
 
 _SKIP = frozenset({"PUSH_NULL", "PRECALL", "CACHE", "NOP", "EXTENDED_ARG", "COPY_FREE_VARS"})
+_CALLS = frozenset({"CALL", "CALL_FUNCTION", "CALL_METHOD", "CALL_KW", "CALL_FUNCTION_KW",
+                    "CALL_FUNCTION_EX", "CALL_FUNCTION_VAR", "CALL_FUNCTION_VAR_KW"})
+# Ops that build a string from the constant: the module name is computed.
+_BUILDS = frozenset({"BINARY_MODULO", "BINARY_ADD", "BINARY_OP", "FORMAT_VALUE", "FORMAT_SIMPLE",
+                     "FORMAT_WITH_SPEC", "BUILD_STRING", "CONVERT_VALUE", "LOAD_ATTR",
+                     "LOAD_METHOD", "INPLACE_ADD", "INPLACE_MODULO"})
+_LOOKAHEAD = 12
+
+
+def _call_argument(ins: list[Instruction], k: int) -> tuple[str, str | None] | None:
+    """What the call of the ``__import__``/``import_module`` loaded at ins[k] imports:
+    ("static", name), ("dynamic", constant part or None), or None when no call follows."""
+    j = k + 1
+    while j < len(ins) and ins[j].opname in _SKIP:
+        j += 1
+    if j >= len(ins):
+        return None
+    ok, value = _const(ins[j])
+    text = _text(value) if ok else None
+    for m in range(j + (1 if ok else 0), min(len(ins), j + _LOOKAHEAD)):
+        op = ins[m].opname
+        if op in _CALLS:
+            if text is None:
+                return "dynamic", None
+            return ("dynamic", text) if text.startswith(".") else ("static", text)
+        if op in _BUILDS:
+            return "dynamic", text
+        if op.startswith(("STORE_", "POP_", "RETURN", "JUMP", "IMPORT")):
+            return None  # the function is stored or passed, not called here
+    return None
 
 
 def find_imports(code: CodeRecord) -> list[FoundImport]:
@@ -157,6 +201,7 @@ def find_imports(code: CodeRecord) -> list[FoundImport]:
     stack: list[tuple[CodeRecord, str]] = [(code, "module")]
     seen = 0
     visited: set[int] = set()
+    flags: frozenset[str] | None = None
     while stack and seen < 100_000:
         current, scope = stack.pop()
         if id(current) in visited:  # shared by several parents: crafted data only
@@ -164,12 +209,16 @@ def find_imports(code: CodeRecord) -> list[FoundImport]:
         visited.add(id(current))
         seen += 1
         ins = instructions(current)
+        if flags is None:  # the module's own code: the names it sets from a version test
+            flags = version_flags(current, ins)
         ranges = _guard_ranges(current, ins)
+        found: list[tuple[int, FoundImport]] = []
         for k, item in enumerate(ins):
             how = None
             name: str | None = None
             level = 0
             fromlist: tuple[str, ...] = ()
+            dynamic = False
             if item.opname == "IMPORT_NAME":
                 name = _text(item.argval)
                 ok_level, lvl = _const(ins[k - 2]) if k >= 2 else (False, None)
@@ -181,19 +230,28 @@ def find_imports(code: CodeRecord) -> list[FoundImport]:
             elif (item.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD",
                                   "LOAD_DEREF", "LOAD_FAST")
                   and item.argval in ("__import__", "import_module")):
-                j = k + 1
-                while j < len(ins) and ins[j].opname in _SKIP:
-                    j += 1
-                if j < len(ins):
-                    ok, value = _const(ins[j])
-                    text = _text(value) if ok else None
-                    if text and not text.startswith("."):
-                        name = text
-                        how = str(item.argval)
-            if how is None or not name and not fromlist:
+                call = _call_argument(ins, k)
+                if call is not None:
+                    dynamic = call[0] == "dynamic"
+                    name = call[1]
+                    how = str(item.argval)
+            if how is None or not dynamic and not name and not fromlist:
                 continue
-            guarded = ranges.covers(item.offset)
-            out.append(FoundImport(name or "", level, fromlist, item.line, scope, guarded, how))
+            found.append((k, FoundImport(name or "", level, fromlist, item.line, scope,
+                                         ranges.covers(item.offset), how, dynamic=dynamic)))
+        if found:
+            marks = conditions(current, ins, [k for k, _ in found], flags)
+            for k, imp in found:
+                mark = marks.get(k)
+                if imp.guarded:
+                    guard: str | None = "ImportError handler"
+                elif mark == VERSION:
+                    guard = "version check"
+                else:
+                    guard = None
+                out.append(FoundImport(imp.name, imp.level, imp.fromlist, imp.line, imp.scope,
+                                       guard is not None, imp.how, mark == TYPING, guard,
+                                       imp.dynamic))
         for child in current.children:
             child_scope = "class" if not child.flags & _CO_NEWLOCALS else "function"
             stack.append((child, child_scope))

@@ -170,16 +170,38 @@ def _locations_311(table: bytes, first: int) -> list[tuple[int, int, int | None]
     return out
 
 
+_FAR = 1 << 62
+"""What a longer-than-60-bit exception-table number reads as: beyond every real offset."""
+
+
+def _exception_varint(table: bytes, i: int) -> tuple[int, int]:
+    """The exception table's varint at ``table[i]``: 6-bit chunks, most significant first (the
+    location table's are least significant first), bit 6 set when more follow, bit 7 marking
+    an entry's start. Numbers past 60 bits (crafted tables only) read as :data:`_FAR`, in
+    linear time."""
+    value = chunks = 0
+    n = len(table)
+    while i < n:
+        b = table[i]
+        i += 1
+        chunks += 1
+        if chunks <= 10:
+            value = (value << 6) | (b & 63)
+        if not b & 64:
+            break
+    return (value if chunks <= 10 else _FAR), i
+
+
 def exception_entries(code: CodeRecord) -> list[ExceptionEntry]:
     """The decoded 3.11+ exception table of ``code`` (empty before 3.11)."""
     table = code.exceptiontable
     out = []
     i = 0
     while i < len(table):
-        start, i = _varint(table, i)
-        length, i = _varint(table, i)
-        target, i = _varint(table, i)
-        dl, i = _varint(table, i)
+        start, i = _exception_varint(table, i)
+        length, i = _exception_varint(table, i)
+        target, i = _exception_varint(table, i)
+        dl, i = _exception_varint(table, i)
         out.append(ExceptionEntry(start * 2, (start + length) * 2, target * 2, dl >> 1,
                                   bool(dl & 1)))
     return out

@@ -15,7 +15,8 @@ from typing import TypedDict, Union
 __all__ = [
     "Envelope", "ProblemDoc", "KeptDoc", "ImportsSummaryDoc", "FileDoc", "SummaryDoc", "ReportDoc", "CleanDoc", "MagicEntryDoc", "MagicQueryDoc",
     "HeaderDoc", "MagicFileDoc", "TreeDoc", "InspectFileDoc", "InspectErrorDoc", "InspectDoc", "SiteDoc",
-    "ModuleDoc", "ImportsDoc", "TargetDoc", "TargetsDoc",
+    "ModuleDoc", "DynamicDoc", "EnvironmentDoc", "UndeclaredDoc", "UnusedDoc", "DeclaredDoc",
+    "ImportsDoc", "TargetDoc", "TargetsDoc",
 ]
 
 
@@ -180,6 +181,45 @@ class SiteDoc(TypedDict):
     guarded: bool
     how: str
     implicit_relative: bool
+    typing_only: bool
+    guard: str | None
+
+
+class DynamicDoc(TypedDict):
+    file: str
+    line: int | None
+    scope: str
+    how: str
+    pattern: str | None
+    guarded: bool
+    typing_only: bool
+
+
+class EnvironmentDoc(TypedDict):
+    where: str
+    python: str | None
+    site_dirs: list[str]
+
+
+class UndeclaredDoc(TypedDict):
+    distribution: str
+    version: str
+    modules: list[str]
+    required: bool
+
+
+class UnusedDoc(TypedDict):
+    name: str
+    extra: str | None
+    installed: bool
+
+
+class DeclaredDoc(TypedDict):
+    pyproject: str
+    project: str | None
+    declared: list[str]
+    undeclared: list[UndeclaredDoc]
+    unused: list[UnusedDoc]
 
 
 class ModuleDoc(TypedDict):
@@ -202,7 +242,12 @@ class ImportsDoc(Envelope):
     summary: ImportsSummaryDoc
     pythons: list[str]
     problems: list[ProblemDoc]
+    environment: EnvironmentDoc | None
     modules: list[ModuleDoc]
+    dynamic: list[DynamicDoc]
+    declared: DeclaredDoc | None
+    requirements: list[str] | None
+    """With ``--requirements``: the lines a requirements file would hold; else None."""
 
 
 class TargetDoc(TypedDict):
