@@ -453,12 +453,25 @@ def build(
     scratch = tempfile.mkdtemp(prefix="bytecast-bundle-")
     try:
         wanted = {_normalize(_requirement_name(i)) for i in inputs}
+        labels = list(inputs)
         if any(os.path.isdir(i) for i in inputs):
             if log:
                 log("building " + " ".join(i for i in inputs if os.path.isdir(i)))
             inputs = prebuild(inputs, scratch)
         held: list[Target] = []
-        for target in sorted(targets, key=lambda t: t.version, reverse=True):
+        ordered = sorted(targets, key=lambda t: t.version, reverse=True)
+        if log:
+            log(f"installing {' '.join(labels)} for {', '.join(t.label for t in ordered)}")
+        staged = _stage_all(inputs, ordered, scratch)
+        for target in ordered:
+            failure = staged[target.cache_tag]
+            if failure is None:
+                dists = read_dists(os.path.join(scratch, target.cache_tag))
+                for dist in dists:
+                    if _normalize(dist.name) in wanted and not requires:
+                        requires = _headers(dist.metadata.get("METADATA", b"")).get("requires-python", "")
+        for target in ordered:
+            failure = staged[target.cache_tag]
             if requires and not _allows(requires, target):
                 why = f"the application requires Python {requires}"
                 if strict:
@@ -466,23 +479,16 @@ def build(
                 else:
                     report.skipped.append({"target": target.cache_tag, "reason": why})
                 continue
-            folder = os.path.join(scratch, target.cache_tag)
-            if log:
-                log(f"installing {' '.join(inputs)} for {target.label}")
-            try:
-                stage(inputs, target, folder)
-            except DataError as exc:
-                if strict or not held and target is min(targets, key=lambda t: t.version):
-                    report.problems.append(Problem(output, "InstallError", str(exc), target=target.cache_tag))
+            if failure is not None:
+                if strict or all(staged[t.cache_tag] is not None for t in ordered):
+                    report.problems.append(Problem(output, "InstallError", failure, target=target.cache_tag))
                 else:
-                    report.skipped.append({"target": target.cache_tag, "reason": str(exc)})
+                    report.skipped.append({"target": target.cache_tag, "reason": failure})
                 continue
+            folder = os.path.join(scratch, target.cache_tag)
             dists = read_dists(folder)
             entry = entry_point(dists, script=script, function=function, module=module,
                                 wanted=sorted(wanted))
-            for dist in dists:
-                if _normalize(dist.name) in wanted and not requires:
-                    requires = _headers(dist.metadata.get("METADATA", b"")).get("requires-python", "")
             if log:
                 log(f"compiling for {target.label}")
             index, about = _index(folder, target, dists, entry, fast, app, files, report, jobs)
@@ -529,6 +535,23 @@ def _render(archive: ReproducibleZip, app: str, versions: Sequence[tuple[int, in
     if check != offsets:
         raise AssertionError("the bundle's index moved when its preamble was filled in")
     return data
+
+
+def _stage_all(inputs: Sequence[str], targets: Sequence[Target], scratch: str) -> dict[str, str | None]:
+    """Stage every target at once (pip spends most of its time waiting on the index): cache
+    tag -> None when staged, else why not."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(target: Target) -> str | None:
+        try:
+            stage(inputs, target, os.path.join(scratch, target.cache_tag))
+        except DataError as exc:
+            return str(exc)
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+        results = list(pool.map(one, targets))
+    return {t.cache_tag: r for t, r in zip(targets, results)}
 
 
 def _describe(app: str, described: list[dict[str, Any]], requires: str, fast: bool) -> bytes:

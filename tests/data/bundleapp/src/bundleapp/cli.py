@@ -21,6 +21,10 @@ def main():
     plugins = importlib.metadata.entry_points()
     group = plugins.select(group="bundleapp.plugins") if hasattr(plugins, "select") else plugins.get("bundleapp.plugins", [])
     print("plugins", [ep.load()("ok") for ep in group])
+    import certifi
+
+    print("certifi", os.path.isfile(certifi.where()), certifi.contents()[:27])
+    print("host", [p for p in sys.path if "site-packages" in p])
     print("python", "{}.{}".format(*sys.version_info[:2]))
     print("argv0", os.path.basename(sys.argv[0]))
     return int(sys.argv[1]) if len(sys.argv) > 1 else 0
