@@ -11,7 +11,7 @@ from bytecast.clean import clean
 from bytecast.engine import Options, compile_tree
 from bytecast.place.pycache import cache_path
 from bytecast.targets import current
-from conftest import run_cli
+from conftest import env, run_cli
 
 
 def sources_digest(root: Path) -> dict[str, str]:
@@ -135,3 +135,74 @@ def test_fifos_are_never_waited_on(small_tree: Path) -> None:
         assert "Traceback" not in done.stderr and done.returncode in (0, 1), (args, done.stderr)
     report = clean([str(small_tree / "json")], stale=True)
     assert cache_path(str(source), current()) not in report.files  # its source cannot be read: kept
+
+
+def _import_with_prefix(exe: str, tree: Path, prefix: Path, *modules: str) -> None:
+    """Import ``modules`` from ``tree`` under interpreter ``exe`` with PYTHONPYCACHEPREFIX set, so that
+    importlib itself writes their caches under the prefix."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}  # caches written, no user site
+    env["PYTHONPYCACHEPREFIX"] = str(prefix)
+    code = "import sys; sys.path.insert(0, sys.argv[1]); [__import__(m) for m in sys.argv[2:]]"
+    subprocess.run([exe, "-S", "-c", code, str(tree), *modules], env=env, check=True, timeout=60)
+
+
+def test_caches_under_the_pycache_prefix_go_too(tmp_path: Path) -> None:
+    import interpreters
+
+    exe = interpreters.require("3.12")
+    tree, prefix = tmp_path / "src", tmp_path / "prefix"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "top.py").write_text("x = 1\n")
+    (tree / "pkg" / "__init__.py").write_text("")
+    (tree / "pkg" / "mod.py").write_text("y = 2\n")
+    _import_with_prefix(exe, tree, prefix, "top", "pkg.mod")
+    mirror = prefix / str(tree.resolve()).lstrip(os.sep)
+    written = sorted(p.relative_to(mirror) for p in mirror.rglob("*.pyc"))
+    assert [str(p) for p in written] == ["pkg/__init__.cpython-312.pyc", "pkg/mod.cpython-312.pyc",
+                                         "top.cpython-312.pyc"]
+    assert not list(tree.rglob("__pycache__"))  # the prefix is where they went
+    before = sources_digest(tree)
+
+    # --stale keeps fresh ones; --orphans takes those whose source is gone
+    (tree / "pkg" / "mod.py").unlink()
+    report = clean([str(tree)], orphans=True, pycache_prefix=str(prefix))
+    assert report.files == [str(mirror / "pkg" / "mod.cpython-312.pyc")] and not report.problems
+    assert (mirror / "top.cpython-312.pyc").exists()
+
+    # without the prefix, clean does not look there; with it, everything goes, sources stay
+    assert clean([str(tree)], pycache_prefix=None).files == []
+    result = run_cli("clean", "-v", str(tree), env={**env(), "PYTHONPYCACHEPREFIX": str(prefix)})
+    assert result.returncode == 0, result.stderr
+    assert not mirror.exists() and prefix.is_dir()  # mirror folders left empty go; the prefix stays
+    assert (prefix / mirror.relative_to(prefix).parts[0]).is_dir()  # and so do the folders above the mirror
+    assert f"removed {mirror / 'top.cpython-312.pyc'}" in result.stdout
+    assert sources_digest(tree) == {k: v for k, v in before.items() if not k.endswith("mod.py")}
+
+
+def test_a_named_pyc_that_stays_says_why(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("x = 1\n")
+    compile_tree([str(tmp_path)], Options())
+    pyc = cache_path(str(tmp_path / "mod.py"), current(), 0)
+    (tmp_path / "lonely.pyc").write_bytes(Path(pyc).read_bytes())
+    (tmp_path / "notes.py").write_text("")
+    (tmp_path / "notes.pyc").write_text("a user's text file\n")
+    result = run_cli("clean", "--stale", pyc, str(tmp_path / "lonely.pyc"), str(tmp_path / "notes.pyc"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"kept {pyc}: the pyc is not stale",
+        f"kept {tmp_path / 'lonely.pyc'}: a sourceless module, no lonely.py beside it (see --sourceless)",
+        f"kept {tmp_path / 'notes.pyc'}: not bytecode (no magic number), a file of the user's",
+    ]
+    assert os.path.exists(pyc) and (tmp_path / "lonely.pyc").exists()
+    report = clean([pyc, str(tmp_path / "lonely.pyc")], sourceless=True)
+    assert report.files == [pyc, str(tmp_path / "lonely.pyc")] and report.kept == []
+    assert not os.path.exists(pyc)
+
+
+def test_clean_help_gives_its_own_target_default() -> None:
+    result = run_cli("clean", "--help")
+    assert result.returncode == 0
+    described = " ".join(result.stdout.split()).split("--target SPEC ")[-1]  # the option, not the usage
+    assert "(default: the caches of every Python version" in described and "current (default)" not in described

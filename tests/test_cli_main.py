@@ -19,9 +19,14 @@ from conftest import env, run_cli
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
+    import os
+
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "m.py").write_text("x = 1\n")
     (tmp_path / "bad.pyc").write_bytes(b"garbage!" * 4)
+    (tmp_path / "folder.pyc").mkdir()
+    for fifo in ("fifo.pyc", "fifo.py"):  # never opened: a read would wait for a writer forever
+        os.mkfifo(tmp_path / fifo)
     return tmp_path
 
 
@@ -51,6 +56,24 @@ ONE_LINE_ERRORS = [
     (["inspect", "bad.pyc"], 1, "bad.pyc: not a .pyc file"),
     (["magic", "bad.pyc"], 1, "bad.pyc: not a .pyc file"),
     (["compile", "--target", "3.1", "pkg"], 2, "target 3.1: no such interpreter"),
+    # The rule for a path named on the command line: missing or not a regular file (judged from
+    # its type, unread) -> 2, whatever the command; a regular file with bad bytes -> 1 (above).
+    (["magic", "folder.pyc"], 2, "folder.pyc: is a directory"),
+    (["inspect", "folder.pyc"], 2, "folder.pyc: is a directory"),
+    (["inspect", "fifo.pyc"], 2, "bytecast: error: fifo.pyc: not a regular file (a FIFO)"),
+    (["magic", "fifo.pyc"], 2, "bytecast: error: fifo.pyc: not a regular file (a FIFO)"),
+    (["imports", "fifo.py"], 2, "bytecast: error: fifo.py: not a regular file (a FIFO)"),
+    (["imports", "fifo.pyc"], 2, "bytecast: error: fifo.pyc: not a regular file (a FIFO)"),
+    (["clean", "fifo.pyc"], 2, "bytecast: error: fifo.pyc: not a regular file"),
+    (["compile", "fifo.py"], 2, "bytecast: error: fifo.py: not a file or directory"),
+    (["check", "fifo.py"], 2, "bytecast: error: fifo.py: not a file or directory"),
+    (["compile", "--bogus", "pkg"], 2, "unrecognized arguments: --bogus (see bytecast compile --help)"),
+    (["clean", "--bogus"], 2, "(see bytecast clean --help)"),
+    (["check", "-q", "--nope"], 2, "(see bytecast check --help)"),
+    (["magic"], 2, "give a QUERY"),
+    (["magic", "--all", "3.11"], 2, "--all lists the whole table"),
+    (["magic", "3.11.99"], 2, "bytecast: error: Python 3.11.99 does not exist"),
+    (["magic", "2.7.19"], 2, "the last 2.7 release is 2.7.18"),
 ]
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "for_version",
     "from_bytes",
     "header_size_for",
+    "last_possible_micro",
     "lookup",
     "parse_query",
     "python_for_magic",
@@ -302,6 +303,24 @@ _MICRO_SPLITS: dict[str, tuple[tuple[int, int], ...]] = {"3.5": ((2, 3351), (0, 
 
 _TRAILER = b"\r\n"
 
+# Which micro versions can exist. The table knows every release out by _AS_OF (the last micro
+# of each minor then) and the scheduled end of life of the branches still maintained then
+# (PEP 602: five years after X.Y.0). An ended branch gets no more releases; a maintained one
+# gets at most two a month until its end of life (CPython's fastest pace: a bugfix release
+# and an emergency one the same month, as 3.9.3/3.9.4 and 3.13.4/3.13.5). A micro past that is
+# impossible, and a query for it is refused; one within it is answered (a branch's magic does
+# not change after its first release candidate; 3.5.2 is the one exception, in the table).
+# The answer depends on the table only, never on today's date: same query, same answer.
+_AS_OF = (2025, 10)
+_LAST_MICRO: dict[str, int] = {
+    "1.5": 2, "1.6": 1, "2.0": 1, "2.1": 3, "2.2": 3, "2.3": 7, "2.4": 6, "2.5": 6, "2.6": 9, "2.7": 18,
+    "3.0": 1, "3.1": 5, "3.2": 6, "3.3": 7, "3.4": 10, "3.5": 10, "3.6": 15, "3.7": 17, "3.8": 20, "3.9": 25,
+    "3.10": 19, "3.11": 14, "3.12": 12, "3.13": 9, "3.14": 0,
+}
+_END_OF_LIFE: dict[str, tuple[int, int]] = {
+    "3.10": (2026, 10), "3.11": (2027, 10), "3.12": (2028, 10), "3.13": (2029, 10), "3.14": (2030, 10),
+}
+
 
 class MagicEntry(Frozen):
     """One magic number: who used it and what header layout it implies. Immutable."""
@@ -403,6 +422,31 @@ _TAG_RE = r"\d+\.\d+(?:a|b|rc|c)\d+"
 _HEX_MAGIC_RE = r"(?:0x)?([0-9a-fA-F]{4}0[dD]0[aA])"
 
 
+def last_possible_micro(minor: str) -> int | None:
+    """The highest micro version of ``minor`` ("3.11") that can exist by the table, or None
+    for a minor the table does not know. Past its last release only for a branch that was
+    still maintained when the table was made: two releases a month until its end of life."""
+    last = _LAST_MICRO.get(minor)
+    if last is None:
+        return None
+    end = _END_OF_LIFE.get(minor)
+    if end is None:
+        return last
+    return last + 2 * ((end[0] - _AS_OF[0]) * 12 + end[1] - _AS_OF[1])
+
+
+def _check_micro(name: str, micro: int, text: str) -> None:
+    """Refuse a micro version the table proves impossible (see :func:`last_possible_micro`)."""
+    highest = last_possible_micro(name)
+    if highest is not None and micro > highest:
+        last = _LAST_MICRO[name]
+        end = _END_OF_LIFE.get(name)
+        why = (f"the last {name} release is {name}.{last}" if end is None else
+               f"{name}.{last} was the latest release in {_AS_OF[0]}-{_AS_OF[1]:02d}, and at two releases "
+               f"a month {name} reaches at most {name}.{highest} by its end of life in {end[0]}-{end[1]:02d}")
+        raise UsageError(f"Python {text} does not exist: {why}")
+
+
 def _release_entry(minor: str, micro: int | None) -> MagicEntry | None:
     splits = _MICRO_SPLITS.get(minor)
     if splits is not None:
@@ -428,6 +472,8 @@ def for_version(version: str) -> MagicEntry:
         raise UsageError(f"{version!r} is not a Python version like 3.11 or 3.11.7")
     major, minor, micro = match.groups()
     name = f"{int(major)}.{int(minor)}"
+    if micro is not None:
+        _check_micro(name, int(micro), version.strip())
     entry = _release_entry(name, None if micro is None else int(micro))
     if entry is None:
         raise UsageError(f"no known magic number for Python {name}")
@@ -453,7 +499,8 @@ def parse_query(text: str) -> list[MagicEntry]:
     Accepts a number (``"3495"``), the 4 magic bytes in hex (``"a70d0d0a"``), a version
     (``"3.11"``: the minor's release magic(s), e.g. both of 3.5's; ``"3.11.7"``: the magic
     that release writes) or a pre-release tag (``"3.11a1"``: the numbers that first shipped
-    in it). Raises :class:`~bytecast.errors.UsageError` for anything else.
+    in it). Raises :class:`~bytecast.errors.UsageError` for anything else, and for a micro
+    version the table proves impossible (``"3.11.99"``, ``"2.7.19"``: :func:`last_possible_micro`).
     """
     import re
 
@@ -471,6 +518,7 @@ def parse_query(text: str) -> list[MagicEntry]:
         name = f"{int(major)}.{int(minor)}"
         if micro is None:
             return [e for e in entries() if e.python == name and e.release]
+        _check_micro(name, int(micro), query)
         entry = _release_entry(name, int(micro))
         return [] if entry is None else [entry]
     if re.fullmatch(_TAG_RE, query):

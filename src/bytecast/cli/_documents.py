@@ -1,9 +1,11 @@
 """The ``--json`` documents of every command, declared as types.
 
 Only the type checker reads this module (the commands import it under ``TYPE_CHECKING``), so
-declaring the documents costs a run nothing. The keys are a promise to scripts: add keys,
-never rename or drop one. A problem has one shape everywhere, :class:`ProblemDoc`, that of
-:meth:`bytecast.problem.Problem.to_json`.
+declaring the documents costs a run nothing. The keys are a promise to scripts (docs/json.md):
+every document starts with :class:`Envelope` (``schema``, ``command``, ``ok``) and has
+``problems``; a key may be added under the same ``schema``, and renaming or dropping one, or
+changing its type or meaning, makes ``schema`` the next integer. A problem has one shape
+everywhere, :class:`ProblemDoc`, that of :meth:`bytecast.problem.Problem.to_json`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import TypedDict, Union
 
 __all__ = [
-    "ProblemDoc", "FileDoc", "SummaryDoc", "ReportDoc", "CleanDoc", "MagicEntryDoc", "MagicQueryDoc",
+    "Envelope", "ProblemDoc", "KeptDoc", "ImportsSummaryDoc", "FileDoc", "SummaryDoc", "ReportDoc", "CleanDoc", "MagicEntryDoc", "MagicQueryDoc",
     "HeaderDoc", "MagicFileDoc", "TreeDoc", "InspectFileDoc", "InspectErrorDoc", "InspectDoc", "SiteDoc",
     "ModuleDoc", "ImportsDoc", "TargetDoc", "TargetsDoc",
 ]
@@ -26,6 +28,14 @@ class ProblemDoc(TypedDict):
     kind: str
     message: str
     target: str | None
+
+
+class Envelope(TypedDict):
+    """What every document starts with: ``ok`` is true exactly when the exit status is 0."""
+
+    schema: int
+    command: str
+    ok: bool
 
 
 class _FileBase(TypedDict):
@@ -53,26 +63,30 @@ class SummaryDoc(TypedDict):
     problems: int
 
 
-class ReportDoc(TypedDict):
+class ReportDoc(Envelope):
     """``compile --json`` and ``check --json``."""
 
-    command: str
-    ok: bool
     elapsed: float
     summary: SummaryDoc
     problems: list[ProblemDoc]
     files: list[FileDoc]
 
 
-class CleanDoc(TypedDict):
+class KeptDoc(TypedDict):
+    """A file named on the command line that ``clean`` kept, and why."""
+
+    path: str
+    reason: str
+
+
+class CleanDoc(Envelope):
     """``clean --json``."""
 
-    command: str
-    ok: bool
     dry_run: bool
     removed: list[str]
     folders_removed: list[str]
     kept_sourceless: int
+    kept: list[KeptDoc]
     problems: list[ProblemDoc]
 
 
@@ -86,11 +100,12 @@ class MagicEntryDoc(TypedDict):
     notes: str
 
 
-class MagicQueryDoc(TypedDict):
-    """``magic --json NUMBER-OR-VERSION``."""
+class MagicQueryDoc(Envelope):
+    """``magic --json NUMBER-OR-VERSION`` (``query`` is None for ``--all``)."""
 
-    query: str
+    query: str | None
     entries: list[MagicEntryDoc]
+    problems: list[ProblemDoc]
 
 
 class HeaderDoc(TypedDict):
@@ -103,7 +118,7 @@ class HeaderDoc(TypedDict):
     source_hash: str | None
 
 
-class MagicFileDoc(TypedDict):
+class MagicFileDoc(Envelope):
     """``magic --json FILE.pyc``; ``header`` is None (and ``problems`` says why) for a bad file."""
 
     path: str
@@ -151,7 +166,7 @@ class InspectErrorDoc(TypedDict):
     error: str
 
 
-class InspectDoc(TypedDict):
+class InspectDoc(Envelope):
     """``inspect --json``."""
 
     files: list[Union[InspectFileDoc, InspectErrorDoc]]
@@ -175,10 +190,16 @@ class ModuleDoc(TypedDict):
     sites: list[SiteDoc]
 
 
-class ImportsDoc(TypedDict):
+class ImportsSummaryDoc(TypedDict):
+    files: int
+    modules: int
+    missing: int
+
+
+class ImportsDoc(Envelope):
     """``imports --json``."""
 
-    files: int
+    summary: ImportsSummaryDoc
     pythons: list[str]
     problems: list[ProblemDoc]
     modules: list[ModuleDoc]
@@ -194,7 +215,7 @@ class TargetDoc(TypedDict):
     current: bool
 
 
-class TargetsDoc(TypedDict):
+class TargetsDoc(Envelope):
     """``targets --json``."""
 
     targets: list[TargetDoc]

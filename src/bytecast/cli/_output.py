@@ -18,17 +18,31 @@ if TYPE_CHECKING:
     from bytecast.problem import Problem
 
 
-__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "err", "print_json", "print_rows", "columns",
-           "count", "problem_json", "problem_line", "split_problem", "Progress", "report_json"]
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "SCHEMA", "err", "document", "print_json", "print_rows",
+           "columns", "count", "problem_json", "problem_line", "split_problem", "Progress", "report_json"]
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 
+SCHEMA = 1
+"""The version of every ``--json`` document (docs/json.md). Adding a key keeps it; renaming or
+removing a key, or changing a value's type or meaning, makes it the next integer."""
+
 
 def err(message: str) -> None:
     """One line on stderr (a message with line breaks in it is folded onto one)."""
     sys.stderr.write(" ".join(message.split("\n")).rstrip() + "\n")
+
+
+def document(command: str, ok: bool, problems: Sequence[Problem] = (), **fields: Any) -> dict[str, Any]:
+    """The envelope every ``--json`` document shares: ``schema``, ``command``, ``ok`` (true
+    exactly when the exit status is 0), then the command's own fields, then ``problems`` (one
+    shape everywhere: :meth:`bytecast.problem.Problem.to_json`)."""
+    doc: dict[str, Any] = {"schema": SCHEMA, "command": command, "ok": ok}
+    doc.update(fields)
+    doc["problems"] = [problem_json(p) for p in problems]
+    return doc
 
 
 def print_json(document: object) -> None:
@@ -140,19 +154,9 @@ def report_json(command: str, report: Report, elapsed: float) -> ReportDoc:
             if failure is not None:
                 entry["error"] = problem_json(failure)
         files.append(entry)
-    return {
-        "command": command,
-        "ok": report.ok,
-        "elapsed": round(elapsed, 4),
-        "summary": {
-            "sources": report.sources,
-            "pycs": report.pycs,
-            "fresh": report.fresh,
-            "compiled": report.compiled,
-            "linked": report.linked,
-            "failed": len(report.failures),
-            "problems": len(report.problems),
-        },
-        "problems": [problem_json(p) for p in report.problems],
-        "files": files,
-    }
+    # check's work is finding what is not fresh: that is a problem of the work (exit 1) too.
+    ok = report.ok and (command == "compile" or report.fresh == report.pycs)
+    summary = {"sources": report.sources, "pycs": report.pycs, "fresh": report.fresh, "compiled": report.compiled,
+               "linked": report.linked, "failed": len(report.failures), "problems": len(report.problems)}
+    return document(command, ok, report.problems, elapsed=round(elapsed, 4), summary=summary,  # type: ignore[return-value]
+                    files=files)

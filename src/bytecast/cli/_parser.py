@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 from bytecast.errors import UsageError
 
 __all__ = ["COMMANDS", "FlagError", "command_module", "declarers", "build_parser", "add_selection",
-           "add_target", "add_walk", "add_verbosity", "check_verbosity", "selection_flags", "flag_of"]
+           "add_target", "add_walk", "add_verbosity", "check_verbosity", "selection_flags", "flag_of", "unusable"]
 
 COMMANDS = ("compile", "check", "clean", "inspect", "imports", "magic", "targets", "bundle", "cache")
 """Every command, in the order ``bytecast --help`` lists them; each is ``bytecast.cli.NAME``."""
@@ -62,6 +62,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     from bytecast import __version__
     from bytecast.cli._output import EXIT_USAGE, columns
 
+    named = named_command(argv)
+
     class Formatter(argparse.HelpFormatter):
         """argparse's formatter, minus the ``shutil`` import it makes for every argument added."""
 
@@ -77,7 +79,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
         def error(self, message: str) -> NoReturn:
             message = " ".join(message.split())
-            self.exit(EXIT_USAGE, f"bytecast: error: {message} (see {self.prog} --help)\n")
+            # argparse reports a command's unknown flags from the top-level parser: the help
+            # that explains them is the command's.
+            prog = f"bytecast {named}" if self.prog == "bytecast" and named else self.prog
+            self.exit(EXIT_USAGE, f"bytecast: error: {message} (see {prog} --help)\n")
 
     parser = Parser(prog="bytecast", description="Compile, check, inspect and ship Python bytecode.")
     parser.add_argument("--version", action="version", version=f"bytecast {__version__} ({_python()})")
@@ -90,9 +95,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 # --- arguments several commands share -------------------------------------------------------
 
 
-def add_target(p: Any) -> None:
+def add_target(p: Any, help: str | None = None) -> None:
     p.add_argument("--target", action="append", default=[], metavar="SPEC",
-                   help="interpreter to compile for: current (default), a version (3.12), a cache "
+                   help=help or "interpreter to compile for: current (default), a version (3.12), a cache "
                    "tag (cpython-312), a path, or all (every one found; see 'bytecast targets'); "
                    "repeatable")
 
@@ -149,6 +154,31 @@ def selection_flags(args: Any) -> dict[str, Any]:
         "prepend_prefix": args.prepend_prefix,
         "targets": args.target or None,
     }
+
+
+def unusable(path: str, wanted: str = "a .pyc file") -> str | None:
+    """Why a file named on the command line cannot be taken at all, or None.
+
+    The rule of every command: a named path that does not exist, or is not a regular file
+    (a folder, a FIFO, a device), is judged from its file type alone, without reading it, and
+    the command cannot run for it (exit 2). A regular file whose reading fails or whose bytes
+    are bad is a problem of the work (exit 1), as the same file found in a folder would be.
+    """
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file or directory"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISDIR(mode):
+        return f"is a directory, expected {wanted}"
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        return f"not a regular file ({kind}), expected {wanted}"
+    return None
 
 
 def _python() -> str:

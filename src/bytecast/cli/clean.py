@@ -18,9 +18,11 @@ def add(sub: Any) -> None:
     from bytecast.cli._parser import add_target, add_verbosity, add_walk
 
     p = sub.add_parser("clean", help="remove bytecode caches (never sources)",
-                       description="Remove .pyc files in __pycache__ folders (all of them by default) "
-                       "and the folders left empty. Sourceless NAME.pyc modules are kept unless "
-                       "--sourceless is given.")
+                       description="Remove .pyc files in __pycache__ folders (all of them by default, "
+                       "of every Python version) and the folders left empty. Sourceless NAME.pyc "
+                       "modules are kept unless --sourceless is given. With PYTHONPYCACHEPREFIX set, "
+                       "the caches mirrored under that prefix go too. A .pyc named here that stays "
+                       "is listed with the reason.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="folders or .pyc files (default: .)")
     p.add_argument("--stale", action="store_true", help="only caches whose source changed")
     p.add_argument("--orphans", action="store_true", help="only caches whose source is gone")
@@ -30,35 +32,40 @@ def add(sub: Any) -> None:
     add_walk(p, "leave matching files and folders alone (gitignore-style; repeatable)")
     add_verbosity(p, "removed")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    add_target(p)
+    add_target(p, "only the bytecode of this interpreter (by magic number): a version (3.12), a cache tag "
+               "(cpython-312), a path, current, or all; repeatable (default: the caches of every Python "
+               "version, whether installed or not)")
 
 
 def run(args: argparse.Namespace) -> int:
     from bytecast import config
     from bytecast.clean import clean
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_json, problem_line
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, document, err, print_json, problem_line
     from bytecast.cli._parser import check_verbosity
 
     check_verbosity(args)
+    # The prefix of this interpreter's environment (PYTHONPYCACHEPREFIX or -X pycache_prefix),
+    # which the interpreters that wrote the caches shared.
+    prefix = getattr(sys, "pycache_prefix", None)
     flags = {"excludes": args.exclude or None, "max_depth": args.max_depth, "targets": args.target or None}
     options = config.merge(flags, config.load())
     report = clean(args.paths or ["."], stale=args.stale, orphans=args.orphans,
                    sourceless=args.sourceless, dry_run=args.dry_run, excludes=options.excludes,
-                   max_depth=options.max_depth, targets=options.targets)
+                   max_depth=options.max_depth, targets=options.targets, pycache_prefix=prefix)
     if args.json:
-        document: CleanDoc = {
-            "command": "clean",
-            "ok": not report.problems,
-            "dry_run": report.dry_run,
-            "removed": report.files,
-            "folders_removed": report.folders,
-            "kept_sourceless": report.kept_sourceless,
-            "problems": [problem_json(p) for p in report.problems],
-        }
-        print_json(document)
+        doc: CleanDoc = document(  # type: ignore[assignment]
+            "clean", not report.problems, report.problems, dry_run=report.dry_run, removed=report.files,
+            folders_removed=report.folders, kept_sourceless=report.kept_sourceless,
+            kept=[{"path": k.path, "reason": k.reason} for k in report.kept])
+        print_json(doc)
     else:
         for problem in report.problems:
             err(problem_line(problem))
+        if not args.quiet:
+            from bytecast.safetext import escape
+
+            for stays in report.kept:
+                sys.stdout.write(escape(f"kept {stays.path}: {stays.reason}") + "\n")
         verb = "would remove" if args.dry_run else "removed"
         if args.dry_run or args.verbose:
             for path in report.files:

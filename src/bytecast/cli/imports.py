@@ -36,6 +36,8 @@ def add(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_line
     from bytecast.imports import listing, scan
 
@@ -43,12 +45,20 @@ def run(args: argparse.Namespace) -> int:
         from bytecast.errors import UsageError
 
         raise UsageError(f"--max-depth must be 0 or more, not {args.max_depth}")
+    from bytecast.cli._parser import unusable
+
+    for path in args.paths:  # a named special file is an argument that cannot work (see unusable)
+        why = None if os.path.isdir(path) else unusable(path, "a .py or .pyc file or a folder")
+        if why is not None:
+            from bytecast.errors import UsageError
+
+            raise UsageError(f"{path}: {why}")
     report = scan(args.paths, python=args.python, excludes=args.exclude, links=args.links, max_depth=args.max_depth)
     for problem in report.problems:
         err(problem_line(problem))
     hard_missing = [m for m in report.missing if not all(s.guarded for s in m.sites)]
     if args.json:
-        print_json(_json(report))
+        print_json(_json(report, not (report.problems or hard_missing)))
     elif args.requirements:
         seen = {}
         for m in report.modules:
@@ -64,16 +74,15 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if report.problems or hard_missing else EXIT_OK
 
 
-def _json(report: ImportsReport) -> ImportsDoc:
-    from bytecast.cli._output import problem_json
+def _json(report: ImportsReport, ok: bool) -> ImportsDoc:
+    from bytecast.cli._output import document
 
-    return {
-        "files": report.files,
-        "pythons": list(report.pythons),
-        "problems": [problem_json(p) for p in report.problems],
-        "modules": [{
+    return document(  # type: ignore[return-value]
+        "imports", ok, report.problems,
+        summary={"files": report.files, "modules": len(report.modules), "missing": len(report.missing)},
+        pythons=list(report.pythons),
+        modules=[{
             "name": m.name, "kind": m.kind, "distribution": m.distribution, "version": m.version,
             "sites": [{"file": s.file, "line": s.line, "scope": s.scope, "guarded": s.guarded,
                        "how": s.how, "implicit_relative": s.implicit_relative} for s in m.sites],
-        } for m in report.modules],
-    }
+        } for m in report.modules])

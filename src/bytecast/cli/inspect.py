@@ -36,27 +36,24 @@ def run(args: argparse.Namespace) -> int:
     """Every file is reported, whatever the others are: a missing file or a folder is a usage
     error (exit 2), a file that is not a readable pyc a problem of the work (exit 1)."""
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, err, print_json, problem_json, split_problem
+    from bytecast.cli._output import document as envelope
+    from bytecast.cli._parser import unusable
     from bytecast.errors import BytecastError, DataError
     from bytecast.inspect import inspect_pyc
     from bytecast.safetext import escape
 
-    document: InspectDoc = {"files": [], "problems": []}
+    document: InspectDoc = envelope("inspect", True, files=[])  # type: ignore[assignment]
     status = EXIT_OK
     for name in args.files:
         if name.endswith((".pyz", ".zip")) or _is_bundle(name):
             status = max(status, _bundle(name, args, document))
             continue
         try:
-            info = inspect_pyc(name, read_code=not args.header_only)
-        except (FileNotFoundError, IsADirectoryError) as exc:
-            why = "no such file or directory" if isinstance(exc, FileNotFoundError) else \
-                "is a directory, expected a .pyc file"
-            err(escape(f"bytecast: error: {name}: {why}"))
-            failed: InspectErrorDoc = {"path": name, "error": f"{name}: {why}"}
-            document["files"].append(failed)
-            document["problems"].append(problem_json(split_problem(failed["error"], "UsageError")))
-            status = EXIT_USAGE
-            continue
+            why = unusable(name)
+            if why is None:
+                info = inspect_pyc(name, read_code=not args.header_only)
+        except (FileNotFoundError, IsADirectoryError):  # gone, or made a folder, since
+            why = unusable(name) or "no such file or directory"
         except (BytecastError, OSError) as exc:
             message = str(exc) if isinstance(exc, BytecastError) else f"cannot read: {exc.strerror or exc}"
             if not message.startswith(name):
@@ -65,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
             document["files"].append({"path": name, "error": message})
             document["problems"].append(problem_json(split_problem(message, type(exc).__name__)))
             status = max(status, EXIT_PROBLEMS)
+            continue
+        if why is not None:
+            err(escape(f"bytecast: error: {name}: {why}"))
+            failed: InspectErrorDoc = {"path": name, "error": f"{name}: {why}"}
+            document["files"].append(failed)
+            document["problems"].append(problem_json(split_problem(failed["error"], "UsageError")))
+            status = EXIT_USAGE
             continue
         listing = None
         if args.dis and info.code is not None:
@@ -82,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             _show(info, listing)
     if args.json:
+        document["ok"] = status == EXIT_OK
         print_json(document)
     return status
 

@@ -21,10 +21,12 @@ def add(sub: Any) -> None:
         description=(
             "Look up .pyc magic numbers: QUERY is a number (3495), the magic bytes in hex "
             "(a70d0d0a), a Python version (3.11, 3.11.7), a pre-release (3.11a1), or a .pyc "
-            "file whose header to show."
+            "file whose header to show. A micro version the table proves impossible (3.11.99) "
+            "is refused. --all lists the whole table."
         ),
     )
-    p.add_argument("query", metavar="QUERY", help="number, version, or path to a .pyc file")
+    p.add_argument("query", nargs="?", metavar="QUERY", help="number, version, or path to a .pyc file")
+    p.add_argument("--all", action="store_true", help="list every magic number bytecast knows")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
@@ -43,25 +45,38 @@ def _entry_json(entry: MagicEntry) -> MagicEntryDoc:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, print_rows
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, document, err, print_json, print_rows
+    from bytecast.cli._parser import FlagError
     from bytecast.errors import UsageError
-    from bytecast.magic import parse_query
+    from bytecast.magic import entries, parse_query
+    from bytecast.problem import Problem
 
-    query: str = args.query
-    if os.path.lexists(query):
+    query: str | None = args.query
+    if args.all:
+        if query is not None:
+            raise FlagError(f"--all lists the whole table: give it no QUERY (got {query!r})")
+        found = list(entries())
+    elif query is None:
+        raise FlagError("give a QUERY (a number, a version or a .pyc file), or --all")
+    elif os.path.lexists(query):
         return _file(query, args.json)
-    try:
-        found = parse_query(query)
-    except UsageError:
-        if os.sep in query or "/" in query or query.endswith((".pyc", ".py")):
-            raise UsageError(f"{query}: no such file or directory") from None
-        raise
+    else:
+        try:
+            found = parse_query(query)
+        except UsageError:
+            if os.sep in query or "/" in query or query.endswith((".pyc", ".py")):
+                raise UsageError(f"{query}: no such file or directory") from None
+            raise
+    problems = [] if found else [Problem(query or "", "UnknownMagic", "unknown magic number or version")]
     if not found:
         err(f"bytecast: {query}: unknown magic number or version")
+    if args.json:
+        doc: MagicQueryDoc = document("magic", bool(found), problems, query=query,  # type: ignore[assignment]
+                                      entries=[_entry_json(e) for e in found])
+        print_json(doc)
+    if not found:
         return EXIT_PROBLEMS
     if args.json:
-        document: MagicQueryDoc = {"query": query, "entries": [_entry_json(e) for e in found]}
-        print_json(document)
         return EXIT_OK
     rows = [("MAGIC", "BYTES", "PYTHON", "VERSIONS", "HEADER", "RELEASE", "NOTES")]
     for e in found:
@@ -72,14 +87,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _file(path: str, as_json: bool) -> int:
-    import os
 
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_json, split_problem
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, document, err, print_json, split_problem
+    from bytecast.cli._parser import unusable
     from bytecast.errors import PycFormatError, UsageError
     from bytecast.header import read_header
 
-    if os.path.isdir(path):
-        raise UsageError(f"{path}: is a directory, expected a .pyc file")
+    why = unusable(path)
+    if why is not None:
+        raise UsageError(f"{path}: {why}")
     try:
         header = read_header(path)
     except FileNotFoundError:
@@ -91,15 +107,16 @@ def _file(path: str, as_json: bool) -> int:
         err(message)
         if as_json:
             problem = split_problem(message, type(exc).__name__)
-            print_json({"path": path, "entry": None, "header": None, "problems": [problem_json(problem)]})
+            print_json(document("magic", False, [problem], path=path, entry=None, header=None))
         return EXIT_PROBLEMS
     entry = header.entry
     unknown = f"{path}: unknown magic number {header.magic}"
     if as_json:
-        document: MagicFileDoc = {
-            "path": path,
-            "entry": None if entry is None else _entry_json(entry),
-            "header": {
+        doc: MagicFileDoc = document(  # type: ignore[assignment]
+            "magic", entry is not None, [] if entry else [split_problem(unknown, "PycFormatError")],
+            path=path,
+            entry=None if entry is None else _entry_json(entry),
+            header={
                 "magic": header.magic,
                 "size": header.size,
                 "mode": header.mode,
@@ -107,10 +124,8 @@ def _file(path: str, as_json: bool) -> int:
                 "mtime": header.mtime,
                 "source_size": header.source_size,
                 "source_hash": None if header.source_hash is None else header.source_hash.hex(),
-            },
-            "problems": [] if entry else [problem_json(split_problem(unknown, "PycFormatError"))],
-        }
-        print_json(document)
+            })
+        print_json(doc)
     else:
         _show(path, header, entry)
     if entry is None:

@@ -32,19 +32,20 @@ def add(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit 2 when a path named on the command line is not a usable interpreter (the others
     found are still listed); a candidate found by searching that fails is only reported."""
-    from bytecast.cli._output import EXIT_OK, err, print_json, print_rows, problem_json
+    from bytecast.cli._output import EXIT_OK, document, err, print_json, print_rows
     from bytecast.errors import TargetError
     from bytecast.targets import find_interpreters
 
     found = find_interpreters(args.paths, cache=not args.no_cache)
     targets = sorted(found.targets, key=lambda t: (t.version, not t.is_current))
     problems = found.problems
+    # A named path's problem may be filed under the file it leads to: what counts is
+    # whether the path became a target.
+    unusable = [path for path in args.paths if path not in found.named]
     if args.json:
-        document: TargetsDoc = {
-            "targets": [_target_json(t) for t in targets],
-            "problems": [problem_json(p) for p in problems],
-        }
-        print_json(document)
+        doc: TargetsDoc = document("targets", not unusable, problems,  # type: ignore[assignment]
+                                   targets=[_target_json(t) for t in targets])
+        print_json(doc)
     else:
         rows = [("VERSION", "IMPLEMENTATION", "CACHE TAG", "MAGIC", "EXECUTABLE")]
         for t in targets:
@@ -55,9 +56,6 @@ def run(args: argparse.Namespace) -> int:
         for problem in problems:
             if problem.path not in named:  # said once, in the error below
                 err(f"{problem.path}: {problem.message}")
-    # A named path's problem may be filed under the file it leads to: what counts is
-    # whether the path became a target.
-    unusable = [path for path in args.paths if path not in found.named]
     if unusable:
         path = unusable[0]
         why = next((p.message for p in problems if p.path in (path, _real(path))), "not a usable Python interpreter")
