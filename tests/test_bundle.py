@@ -30,6 +30,7 @@ from bytecast.bundle import build
 from bytecast.bundlecache import entries, prune
 from bytecast.targets import resolve
 from interpreters import installed, require
+from json_schema import SCHEMAS, errors
 
 HERE = Path(__file__).parent
 APP = HERE / "data" / "bundleapp"
@@ -320,6 +321,7 @@ def test_cli_inspect_and_cache(app: Path, tmp_path: Path) -> None:
     bytecast = [sys.executable, "-m", "bytecast"]
     shown = subprocess.run([*bytecast, "inspect", "--json", str(app)], capture_output=True, text=True, env=env)
     assert shown.returncode == 0, shown.stderr
+    assert errors(json.loads(shown.stdout), SCHEMAS["inspect"]) == []
     about = json.loads(shown.stdout)["files"][0]["bundle"]
     assert [t["python"] for t in about["targets"]] == VERSIONS
     assert {d["name"] for d in about["targets"][0]["distributions"]} >= {"bundleapp", "PyYAML", "MarkupSafe", "certifi"}
@@ -328,6 +330,7 @@ def test_cli_inspect_and_cache(app: Path, tmp_path: Path) -> None:
     assert "bundle of bundleapp" in text.stdout and "bundleapp.cli:main" in text.stdout
     _run(app, env=_env(tmp_path / "cache", require(VERSIONS[-1])))
     listed = subprocess.run([*bytecast, "cache", "--json"], capture_output=True, text=True, env=env)
+    assert errors(json.loads(listed.stdout), SCHEMAS["cache"]) == []
     names = {e["name"] for e in json.loads(listed.stdout)["entries"]}
     assert names == {e.name for e in entries(str(tmp_path / "cache"))} and names
     pruned = subprocess.run([*bytecast, "cache", "--prune", "--all"], capture_output=True, text=True, env=env)
@@ -341,10 +344,13 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     bytecast = [sys.executable, "-m", "bytecast", "bundle"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     missing = subprocess.run([*bytecast, "no-such-distribution-bytecast-test==0.0.1", "-o", str(tmp_path / "x.pyz"),
-                              "--target", VERSIONS[-1] if VERSIONS else "current"],
+                              "--target", VERSIONS[-1] if VERSIONS else "current", "--json"],
                              capture_output=True, text=True, env=env, timeout=300)
     assert missing.returncode == 1
-    assert "Traceback" not in missing.stderr and "no-such-distribution-bytecast-test" in missing.stderr
+    doc = json.loads(missing.stdout)
+    assert errors(doc, SCHEMAS["bundle"]) == [] and doc["ok"] is False and doc["output"] is None
+    assert "Traceback" not in missing.stderr
+    assert len(doc["problems"]) == 1 and "no-such-distribution-bytecast-test" in doc["problems"][0]["message"]
     assert not (tmp_path / "x.pyz").exists()  # complete or absent
     usage = subprocess.run([*bytecast, str(APP), "-c", "a", "-m", "b", "-o", "x.pyz"], capture_output=True,
                            text=True, env=env)

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from bytecast.bundle import build, default_targets
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_json, problem_json, problem_line
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, document, err, print_json, problem_json, problem_line
     from bytecast.targets import resolve
 
     named = bool(args.target)
@@ -64,18 +64,20 @@ def run(args: argparse.Namespace) -> int:
                    module=args.module, fast=args.fast_start, name=args.name, jobs=args.jobs, log=log,
                    strict=named)
     if args.json:
-        print_json({
-            "output": os.path.abspath(args.output) if report.ok else None,
-            "size": report.size,
-            "sha256": report.sha256,
-            "targets": report.targets,
-            "skipped": report.skipped,
-            "warnings": [problem_json(p) for p in report.warnings],
-            "problems": [problem_json(p) for p in report.problems],
-        })
+        print_json(document(
+            "bundle", report.ok, report.problems,
+            output=os.path.abspath(args.output) if report.ok else None,
+            size=report.size,
+            sha256=report.sha256,
+            targets=report.targets,
+            skipped=report.skipped,
+            warnings=[problem_json(p) for p in report.warnings],
+        ))
     else:
         for problem in report.warnings:
             err(problem_line(problem))
+        for skipped in report.skipped:
+            err(f"skipped {skipped['target']}: {skipped['reason']}")
         for problem in report.problems:
             err(problem_line(problem))
         if report.ok and not args.quiet:

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from bytecast.bundlecache import cache_root, entries, prune
-    from bytecast.cli._output import EXIT_OK, print_json, print_rows
+    from bytecast.cli._output import EXIT_OK, document, print_json, print_rows
     from bytecast.cli._parser import FlagError
 
     if args.all and not args.prune:
@@ -42,12 +42,9 @@ def run(args: argparse.Namespace) -> int:
     root = cache_root()
     listed = prune(args.days, everything=args.all) if args.prune else entries()
     if args.json:
-        print_json({
-            "root": root,
-            "removed" if args.prune else "entries": [
-                {"name": e.name, "path": e.path, "size": e.size, "files": e.files, "used": e.used,
-                 "complete": e.complete} for e in listed],
-        })
+        print_json(document("cache", True, root=root, pruned=args.prune, entries=[
+            {"name": e.name, "path": e.path, "size": e.size, "files": e.files, "used": e.used,
+             "complete": e.complete} for e in listed]))
         return EXIT_OK
     if args.prune:
         total = sum(e.size for e in listed)
