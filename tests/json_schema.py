@@ -31,6 +31,13 @@ _INSPECTED = {"path": str, "magic": int, "python": str, "versions": str, "header
               "source": (str, None), "fresh": (bool, None), "freshness": str, "loadable": bool,
               "tree": (TREE, None), "dis?": str}
 _UNREADABLE = {"path": str, "error": str}
+_BUNDLE_TARGET = {"target": str, "python": str, "entry": {"kind": str, "module": str, "attribute": str},
+                  "modules": int, "code_bytes": int, "distributions": [{"name": str, "version": str}],
+                  "native": [str], "files": int}
+_BUNDLED = {"path": str, "bundle": {"format": int, "name": str, "requires_python": str, "fast_start": bool,
+                                    "size": int, "stored_files": int,
+                                    "targets": [{**_BUNDLE_TARGET, "index_bytes": int}]}}
+_CACHED = {"name": str, "path": str, "size": int, "files": int, "used": float, "complete": bool}
 
 SCHEMAS: dict[str, dict[str, Spec]] = {
     "problem": PROBLEM,
@@ -42,7 +49,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
     "magic-query": {**ENVELOPE, "query": (str, None), "entries": [_ENTRY], "problems": [PROBLEM]},
     "magic-file": {**ENVELOPE, "path": str, "entry": (_ENTRY, None), "header": (_HEADER, None),
                    "problems": [PROBLEM]},
-    "inspect": {**ENVELOPE, "files": [(_INSPECTED, _UNREADABLE)], "problems": [PROBLEM]},
+    "inspect": {**ENVELOPE, "files": [(_INSPECTED, _BUNDLED, _UNREADABLE)], "problems": [PROBLEM]},
     "imports": {**ENVELOPE, "summary": {"files": int, "modules": int, "missing": int}, "pythons": [str],
                 "environment": ({"where": str, "python": (str, None), "site_dirs": [str]}, None),
                 "modules": [{"name": str, "kind": str, "distribution": (str, None), "version": (str, None),
@@ -57,6 +64,9 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
                               "unused": [{"name": str, "extra": (str, None), "installed": bool}]}, None),
                 "requirements": ([str], None),
                 "problems": [PROBLEM]},
+    "bundle": {**ENVELOPE, "output": (str, None), "size": int, "sha256": str, "targets": [_BUNDLE_TARGET],
+               "skipped": [{"target": str, "reason": str}], "warnings": [PROBLEM], "problems": [PROBLEM]},
+    "cache": {**ENVELOPE, "root": str, "pruned": bool, "entries": [_CACHED], "problems": [PROBLEM]},
     "targets": {**ENVELOPE, "targets": [{"version": str, "implementation": str, "cache_tag": str, "magic": int,
                                          "magic_bytes": str, "executable": str, "current": bool}],
                 "problems": [PROBLEM]},

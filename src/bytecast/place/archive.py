@@ -13,6 +13,10 @@ import os
 from bytecast.errors import UsageError
 from bytecast.place.atomic import temp_name
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
 __all__ = ["ReproducibleZip", "fixed_date_time"]
 
 _EARLIEST = (1980, 1, 1, 0, 0, 0)
@@ -54,6 +58,36 @@ class ReproducibleZip:
         if name in self.members:
             raise UsageError(f"{name}: added to the archive twice")
         self.members[name] = (bytes(data), executable)
+
+    def render(self, stored: Collection[str] = ()) -> tuple[bytes, dict[str, int]]:
+        """The archive's bytes (prefix included), and where the data of each member named in
+        ``stored`` starts in them; those members are kept uncompressed (a reader can take
+        them with one seek and one read, no zip reader and no inflating)."""
+        import io
+        import struct
+        import zipfile
+
+        stamp = fixed_date_time()
+        buffer = io.BytesIO()
+        buffer.write(self.prefix)
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for name in sorted(self.members):
+                data, executable = self.members[name]
+                info = zipfile.ZipInfo(name, stamp)
+                info.compress_type = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+                info.create_system = 3  # Unix: the permissions below are read
+                info.external_attr = (0o100755 if executable else 0o100644) << 16
+                zf.writestr(info, data, compresslevel=6)
+            headers = {info.filename: info.header_offset for info in zf.infolist()}
+        raw = buffer.getvalue()
+        offsets = {}
+        for name in stored:
+            at = headers[name]
+            if raw[at : at + 4] != b"PK\x03\x04":
+                raise AssertionError(f"{name}: no local header where zipfile put it")
+            name_size, extra_size = struct.unpack_from("<HH", raw, at + 26)
+            offsets[name] = at + 30 + name_size + extra_size
+        return raw, offsets
 
     def write(self, path: str) -> None:
         """Write the archive to ``path`` atomically (complete or absent)."""

@@ -1,0 +1,1 @@
+"""A small application that exercises what bundles must get right."""

@@ -1,0 +1,5 @@
+import sys
+
+from bundleapp.cli import main
+
+sys.exit(main())
