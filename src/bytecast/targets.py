@@ -278,10 +278,10 @@ def resolve(specs: Sequence[str], *, cache: bool = True, requires_python: str | 
         elif spec == "all":
             supported = _supported(ranked, requires_python, requires_from)
             if not supported:
-                wanted = (f"{requires_from} {requires_python}" if requires_python is not None
-                          else f"Python {SUPPORTED_FROM[0]}.{SUPPORTED_FROM[1]} or newer")
-                raise TargetError(f"target all: no interpreter found that {wanted} allows "
-                                  f"(name older ones); found: {found_names()}")
+                wanted = (f"is allowed by {requires_from} = {requires_python!r}" if requires_python is not None
+                          else f"is Python {SUPPORTED_FROM[0]}.{SUPPORTED_FROM[1]} or newer")
+                raise TargetError(f"target all: no interpreter found {wanted} (name one to compile for it "
+                                  f"anyway); found: {found_names()}")
             for tgt in sorted(supported, key=lambda t: t.version):  # stable: the running one still first
                 take(tgt)
         elif spec in paths:
