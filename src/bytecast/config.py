@@ -36,7 +36,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
     from bytecast.options import Options
@@ -300,13 +300,15 @@ def _env_value(name: str, raw: str, types: tuple[type, ...]) -> Any:
     return values[0] if values else None
 
 
-def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, tuple[str, Any]]:
-    """Key -> (variable, value) of every ``BYTECAST_*`` variable that sets a key (empty ones
-    count as unset). Raises :class:`UsageError` naming the variable for a value that cannot be
-    read as its key's type."""
+def from_environment(environ: Mapping[str, str] | None = None,
+                     keys: Iterable[str] | None = None) -> dict[str, tuple[str, Any]]:
+    """Key -> (variable, value) of every ``BYTECAST_*`` variable that sets a key (of ``keys``,
+    default all; empty ones count as unset). Raises :class:`UsageError` naming the variable for
+    a value that cannot be read as its key's type."""
     environ = os.environ if environ is None else environ
     out: dict[str, tuple[str, Any]] = {}
-    for key, types in KEYS.items():
+    for key in KEYS if keys is None else keys:
+        types = KEYS[key]
         name = env_name(key)
         raw = environ.get(name)
         if raw is None or not raw.strip():
@@ -374,7 +376,7 @@ def merge(flags: Mapping[str, Any], settings: Settings, paths: Sequence[str] | N
     from_file = _fields(settings.table, flags)
     file_specs = from_file.pop("targets", ())
     _checked(from_file, lambda key: f"{source}: {settings.section}{key}")
-    variables = from_environment(environ)
+    variables = from_environment(environ, [key for key, field in FIELDS.items() if field in flags])
     from_env = _fields({key: value for key, (_, value) in variables.items()}, flags)
     env_specs = from_env.pop("targets", ())
     _checked(from_env, env_name)
