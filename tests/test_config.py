@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+import conftest
 from bytecast.config import Settings, merge
 from bytecast.errors import UsageError
 from bytecast.header import read_header
-import conftest
 from conftest import run_cli
 
 

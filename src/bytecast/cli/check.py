@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
-    from bytecast.cli._output import (EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_line, report_json,
-                                      seconds, summary)
+    from bytecast.cli import _output
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_line, report_json
     from bytecast.cli._parser import selection_flags, settings_of
     from bytecast.engine import check_tree
     from bytecast.plan import STATES
@@ -52,5 +52,5 @@ def run(args: argparse.Namespace) -> int:
             tag = counts.target.cache_tag
             found = states.get(tag)
             verdict = ", ".join(f"{n} {state}" for state, n in sorted(found.items())) if found else "all fresh"
-            summary(f"checked {count(counts.pycs, 'file')} for {tag} in {seconds(elapsed)}: {verdict}")
+            _output.summary(f"checked {count(counts.pycs, 'file')} for {tag} in {_output.seconds(elapsed)}: {verdict}")
     return EXIT_OK if report.ok and not not_fresh else EXIT_PROBLEMS

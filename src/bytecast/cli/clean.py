@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     from bytecast import config
     from bytecast.clean import clean
-    from bytecast.cli._output import (EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_json, problem_line,
-                                      seconds, summary)
+    from bytecast.cli import _output
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_json, problem_line
     from bytecast.cli._parser import check_verbosity, settings_of
 
     check_verbosity(args)
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             kept = (f"; kept {report.kept_sourceless} sourceless (see --sourceless)"
                     if report.kept_sourceless else "")
             tags = f" for {', '.join(t.cache_tag for t in options.targets)}" if options.targets else ""
-            summary(f"{verb} {count(len(report.files), 'file')} and "
-                    f"{count(len(report.folders), '__pycache__ folder')}{tags} in {seconds(elapsed)}{kept}")
+            folders = count(len(report.folders), "__pycache__ folder")
+            _output.summary(f"{verb} {count(len(report.files), 'file')} and {folders}{tags} "
+                            f"in {_output.seconds(elapsed)}{kept}")
     return EXIT_OK if not report.problems else EXIT_PROBLEMS

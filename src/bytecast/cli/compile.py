@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
-    from bytecast.cli._output import (EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line,
-                                      report_json, seconds, summary)
+    from bytecast.cli import _output
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line, report_json
     from bytecast.cli._parser import check_verbosity, selection_flags, settings_of
     from bytecast.engine import compile_tree
 
@@ -70,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
                 notes = [f"{n} {word}" for n, word in ((counts.linked, "linked"), (counts.fresh, "fresh"),
                                                        (counts.failed, "failed")) if n]
                 extra = f" ({', '.join(notes)})" if notes else ""
-                summary(f"compiled {count(counts.compiled, 'file')} for {counts.target.cache_tag} "
-                        f"in {seconds(elapsed)}{extra}")
+                _output.summary(f"compiled {count(counts.compiled, 'file')} for {counts.target.cache_tag} "
+                                f"in {_output.seconds(elapsed)}{extra}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
