@@ -502,3 +502,19 @@ def test_all_means_what_the_project_supports(tmp_path: Path) -> None:
     out = run_cli("check", "--target", "all", str(project / "src"), env=_no_venv_env())
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
     assert "requires-python: 'three' is not a version specifier" in out.stderr, out.stderr
+
+
+def test_which_agrees_with_shutil_which(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bytecast.targets import which
+
+    plain, runnable, folder = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    for where in (plain, runnable, folder):
+        where.mkdir()
+    (plain / "tool").write_text("not executable\n")  # skipped: not executable
+    (folder / "tool").mkdir()  # skipped: a folder
+    (runnable / "tool").write_text("#!/bin/sh\n")
+    (runnable / "tool").chmod(0o755)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(plain), str(folder), str(runnable), os.environ["PATH"]]))
+    for name in ("tool", "python3", "sh", "no-such-command-here"):
+        assert which(name) == shutil.which(name), name
+    assert which("tool") == str(runnable / "tool")
