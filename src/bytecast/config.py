@@ -197,7 +197,7 @@ def load_for(paths: Sequence[str] = (), config: str | None = None, no_config: bo
         if mentions:
             used = settings.path or "none"
             settings.warning = (f"{_shown(other)}: its [tool.bytecast] settings are not used: one run takes the "
-                                f"settings of its first path ({used}); run each project on its own, or pass --config")
+                                f"settings of its first path ({used}); run each project on its own, or name one settings file")
             break
     return settings
 

@@ -1,8 +1,8 @@
 """Targets: the interpreters bytecast compiles for.
 
 The running interpreter is always available as :func:`current`; the one a user means when
-they name none is :func:`default_for` the paths they walk (the active virtual environment's,
-else the one of the environment holding the paths, else the running one). :func:`resolve`
+they name none is :func:`default_for` the paths they walk (the Python of the virtual
+environment holding the paths, else of the active one, else the running one). :func:`resolve`
 turns ``--target`` specs (``current``, ``3.12``, ``3.12.1``, ``cpython-312``, a path, a command
 on ``PATH``, ``all``) into targets, from what :func:`bytecast.discovery.find_interpreters`
 finds (``PATH``, pyenv, uv, ``/usr/bin``...).
@@ -178,8 +178,8 @@ def default_for(paths: Sequence[str] = (), *, cache: bool = True) -> Target:
 
     exe = _env_python(env)
     if exe is None:
-        raise TargetError(f"{source}: no bin/python in it (name one with --target, or "
-                          "--target current for the Python bytecast runs on)")
+        raise TargetError(f"{source}: no bin/python in it (name a target, or current for the "
+                          "Python bytecast runs on)")
     found = find_interpreters([exe], cache=cache, search=False)
     tgt = found.named.get(exe)
     if tgt is None:
