@@ -267,7 +267,7 @@ def requires_python(paths: Sequence[str] = ()) -> tuple[str | None, str]:
     value = project.get("requires-python") if isinstance(project, dict) else None
     if value is not None and not isinstance(value, str):
         raise UsageError(f"{label}: must be a string, not {type(value).__name__}")
-    return value, label
+    return (value if value and value.strip() else None), label  # an empty one says nothing
 
 
 def env_name(key: str) -> str:
