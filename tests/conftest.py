@@ -55,6 +55,8 @@ def env() -> dict[str, str]:
     e = dict(os.environ)
     e["PYTHONPATH"] = SRC + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e.pop("SOURCE_DATE_EPOCH", None)
+    # A venv active in the shell running the tests would be the default target of every run.
+    e.pop("VIRTUAL_ENV", None)
     return e
 
 

@@ -294,3 +294,46 @@ def test_calls_on_the_table_itself_make_it_answer_none() -> None:
         sub.choices_hint("odd")
 
     assert _quickargs.parse(_quickargs.declare([add]), ["odd"]) is None
+
+
+# --- the summary line ---------------------------------------------------------------------------
+
+
+def test_compile_check_and_clean_end_with_one_summary_line_on_stderr(small_tree: Path) -> None:
+    import re
+
+    from conftest import run_cli
+
+    tag = sys.implementation.cache_tag
+    tree = str(small_tree)
+    sources = len(list(small_tree.rglob("*.py")))
+    out = run_cli("compile", "--target", "current", tree)  # piped: the line is there all the same
+    assert out.returncode == 0 and out.stdout == ""
+    assert re.fullmatch(rf"compiled {sources} files for {tag} in \d+\.\d\d s\n", out.stderr), out.stderr
+    assert len(list(small_tree.rglob("*.pyc"))) == sources
+    out = run_cli("compile", "--target", "current", tree)
+    assert re.fullmatch(rf"compiled 0 files for {tag} in \d+\.\d\d s \({sources} fresh\)\n", out.stderr), out.stderr
+    victim = next(small_tree.rglob("*.py"))
+    victim.write_text(victim.read_text() + "\n# changed\n")
+    out = run_cli("check", "--target", "current", tree)
+    assert out.returncode == 1 and out.stdout.count("\n") == 1
+    assert re.fullmatch(rf"checked {sources} files for {tag} in \d+\.\d\d s: 1 stale\n", out.stderr), out.stderr
+    for command in ("compile", "check", "clean"):
+        quiet = run_cli(command, "-q", "--target", "current", tree)
+        assert quiet.stderr == "", (command, quiet.stderr)
+    out = run_cli("check", "--target", "current", tree)
+    assert re.fullmatch(rf"checked {sources} files for {tag} in \d+\.\d\d s: {sources} missing\n", out.stderr)
+
+
+def test_one_summary_line_per_target(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    other = require("3.12" if sys.version_info[:2] != (3, 12) else "3.11")
+    (tmp_path / "m.py").write_text("A = 1\n")
+    (tmp_path / "n.py").write_text("B = (\n")  # fails for every target
+    out = run_cli("compile", "--target", "current", "--target", other, str(tmp_path))
+    assert out.returncode == 1
+    summaries = [line for line in out.stderr.splitlines() if line.startswith("compiled ")]
+    tags = [sys.implementation.cache_tag, "cpython-3" + ("12" if sys.version_info[:2] != (3, 12) else "11")]
+    assert [line.split(" for ")[1].split()[0] for line in summaries] == tags
+    assert all(line.startswith("compiled 1 file for ") and line.endswith("(1 failed)") for line in summaries)

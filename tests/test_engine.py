@@ -225,7 +225,8 @@ def test_bad_files_give_one_line_each_and_the_rest_compile(small_tree: Path) -> 
     os.symlink("loop.py", bad / "loop.py")
     result = run_cli("compile", str(small_tree))
     assert result.returncode == 1
-    lines = result.stderr.splitlines()
+    *lines, summary = result.stderr.splitlines()
+    assert summary.endswith("(5 failed)"), result.stderr
     assert len(lines) == 6, result.stderr
     names = sorted(line.split(":", 1)[0].rsplit(os.sep, 1)[-1] for line in lines)
     assert names == ["deep.py", "deeper.py", "loop.py", "nul.py", "syntax.py", "undecodable.py"]
@@ -465,10 +466,17 @@ def test_start_up_imports_nothing_heavy(small_tree: Path) -> None:
     assert out.stdout.strip() == "1 []" and "bad.py:1:7: SyntaxError" in out.stderr, out.stdout + out.stderr
 
 
-def test_piped_output_is_errors_only(small_tree: Path) -> None:
+def test_piped_output_is_errors_and_the_summary_line(small_tree: Path) -> None:
+    tag = sys.implementation.cache_tag
     result = run_cli("compile", str(small_tree))
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr.startswith(f"compiled {len(list(small_tree.rglob('*.py')))} files for {tag} in ")
+    assert result.stderr.count("\n") == 1
     result = run_cli("check", str(small_tree))
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr.startswith("checked ") and result.stderr.endswith(": all fresh\n")
+    assert result.stderr.count("\n") == 1
+    result = run_cli("check", "-q", str(small_tree))
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
@@ -494,7 +502,8 @@ def test_progress_bar_on_a_terminal(stdlib_tree: Path) -> None:
     os.close(main_fd)
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert "compiling" in screen and "━" in screen  # rich's bar
-    assert "pyc written" in screen  # the summary a terminal gets
+    summary = screen.rsplit("compiled ", 1)[-1]  # the summary line, after the bar is gone
+    assert summary.split(" ", 1)[0].isdigit() and f" files for {sys.implementation.cache_tag} in " in summary
 
 
 def test_public_api_loads_on_first_use(small_tree: Path) -> None:
@@ -524,7 +533,7 @@ def test_workers_that_cannot_start_give_one_line_per_file(small_tree: Path, monk
         raise BlockingIOError(11, "Resource temporarily unavailable")  # the process limit
 
     monkeypatch.setattr(os, "posix_spawn", refuse)
-    assert main(["compile", str(small_tree / "json")]) == 1
+    assert main(["compile", "-q", str(small_tree / "json")]) == 1
     err = capsys.readouterr().err
     sources = sorted((small_tree / "json").rglob("*.py"))
     assert len(err.splitlines()) == len(sources) and "Traceback" not in err
@@ -585,12 +594,12 @@ def test_hashed_pycs_whose_source_cannot_be_read_give_one_line(tmp_path: Path) -
         done = run("check", "--invalidation-mode", "checked-hash", str(tree))
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         assert "a.py" in done.stdout and "b.py" in done.stdout  # neither can be shown fresh
-        done = run("compile", "--invalidation-mode", "checked-hash", str(tree))
+        done = run("compile", "-q", "--invalidation-mode", "checked-hash", str(tree))
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         (line,) = done.stderr.splitlines()
         assert "a.py" in line and "PermissionError" in line
         assert compile_tree([str(tree / "b.py")], Options(invalidation_mode="checked-hash")).fresh == 1  # b was compiled
-        done = run("clean", "--stale", "-n", str(tree))
+        done = run("clean", "-q", "--stale", "-n", str(tree))
         assert done.returncode == 0 and done.stderr == "", done.stderr
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -362,3 +362,159 @@ def test_a_stuck_foreign_worker_times_out_per_file(tmp_path: Path) -> None:
               2, outcomes.append, timeout=0.5)
     kinds = sorted((o.uid, o.failure.kind if o.failure else None) for o in outcomes)
     assert kinds == [(0, "Timeout"), (1, "Timeout"), (10, None), (11, None)]
+
+
+# --- the interpreter a user means -------------------------------------------------------------
+
+
+def _other_version() -> str:
+    """An installed 3.x that is not the running one (the default must not be bytecast's own)."""
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for version in ("3.12", "3.11", "3.13", "3.10"):
+        if version != mine and interpreters.interpreter(version):
+            return version
+    pytest.skip("no installed Python 3.10-3.13 other than the running one")
+
+
+def _venv(version: str, where: Path) -> Path:
+    """A real virtual environment of Python ``version`` holding one package in site-packages."""
+    exe = interpreters.require(version)
+    subprocess.run([exe, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120)
+    site = where / "lib" / f"python{version}" / "site-packages" / "vendored"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("X = 1\n")
+    return where
+
+
+def _tags(folder: Path) -> set[str]:
+    return {p.name.split(".")[1] for p in folder.rglob("*.pyc")}
+
+
+def _no_venv_env() -> dict[str, str]:
+    e = _env()
+    e.pop("VIRTUAL_ENV", None)
+    return e
+
+
+def test_default_target_is_the_active_venvs_python(tmp_path: Path) -> None:
+    version = _other_version()
+    venv = _venv(version, tmp_path / "venv")
+    tag = "cpython-" + version.replace(".", "")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("import vendored\n")
+    active = {**_no_venv_env(), "VIRTUAL_ENV": str(venv)}
+    out = run_cli("compile", str(project), env=active)
+    assert out.returncode == 0, out.stderr
+    assert _tags(project) == {tag}
+    assert out.stderr.startswith(f"compiled 1 file for {tag} in ")
+    out = run_cli("check", str(project), env=active)
+    assert out.returncode == 0 and f"for {tag} in " in out.stderr, out.stderr
+    # no venv active: the running interpreter, as before
+    out = run_cli("check", str(project), env=_no_venv_env())
+    assert out.returncode == 1 and out.stderr.startswith(f"checked 1 file for {current().cache_tag} in ")
+    assert out.stderr.endswith(": 1 missing\n"), out.stderr
+    # --target current still means the Python bytecast runs on
+    out = run_cli("compile", "-q", "--target", "current", str(project), env=active)
+    assert out.returncode == 0 and out.stderr == ""
+    assert _tags(project) == {tag, current().cache_tag}
+
+
+def test_a_walked_path_inside_a_venv_means_that_venvs_python(tmp_path: Path) -> None:
+    version = _other_version()
+    venv = _venv(version, tmp_path / ".venv")
+    site = venv / "lib" / f"python{version}" / "site-packages"
+    tag = "cpython-" + version.replace(".", "")
+    out = run_cli("compile", str(site), env=_no_venv_env())
+    assert out.returncode == 0, out.stderr
+    assert _tags(site) == {tag}
+    # the environment holding the files wins over an active one: only its Python imports them
+    out = run_cli("check", str(site), env={**_no_venv_env(), "VIRTUAL_ENV": sys.prefix})
+    assert out.returncode == 0 and f"for {tag} in " in out.stderr, out.stderr
+
+
+def test_a_removed_venv_is_one_line_and_nothing_is_written(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("A = 1\n")
+    gone = tmp_path / "gone-venv"
+    out = run_cli("compile", str(tmp_path), env={**_no_venv_env(), "VIRTUAL_ENV": str(gone)})
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and f"VIRTUAL_ENV={gone}" in out.stderr, out.stderr
+    assert not list(tmp_path.rglob("*.pyc"))
+
+
+def test_target_a_command_on_path(tmp_path: Path) -> None:
+    version = _other_version()
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "python3").symlink_to(interpreters.require(version))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.py").write_text("A = 1\n")
+    path_env = {**_no_venv_env(), "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    out = run_cli("compile", "--target", "python3", str(tmp_path / "src"), env=path_env)
+    assert out.returncode == 0, out.stderr
+    assert _tags(tmp_path / "src") == {"cpython-" + version.replace(".", "")}
+    out = run_cli("compile", "--target", "no-such-python9", str(tmp_path / "src"), env=path_env)
+    assert out.returncode == 2 and "no-such-python9" in out.stderr and "command on PATH" in out.stderr
+
+
+def test_target_a_full_version_as_targets_prints_it(tmp_path: Path) -> None:
+    version = _other_version()
+    exe = interpreters.require(version)
+    release = subprocess.run([exe, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / "m.py").write_text("A = 1\n")
+    out = run_cli("check", "--target", release, str(tmp_path), env=_no_venv_env())
+    assert out.returncode == 1 and f"for cpython-{version.replace('.', '')} in " in out.stderr, out.stderr
+    out = run_cli("check", "--target", f"{version}.999", str(tmp_path), env=_no_venv_env())
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert f"{version}.999: no such interpreter" in out.stderr and release in out.stderr
+
+
+def _checked_tags(stderr: str) -> set[str]:
+    return {line.split(" for ", 1)[1].split(" ", 1)[0] for line in stderr.splitlines() if line.startswith("checked ")}
+
+
+def test_all_means_what_the_project_supports(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "m.py").write_text("A = 1\n")
+    installed = {v: f"cpython-{v.replace('.', '')}" for v in interpreters.installed()}
+    # no pyproject: the versions CPython still supports (3.9 on), old ones only when named
+    out = run_cli("check", "--target", "all", str(project / "src"), env=_no_venv_env())
+    assert out.returncode == 1, out.stderr
+    tags = _checked_tags(out.stderr)
+    assert {tag for v, tag in installed.items() if tuple(map(int, v.split("."))) >= (3, 9)} <= tags
+    assert not tags & {"cpython-27", "cpython-36", "cpython-37", "cpython-38"}
+    if "2.7" in installed:
+        out = run_cli("check", "--target", "all", "--target", "2.7", str(project / "src"), env=_no_venv_env())
+        assert "cpython-27" in _checked_tags(out.stderr), out.stderr
+    # requires-python of the project's pyproject.toml decides
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=3.11,<3.13"\n')
+    out = run_cli("check", "--target", "all", str(project / "src"), env=_no_venv_env())
+    tags = _checked_tags(out.stderr)
+    assert {tag for v, tag in installed.items() if v in ("3.11", "3.12")} <= tags, out.stderr
+    assert tags <= {"cpython-311", "cpython-312"}, out.stderr
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=4"\n')
+    out = run_cli("check", "--target", "all", str(project / "src"), env=_no_venv_env())
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "proj/pyproject.toml: [project] requires-python = '>=4'" in out.stderr, out.stderr
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = "three"\n')
+    out = run_cli("check", "--target", "all", str(project / "src"), env=_no_venv_env())
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert "requires-python: 'three' is not a version specifier" in out.stderr, out.stderr
+
+
+def test_which_agrees_with_shutil_which(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bytecast.targets import which
+
+    plain, runnable, folder = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    for where in (plain, runnable, folder):
+        where.mkdir()
+    (plain / "tool").write_text("not executable\n")  # skipped: not executable
+    (folder / "tool").mkdir()  # skipped: a folder
+    (runnable / "tool").write_text("#!/bin/sh\n")
+    (runnable / "tool").chmod(0o755)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(plain), str(folder), str(runnable), os.environ["PATH"]]))
+    for name in ("tool", "python3", "sh", "no-such-command-here"):
+        assert which(name) == shutil.which(name), name
+    assert which("tool") == str(runnable / "tool")

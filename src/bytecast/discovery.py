@@ -219,9 +219,12 @@ def _python_name(name: str) -> bool:
     return major.isdigit() and (not dot or minor.isdigit())
 
 
-def _candidates(paths: Iterable[str] = ()) -> list[tuple[str, bool]]:
-    """Candidate files, each with whether it was named explicitly, in search order."""
+def _candidates(paths: Iterable[str] = (), search: bool = True) -> list[tuple[str, bool]]:
+    """Candidate files, each with whether it was named explicitly, in search order (only
+    those named when not ``search``)."""
     out: list[tuple[str, bool]] = [(p, True) for p in paths]
+    if not search:
+        return out
     folders: list[str] = []
     for entry in os.environ.get("PATH", "").split(os.pathsep):
         if entry:
@@ -252,11 +255,12 @@ def _candidates(paths: Iterable[str] = ()) -> list[tuple[str, bool]]:
     return out
 
 
-def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Discovery:
+def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True, search: bool = True) -> Discovery:
     """Every interpreter found (see the module docstring), one per binary, in search order.
 
-    ``paths`` are interpreters named by the caller; they come first. The running
-    interpreter is always among the results.
+    ``paths`` are interpreters named by the caller; they come first. Without ``search``,
+    only they are asked (the default target of a virtual environment needs no search). The
+    running interpreter is always among the results.
     """
     store = _Cache(cache)
     order: list[str] = []  # real paths, in the order first seen
@@ -266,7 +270,7 @@ def find_interpreters(paths: Iterable[str] = (), *, cache: bool = True) -> Disco
     to_ask: set[str] = set()
     scripts: set[str] = set()
     named_keys: dict[str, str] = {}
-    for path, named in _candidates(paths):
+    for path, named in _candidates(paths, search):
         try:
             real = os.path.realpath(path)
             st = os.stat(real)

@@ -28,17 +28,39 @@ if TYPE_CHECKING:
     from bytecast.options import Mode, PoolConfig, RecordPolicy
     from bytecast.place import Layout
     from bytecast.plan import Job
+    from bytecast.targets import Target
 
     Chunks = Iterator[tuple[int, list[Job]]]  # planned work as it streams: (sources, their jobs)
     Progress = Callable[[int, int], None]
 
-__all__ = ["Options", "Report", "RECORDS", "compile_tree", "check_tree", "compile_jobs", "usable_cpus"]
+__all__ = ["Options", "Report", "TargetCounts", "RECORDS", "compile_tree", "check_tree", "compile_jobs", "usable_cpus"]
+
+
+class TargetCounts:
+    """What a run planned and did for one target (counted while it runs)."""
+
+    __slots__ = ("target", "pycs", "fresh", "compiled", "linked", "failed")
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        """The interpreter counted."""
+        self.pycs = 0
+        """.pyc files planned for it."""
+        self.fresh = 0
+        """Of those, already fresh."""
+        self.compiled = 0
+        """Files written."""
+        self.linked = 0
+        """Files hard-linked to an equal file of a lower level."""
+        self.failed = 0
+        """.pyc files not written because their compile failed."""
 
 
 class Report(Frozen):
     """What a compile or check run found and did."""
 
-    __slots__ = ("jobs", "failures", "problems", "compiled", "linked", "failed_pycs", "sources", "pycs", "fresh")
+    __slots__ = ("jobs", "failures", "problems", "compiled", "linked", "failed_pycs", "sources", "pycs", "fresh",
+                 "by_target")
 
     jobs: list[Job]
     """The planned .pyc files with their state before the run (``fresh``, ``missing``, ...):
@@ -59,10 +81,12 @@ class Report(Frozen):
     """.pyc files planned (sources x targets x levels)."""
     fresh: int
     """Planned .pyc files that were already fresh."""
+    by_target: tuple[TargetCounts, ...]
+    """The counts of each target, in the order of the run's targets."""
 
     def __init__(self, jobs: list[Job], failures: dict[str, Problem], problems: list[Problem], compiled: int = 0,
                  linked: int = 0, failed_pycs: frozenset[str] = frozenset(), sources: int = 0, pycs: int = 0,
-                 fresh: int = 0) -> None:
+                 fresh: int = 0, by_target: Iterable[TargetCounts] = ()) -> None:
         init(self, "jobs", jobs)
         init(self, "failures", failures)
         init(self, "problems", problems)
@@ -72,6 +96,7 @@ class Report(Frozen):
         init(self, "sources", sources)
         init(self, "pycs", pycs)
         init(self, "fresh", fresh)
+        init(self, "by_target", tuple(by_target))
 
     @property
     def ok(self) -> bool:
@@ -95,7 +120,7 @@ def usable_cpus() -> int:
 class _Tally:
     """Counts the planned jobs as they stream by, and keeps those the report records."""
 
-    __slots__ = ("record", "jobs", "sources", "pycs", "fresh")
+    __slots__ = ("record", "jobs", "sources", "pycs", "fresh", "per_target")
 
     def __init__(self, record: RecordPolicy) -> None:
         if record not in RECORDS:
@@ -103,12 +128,28 @@ class _Tally:
         self.record = record
         self.jobs: list[Job] = []
         self.sources = self.pycs = self.fresh = 0
+        self.per_target: dict[str, TargetCounts] = {}
+
+    def track(self, planner: Planner) -> None:
+        """Count per target of ``planner``'s lanes."""
+        self.per_target = {lane.target.cache_tag: TargetCounts(lane.target) for lane in planner.lanes}
 
     def add(self, sources: int, jobs: list[Job]) -> None:
         self.sources += sources
         self.pycs += len(jobs)
         fresh = sum(1 for job in jobs if job.state == "fresh")
         self.fresh += fresh
+        per = self.per_target
+        if len(per) == 1:  # the common run: no per-job work
+            only = next(iter(per.values()))
+            only.pycs += len(jobs)
+            only.fresh += fresh
+        elif per:
+            for job in jobs:
+                counts = per[job.target.cache_tag]
+                counts.pycs += 1
+                if job.state == "fresh":
+                    counts.fresh += 1
         if self.record == "all":
             self.jobs.extend(jobs)
         elif self.record == "changed" and fresh < len(jobs):
@@ -122,7 +163,7 @@ class _Tally:
             failures.setdefault(problem.path, problem)
         all_problems = sorted(problems + failed, key=lambda p: p.path)
         return Report(self.jobs, failures, all_problems, compiled, linked, failed_pycs,
-                      self.sources, self.pycs, self.fresh)
+                      self.sources, self.pycs, self.fresh, self.per_target.values())
 
 
 def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
@@ -166,7 +207,8 @@ def check_tree(paths: Iterable[str], options: Options = Options(), *, record: Re
     """
     tally = _Tally(record)
     problems: list[Problem] = []
-    _, chunks = _planner(paths, options, problems, None, tuning or DEFAULT_CONFIG)
+    planner, chunks = _planner(paths, options, problems, None, tuning or DEFAULT_CONFIG)
+    tally.track(planner)
     for count, jobs in chunks:
         tally.add(count, jobs)
     return tally.report(problems)
@@ -211,6 +253,8 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
              progress: Progress | None, tuning: PoolConfig) -> Report:
     """The compile and place stages, fed by the planner as the workers need work."""
     layout = planner.layout
+    tally.track(planner)
+    per_target = tally.per_target
     # One worker lane per target; a Python 2 target has one per level of its own: its compiler
     # takes the level from the process (-O), so each level needs its own workers.
     keys = [(lane.target, level) for lane in planner.lanes
@@ -255,8 +299,12 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
         counts[0] += 1
         counts[1] += outcome.written
         counts[2] += outcome.linked
+        mine = per_target[group[0].target.cache_tag]
+        mine.compiled += outcome.written
+        mine.linked += outcome.linked
         failure = outcome.failure
         if failure is not None:
+            mine.failed += len(group)
             src, target = group[0].source, group[0].target
             # the same file may compile for one target and fail for another: say for which
             failed.append(Problem(src.path, failure.kind, failure.message, failure.line, failure.column,
@@ -266,6 +314,7 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
             for job, (_, data) in zip(group, outcome.blobs):
                 layout.accept(job, data)
             counts[1] += len(outcome.blobs)
+            mine.compiled += len(outcome.blobs)
         if progress is not None:
             progress(counts[0], counts[3])
 

@@ -179,9 +179,17 @@ def default_environment(paths: Sequence[str]) -> Environment:
 
 
 def _find_interpreter(python: str) -> str | None:
-    """An installed interpreter of version ``python``, found the way ``--target`` finds one."""
-    from bytecast.targets import resolve
+    """An installed interpreter of version ``python``: the default target (the Python of the
+    virtual environment in use, see :func:`bytecast.targets.default_for`) when it is of that
+    version, else one found the way ``--target`` finds one."""
+    from bytecast.targets import default_for, resolve
 
+    try:
+        default = default_for()
+        if f"{default.version[0]}.{default.version[1]}" == python:
+            return default.executable
+    except BytecastError:
+        pass
     try:
         found = resolve([python])
     except BytecastError:

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "SCHEMA", "err", "document", "print_json", "print_rows",
-           "columns", "count", "problem_json", "problem_line", "split_problem", "Progress", "report_json"]
+           "columns", "count", "problem_json", "problem_line", "split_problem", "Progress", "report_json", "seconds",
+           "summary"]
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -77,6 +78,18 @@ def print_rows(rows: Sequence[Sequence[str]]) -> None:
 def count(n: int, word: str, plural: str | None = None) -> str:
     """``1 source``, ``2 sources``: a number with its noun agreeing."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def summary(text: str) -> None:
+    """The one line that ends a compile, check or clean (unless ``-q``): on stderr, piped or
+    not, so that logs of CI runs and Docker builds show what was done while stdout stays the
+    command's data."""
+    sys.stderr.write(text + "\n")
+
+
+def seconds(elapsed: float) -> str:
+    """``1.23 s``, ``0.05 s``."""
+    return f"{elapsed:.2f} s"
 
 
 def problem_json(problem: Problem) -> ProblemDoc:

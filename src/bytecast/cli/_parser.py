@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 from bytecast.errors import UsageError
 
 __all__ = ["COMMANDS", "FlagError", "command_module", "declarers", "build_parser", "add_selection",
-           "add_target", "add_walk", "add_verbosity", "check_verbosity", "selection_flags", "flag_of", "unusable"]
+           "add_target", "add_config", "add_walk", "add_verbosity", "check_verbosity", "selection_flags", "flag_of",
+           "settings_of", "unusable"]
 
 COMMANDS = ("compile", "check", "clean", "inspect", "imports", "magic", "targets", "bundle", "cache")
 """Every command, in the order ``bytecast --help`` lists them; each is ``bytecast.cli.NAME``."""
@@ -97,9 +98,19 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 def add_target(p: Any, help: str | None = None) -> None:
     p.add_argument("--target", action="append", default=[], metavar="SPEC",
-                   help=help or "interpreter to compile for: current (default), a version (3.12), a cache "
-                   "tag (cpython-312), a path, or all (every one found; see 'bytecast targets'); "
-                   "repeatable")
+                   help=help or "interpreter to compile for: a version (3.12 or 3.12.1), a cache tag "
+                   "(cpython-312), a path, a command on PATH (python3), current (the Python "
+                   "bytecast runs on), or all (every one found that requires-python allows; see "
+                   "'bytecast targets'); repeatable; default: the active virtual environment's "
+                   "Python, else that of the environment holding PATH, else current")
+
+
+def add_config(p: Any) -> None:
+    """``--config`` and ``--no-config``: which settings file a run reads."""
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="read settings from FILE ([tool.bytecast], or its top level) instead of the "
+                   "nearest pyproject.toml at or above the first PATH")
+    p.add_argument("--no-config", action="store_true", help="read no settings file")
 
 
 def add_walk(p: Any, exclude_help: str) -> None:
@@ -128,10 +139,11 @@ def add_selection(p: Any) -> None:
                    help="add this prefix to the path baked into code objects")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     add_target(p)
+    add_config(p)
 
 
 def add_verbosity(p: Any, listed: str) -> None:
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no summary line)")
     p.add_argument("-v", "--verbose", action="store_true", help=f"list every file {listed}")
 
 
@@ -179,6 +191,19 @@ def unusable(path: str, wanted: str = "a .pyc file") -> str | None:
         kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
         return f"not a regular file ({kind}), expected {wanted}"
     return None
+
+
+def settings_of(args: Any) -> Any:
+    """The settings of a run (:func:`bytecast.config.load_for` its paths, ``--config`` and
+    ``--no-config``); a warning it has is one line on stderr."""
+    from bytecast import config
+
+    settings = config.load_for(args.paths or ["."], args.config, args.no_config)
+    if settings.warning:
+        from bytecast.cli._output import err
+
+        err(f"bytecast: warning: {settings.warning}")
+    return settings
 
 
 def _python() -> str:

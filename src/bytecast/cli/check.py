@@ -18,22 +18,24 @@ def add(sub: Any) -> None:
     p = sub.add_parser("check", help="report sources whose bytecode is missing or stale",
                        description="Exit 1 if any source under PATHs lacks fresh bytecode (a CI gate).")
     add_selection(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing; the exit status says it")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing (no summary line); the exit status says it")
 
 
 def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
+    from bytecast.cli import _output
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_line, report_json
-    from bytecast.cli._parser import selection_flags
+    from bytecast.cli._parser import selection_flags, settings_of
     from bytecast.engine import check_tree
     from bytecast.plan import STATES
 
-    options = config.merge(selection_flags(args), config.load())
+    paths = args.paths or ["."]
+    options = config.merge(selection_flags(args), settings_of(args), paths)
     start = time.perf_counter()
-    report = check_tree(args.paths or ["."], options,
-                        record="all" if args.json else "changed")
+    report = check_tree(paths, options, record="all" if args.json else "changed")
     elapsed = time.perf_counter() - start
     not_fresh = [j for j in report.jobs if j.state != "fresh"]
     if args.json:
@@ -41,9 +43,14 @@ def run(args: argparse.Namespace) -> int:
     elif not args.quiet:
         for problem in report.problems:
             err(problem_line(problem))
+        states: dict[str, dict[str, int]] = {}
         for job in not_fresh:
             sys.stdout.write(f"{job.source.path}: {job.state}: {STATES[job.state]} ({job.cfile})\n")
-        if sys.stdout.isatty():
-            sys.stdout.write(f"{count(report.sources, 'source')}, {report.pycs} pyc: "
-                             f"{report.fresh} fresh, {len(not_fresh)} not\n")
+            by_state = states.setdefault(job.target.cache_tag, {})
+            by_state[job.state] = by_state.get(job.state, 0) + 1
+        for counts in report.by_target:
+            tag = counts.target.cache_tag
+            found = states.get(tag)
+            verdict = ", ".join(f"{n} {state}" for state, n in sorted(found.items())) if found else "all fresh"
+            _output.summary(f"checked {count(counts.pycs, 'file')} for {tag} in {_output.seconds(elapsed)}: {verdict}")
     return EXIT_OK if report.ok and not not_fresh else EXIT_PROBLEMS

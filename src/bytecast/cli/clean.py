@@ -15,7 +15,7 @@ __all__ = ["add", "run"]
 
 
 def add(sub: Any) -> None:
-    from bytecast.cli._parser import add_target, add_verbosity, add_walk
+    from bytecast.cli._parser import add_config, add_target, add_verbosity, add_walk
 
     p = sub.add_parser("clean", help="remove bytecode caches (never sources)",
                        description="Remove .pyc files in __pycache__ folders (all of them by default, "
@@ -33,25 +33,33 @@ def add(sub: Any) -> None:
     add_verbosity(p, "removed")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     add_target(p, "only the bytecode of this interpreter (by magic number): a version (3.12), a cache tag "
-               "(cpython-312), a path, current, or all; repeatable (default: the caches of every Python "
+               "(cpython-312), a path, a command on PATH, current, or all; repeatable (default: the caches of every Python "
                "version, whether installed or not)")
+    add_config(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    import time
+
     from bytecast import config
     from bytecast.clean import clean
+    from bytecast.cli import _output
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, document, err, print_json, problem_line
-    from bytecast.cli._parser import check_verbosity
+    from bytecast.cli._parser import check_verbosity, settings_of
 
     check_verbosity(args)
+    paths = args.paths or ["."]
     # The prefix of this interpreter's environment (PYTHONPYCACHEPREFIX or -X pycache_prefix),
     # which the interpreters that wrote the caches shared.
     prefix = getattr(sys, "pycache_prefix", None)
     flags = {"excludes": args.exclude or None, "max_depth": args.max_depth, "targets": args.target or None}
-    options = config.merge(flags, config.load())
-    report = clean(args.paths or ["."], stale=args.stale, orphans=args.orphans,
+    # No default target: without --target, clean takes every interpreter's caches.
+    options = config.merge(flags, settings_of(args), paths, default_target=False)
+    start = time.perf_counter()
+    report = clean(paths, stale=args.stale, orphans=args.orphans,
                    sourceless=args.sourceless, dry_run=args.dry_run, excludes=options.excludes,
                    max_depth=options.max_depth, targets=options.targets, pycache_prefix=prefix)
+    elapsed = time.perf_counter() - start
     if args.json:
         doc: CleanDoc = document(  # type: ignore[assignment]
             "clean", not report.problems, report.problems, dry_run=report.dry_run, removed=report.files,
@@ -70,9 +78,11 @@ def run(args: argparse.Namespace) -> int:
         if args.dry_run or args.verbose:
             for path in report.files:
                 sys.stdout.write(f"{verb} {path}\n")
-        if not args.quiet and (args.dry_run or args.verbose or sys.stdout.isatty()):
+        if not args.quiet:
             kept = (f"; kept {report.kept_sourceless} sourceless (see --sourceless)"
                     if report.kept_sourceless else "")
-            sys.stdout.write(f"{verb} {count(len(report.files), 'file')} and "
-                             f"{count(len(report.folders), '__pycache__ folder')}{kept}\n")
+            tags = f" for {', '.join(t.cache_tag for t in options.targets)}" if options.targets else ""
+            folders = count(len(report.folders), "__pycache__ folder")
+            _output.summary(f"{verb} {count(len(report.files), 'file')} and {folders}{tags} "
+                            f"in {_output.seconds(elapsed)}{kept}")
     return EXIT_OK if not report.problems else EXIT_PROBLEMS

@@ -35,22 +35,24 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
+    from bytecast.cli import _output
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line, report_json
-    from bytecast.cli._parser import check_verbosity, selection_flags
+    from bytecast.cli._parser import check_verbosity, selection_flags, settings_of
     from bytecast.engine import compile_tree
 
     check_verbosity(args)
+    paths = args.paths or ["."]
     flags = selection_flags(args)
     flags.update(jobs=args.jobs, force=args.force or None, hardlink_dupes=args.hardlink_dupes,
                  timeout=args.timeout)
-    options = config.merge(flags, config.load())
+    options = config.merge(flags, settings_of(args), paths)
     show = not (args.quiet or args.json or args.no_progress) and sys.stderr.isatty()
     progress = Progress("compiling", show)
     start = time.perf_counter()
     try:
         # Per-file records only when they are printed: without them memory stays flat.
         record: RecordPolicy = "all" if args.json else "changed" if args.verbose else "none"
-        report = compile_tree(args.paths or ["."], options, progress, record=record)
+        report = compile_tree(paths, options, progress, record=record)
     finally:
         progress.close()
     elapsed = time.perf_counter() - start
@@ -63,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
             for job in report.jobs:
                 if job.state != "fresh" and job.source.path not in report.failures:
                     sys.stdout.write(f"{job.cfile}\n")
-        if not args.quiet and (args.verbose or sys.stdout.isatty()):
-            sys.stdout.write(
-                f"{count(report.sources, 'source')}: {report.compiled} pyc written, {report.linked} linked, "
-                f"{report.fresh} fresh, {len(report.failures)} failed ({elapsed:.2f} s)\n"
-            )
+        if not args.quiet:
+            for counts in report.by_target:
+                notes = [f"{n} {word}" for n, word in ((counts.linked, "linked"), (counts.fresh, "fresh"),
+                                                       (counts.failed, "failed")) if n]
+                extra = f" ({', '.join(notes)})" if notes else ""
+                _output.summary(f"compiled {count(counts.compiled, 'file')} for {counts.target.cache_tag} "
+                                f"in {_output.seconds(elapsed)}{extra}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
