@@ -243,7 +243,7 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     from bytecast.engine import compile_jobs
     from bytecast.excludes import compile_excludes
     from bytecast.options import Options
-    from bytecast.place.sourceless import SourcelessLayout, legacy_name
+    from bytecast.place.sourceless import SourcelessLayout, legacy_name, staged_name
     from bytecast.plan import Job
 
     top = os.fspath(root)
@@ -290,7 +290,7 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             kept[rel] = "a script, not a module"
         else:
             chosen.append((src, rel))
-    job_list = [Job(src, target, optimize, legacy_name(src.path), baked(rel), "missing") for src, rel in chosen]
+    job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
     result = compile_jobs(job_list, [], options, layout=layout)
     for p in result.problems:
         problems.append(p)
@@ -302,11 +302,11 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
         by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
     needs: dict[str, list[str]] = {}
     for src, rel in written:
-        cfile = legacy_name(src.path)
+        cfile = staged_name(src.path)
         try:
             scan = _Scan(read_back(cfile, target))
         except (OSError, ValueError) as exc:
-            problems.append(Problem(cfile, "BadBytecode", _message(exc, cfile)))
+            problems.append(Problem(src.path, "BadBytecode", _message(exc, cfile)))
             continue
         for name in scan.py_names:
             for named in _named_files(name, rel, by_scope):
@@ -319,17 +319,20 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
                                     "may need its source at run time: uses " + ", ".join(needs[rel])))
 
-    if problems:
+    if problems:  # nothing of the tree changed: its sources and pycs are as they were
         for src, _ in written:
-            _remove(legacy_name(src.path))
+            _remove(staged_name(src.path))
         return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
 
     removed: list[str] = []
     gone: set[str] = set()  # relpaths of sources removed
-    for src, rel in written:
+    for src, rel in written:  # every pyc is in place before the first source goes
         if rel in kept:
-            _remove(legacy_name(src.path))
+            _remove(staged_name(src.path))
         else:
+            os.replace(staged_name(src.path), legacy_name(src.path))
+    for src, rel in written:
+        if rel not in kept:
             os.unlink(src.path)
             gone.add(rel)
     made = {rel[:-3] + ".pyc" for rel in gone}

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
+    from bytecast.discover import Kind
+
 __all__ = ["add", "run"]
 
 
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 def _has_bytecode(paths: list[str]) -> bool:
     from bytecast.discover import walk
 
-    return next(iter(walk(paths, [], kinds=("bytecode",))), None) is not None
+    kinds: tuple[Kind, ...] = ("bytecode",)
+    return next(iter(walk(paths, [], kinds=kinds)), None) is not None
 
 
 def _sourceless(args: argparse.Namespace, options: Any, start: float) -> int:

@@ -2,9 +2,11 @@
 
 The only layout importlib loads without sources (``SourcelessFileLoader``): ``__pycache__``
 without a source beside it is ignored. One target and one optimization level per tree (a
-sourceless module ignores the interpreter's ``-O``). The workers write each ``NAME.pyc`` in
-place, atomically, beside its source in a tree the caller owns (a staging copy, or a tree
-slimmed in place); :mod:`bytecast.sourceless` then verifies them and removes the sources.
+sourceless module ignores the interpreter's ``-O``). The workers write each pyc atomically
+beside its source, in a tree the caller owns (a staging copy, or a tree slimmed in place),
+under a staged name (:func:`staged_name`): nothing of the tree is replaced until
+:mod:`bytecast.sourceless` has read every one back; it then renames them to ``NAME.pyc`` and
+removes the sources.
 From Python 3.7 on the pycs are unchecked-hash: no mtime in them (the same source gives the
 same bytes) and flags that importlib's ``_classify_pyc`` accepts; the sourceless loader reads
 no source field at all.
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
     from bytecast.problem import Problem
     from bytecast.targets import Target
 
-__all__ = ["SourcelessLayout", "legacy_name"]
+__all__ = ["SourcelessLayout", "legacy_name", "staged_name"]
+
+_STAGED = ".bytecast-new"
 
 
 def legacy_name(path: str) -> str:
@@ -33,8 +37,14 @@ def legacy_name(path: str) -> str:
     return (path[:-3] if path.endswith(".py") else path) + ".pyc"
 
 
+def staged_name(path: str) -> str:
+    """Where the workers write it first: ``NAME.pyc.bytecast-new`` (a stale ``NAME.pyc`` of the
+    tree stays as it was if the run goes no further)."""
+    return legacy_name(path) + _STAGED
+
+
 class SourcelessLayout:
-    """``NAME.pyc`` beside each source, written by the workers; one target, one level."""
+    """``NAME.pyc`` beside each source (staged), written by the workers; one target, one level."""
 
     in_worker = True
     incremental = False
@@ -56,7 +66,7 @@ class SourcelessLayout:
         return list(levels)
 
     def namer(self, target: Target, levels: Sequence[int]) -> Callable[[Source], list[str]]:
-        return lambda source: [legacy_name(source.path)]
+        return lambda source: [staged_name(source.path)]
 
     def accept(self, job: Job, data: bytes) -> None:  # pragma: no cover - workers write these
         raise AssertionError("the sourceless layout is written by the workers")
