@@ -254,7 +254,15 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     keep_match = compile_excludes(tuple(keep)) if keep else None
     if baked is None:
         baked = default_baked(os.path.basename(os.path.abspath(top)))
-    layout = SourcelessLayout()
+    scans: dict[str, _Scan | Problem] = {}  # source path -> what its pyc read back says
+
+    def written(job: Job) -> None:
+        try:
+            scans[job.source.path] = _Scan(read_back(job.cfile, target))
+        except (OSError, ValueError) as exc:
+            scans[job.source.path] = Problem(job.source.path, "BadBytecode", _message(exc, job.cfile))
+
+    layout = SourcelessLayout(written)
     options = Options(optimize=(optimize,), targets=(target,), jobs=jobs or 0, invalidation_mode="unchecked-hash")
     layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
 
@@ -292,46 +300,46 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             chosen.append((src, rel))
     job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
     result = compile_jobs(job_list, [], options, layout=layout)
-    for p in result.problems:
-        problems.append(p)
-    written = [(src, rel) for src, rel in chosen if src.path not in result.failures]
+    problems.extend(result.problems)
+    failed = {p.path for p in result.problems}
+    done = [(src, rel) for src, rel in chosen if src.path not in failed]
 
     # Read every pyc back before any source goes; what the code names decides what stays.
     by_scope: dict[str, dict[str, list[str]]] = {}
     for rel in here:
         by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
     needs: dict[str, list[str]] = {}
-    for src, rel in written:
-        cfile = staged_name(src.path)
-        try:
-            scan = _Scan(read_back(cfile, target))
-        except (OSError, ValueError) as exc:
-            problems.append(Problem(src.path, "BadBytecode", _message(exc, cfile)))
+    for src, rel in done:
+        if src.path not in scans:  # not given back, so not read back yet (never expected)
+            written(Job(src, target, optimize, staged_name(src.path), baked(rel), "missing"))
+        scan = scans[src.path]
+        if isinstance(scan, Problem):
+            problems.append(scan)
             continue
         for name in scan.py_names:
             for named in _named_files(name, rel, by_scope):
                 kept.setdefault(named, f"named by {rel} ({name!r})")
         if scan.needs:
             needs[rel] = scan.needs
-    compiled = sorted(rel for _, rel in written if rel not in kept)
+    compiled = sorted(rel for _, rel in done if rel not in kept)
     for rel in compiled:
         if rel in needs:
             warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
                                     "may need its source at run time: uses " + ", ".join(needs[rel])))
 
     if problems:  # nothing of the tree changed: its sources and pycs are as they were
-        for src, _ in written:
+        for src, _ in chosen:
             _remove(staged_name(src.path))
         return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
 
     removed: list[str] = []
     gone: set[str] = set()  # relpaths of sources removed
-    for src, rel in written:  # every pyc is in place before the first source goes
+    for src, rel in done:  # every pyc is in place before the first source goes
         if rel in kept:
             _remove(staged_name(src.path))
         else:
             os.replace(staged_name(src.path), legacy_name(src.path))
-    for src, rel in written:
+    for src, rel in done:
         if rel not in kept:
             os.unlink(src.path)
             gone.add(rel)

@@ -44,15 +44,22 @@ def staged_name(path: str) -> str:
 
 
 class SourcelessLayout:
-    """``NAME.pyc`` beside each source (staged), written by the workers; one target, one level."""
+    """``NAME.pyc`` beside each source (staged); one target, one level.
 
-    in_worker = True
+    Without ``written`` the workers write the files. With it, they give the bytes back and the
+    layout writes each file, then calls ``written(job)``: the caller reads it back while the
+    workers compile the next ones (the parent is otherwise idle, waiting on them).
+    """
+
     incremental = False
     takes_files = False
     mode: Mode | None = "unchecked-hash"  # before 3.7 the planner writes timestamp pycs (flags 0)
 
-    def __init__(self) -> None:
+    def __init__(self, written: Callable[[Job], None] | None = None) -> None:
         self._target: Target | None = None
+        self._written = written
+        self.in_worker = written is None
+        self.problems: list[Problem] = []
 
     def levels(self, target: Target, levels: Sequence[int]) -> list[int]:
         if self._target is not None and self._target != target:
@@ -68,11 +75,25 @@ class SourcelessLayout:
     def namer(self, target: Target, levels: Sequence[int]) -> Callable[[Source], list[str]]:
         return lambda source: [staged_name(source.path)]
 
-    def accept(self, job: Job, data: bytes) -> None:  # pragma: no cover - workers write these
-        raise AssertionError("the sourceless layout is written by the workers")
+    def accept(self, job: Job, data: bytes) -> None:
+        import os
+        import stat
+
+        from bytecast.place.atomic import write_atomic
+        from bytecast.problem import Problem
+
+        try:
+            # importlib's _calc_mode: the source's mode, always writable by the owner
+            write_atomic(job.cfile, data, stat.S_IMODE(os.stat(job.source.path).st_mode) | 0o200)
+        except (OSError, UsageError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.problems.append(Problem(job.source.path, "PlacementError", message))
+            return
+        if self._written is not None:
+            self._written(job)
 
     def copy(self, entry: Entry) -> None:  # pragma: no cover - takes_files is False
         raise AssertionError("the sourceless layout copies no files: the tree is the caller's")
 
     def finish(self) -> list[Problem]:
-        return []
+        return self.problems
