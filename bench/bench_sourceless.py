@@ -31,7 +31,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_compile import bench_env, cores, timed  # noqa: E402  (a sibling script, not a package)
+from bench_compile import bench_env, cores, timed  # a sibling script, not a package
 
 LIMIT = textwrap.dedent(
     """

@@ -16,8 +16,9 @@ The rules, in one place:
   for the source in a traceback. Or an absolute install prefix (``prefix/rel/path.py``).
 - Kept as source (said, with the reason): ``.py`` files the package's own code names (a string
   constant ending in ``.py`` naming a file of the same top-level package, ``__init__.py``
-  aside), files matching a ``keep`` pattern, and scripts (a ``#!`` first line, or a file under
-  a ``bin`` or ``scripts`` folder, in a folder that is not a package).
+  and ``__main__.py`` aside), files matching a ``keep`` pattern, and scripts (a ``#!``
+  first line, or a file under a ``bin`` or ``scripts`` folder, in a folder that is not a
+  package).
 - Warned about: code that may need its source at run time (``getsource``, ``linecache``, a
   ``*.py`` glob, ``__file__`` with ``.py``), ghost modules (a ``NAME.pyc`` with no
   ``NAME.py``: dropped, or left alone in place), and levels above 0.
@@ -48,7 +49,9 @@ if TYPE_CHECKING:
 __all__ = ["Report", "VerifyReport", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
            "read_back"]
 
-_NOT_NAMES = frozenset(("__init__.py",))  # code naming it looks for packages, not a file to run
+# Code naming these looks for packages or for what ``-m`` runs (runpy loads those sourceless), not
+# for a file it opens or runs by path.
+_NOT_NAMES = frozenset(("__init__.py", "__main__.py"))
 _SCRIPT_FOLDERS = frozenset(("bin", "scripts", "Scripts"))
 
 
