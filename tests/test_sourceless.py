@@ -24,7 +24,7 @@ import pytest
 from bytecast import sourceless
 from bytecast.cli import main
 from bytecast.errors import UsageError
-from bytecast.targets import current, resolve
+from bytecast.targets import Target, current, resolve
 from conftest import run_cli
 from interpreters import require
 
@@ -142,6 +142,36 @@ def test_imports_run_and_tracebacks_name_no_file(app: Path, tmp_path: Path) -> N
     assert f"SourcelessFileLoader {out / 'pkg' / '__init__.pyc'}" in done.stdout
     assert 'File "<out/pkg/mod.py>", line 5, in boom' in done.stderr
     assert "SHADOW" not in done.stderr and str(app) not in done.stderr
+
+
+@pytest.mark.parametrize("version", ["2.7", "3.6", "3.13"])
+def test_other_targets_import_and_name_their_frames(tmp_path: Path, version: str) -> None:
+    python = require(version)
+    (target,) = resolve([python])
+    tree = tmp_path / "in"
+    _write(tree / "pkg" / "__init__.py", "")
+    _write(tree / "pkg" / "mod.py", "def boom():\n    raise ValueError('boom')\n")
+    _write(tree / "pkg" / "__main__.py", "import sys\nsys.stdout.write('main ran\\n')\n")
+    _write(tree / "pkg" / "names.py", "WHAT = ['__main__.py', '__init__.py']\n")  # not files to keep
+    out = tmp_path / "app"
+    report = sourceless.build([tree], out, target=target)
+    assert report.ok and report.kept == {}, (report.problems, report.kept)
+    assert not list(out.rglob("*.py"))
+    done = _run(python, out, "import pkg.mod; pkg.mod.boom()")
+    assert 'File "<app/pkg/mod.py>", line 2' in done.stderr and "ValueError" in done.stderr
+    ran = subprocess.run([python, "-S", "-m", "pkg"], capture_output=True, text=True, timeout=60,
+                         env=_env_with(out))
+    assert ran.stdout == "main ran\n", ran.stderr
+    if target.version >= (3, 7):
+        assert int.from_bytes((out / "pkg" / "mod.pyc").read_bytes()[4:8], "little") == 0b01
+
+
+def test_python_2_sourceless_is_level_0(tmp_path: Path) -> None:
+    (target,) = resolve([require("2.7")])
+    _write(tmp_path / "in" / "m.py", "X = 1\n")
+    with pytest.raises(UsageError, match="level 0 only"):
+        sourceless.build([tmp_path / "in"], tmp_path / "out", target=target, optimize=1)
+    assert not (tmp_path / "out").exists()
 
 
 def test_prefix_and_name_are_baked(app: Path, tmp_path: Path) -> None:
@@ -267,6 +297,23 @@ def test_in_place_with_a_bad_file_changes_nothing(app: Path) -> None:
     done = run_cli("sourceless", "--in-place", str(app))
     assert done.returncode == 1 and "broken.py" in done.stderr
     assert _files(app) == before
+
+
+def test_interrupted_in_place_leaves_the_tree_as_it_was(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _files(app)
+    calls = []
+    real = sourceless.read_back
+
+    def interrupted(path: str, target: Target) -> object:
+        calls.append(path)
+        if len(calls) == 3:  # midway through reading the pycs back
+            raise KeyboardInterrupt
+        return real(path, target)
+
+    monkeypatch.setattr(sourceless, "read_back", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sourceless.convert(app, target=current(), drop_ghosts=False)
+    assert _files(app) == before and len(calls) == 3
 
 
 def test_in_place_leaves_ghosts(app: Path) -> None:

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
     from bytecast.coderecord import CodeRecord
     from bytecast.discover import Source
+    from bytecast.options import Options
+    from bytecast.place.sourceless import SourcelessLayout as Layout
+    from bytecast.plan import Job
     from bytecast.targets import Target
 
 __all__ = ["Report", "VerifyReport", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
@@ -243,7 +246,6 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     the pycs of the run are removed: the report says why (``problems``).
     """
     from bytecast.discover import Entry, Source, walk
-    from bytecast.engine import compile_jobs
     from bytecast.excludes import compile_excludes
     from bytecast.options import Options
     from bytecast.place.sourceless import SourcelessLayout, legacy_name, staged_name
@@ -273,7 +275,6 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     sources: list[tuple[Source, str]] = []
     pycs: list[str] = []  # legacy pycs found (posix relpaths)
     caches: list[str] = []
-    rel_of: dict[str, str] = {}
     for item in walk([top], problems, kinds=("source", "file", "cache")):
         rel = _posix(item.relpath)
         if isinstance(item, Source):
@@ -282,7 +283,6 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             caches.append(rel)
         elif rel.endswith((".pyc", ".pyo")):
             pycs.append(rel)
-        rel_of[item.path] = rel
     here = {rel for _, rel in sources}
     packages = {rel.rpartition("/")[0] for rel in here if rel.rpartition("/")[2] == "__init__.py"}
 
@@ -302,28 +302,12 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
         else:
             chosen.append((src, rel))
     job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
-    result = compile_jobs(job_list, [], options, layout=layout)
-    problems.extend(result.problems)
-    failed = {p.path for p in result.problems}
-    done = [(src, rel) for src, rel in chosen if src.path not in failed]
-
-    # Read every pyc back before any source goes; what the code names decides what stays.
-    by_scope: dict[str, dict[str, list[str]]] = {}
-    for rel in here:
-        by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
-    needs: dict[str, list[str]] = {}
-    for src, rel in done:
-        if src.path not in scans:  # not given back, so not read back yet (never expected)
-            written(Job(src, target, optimize, staged_name(src.path), baked(rel), "missing"))
-        scan = scans[src.path]
-        if isinstance(scan, Problem):
-            problems.append(scan)
-            continue
-        for name in scan.py_names:
-            for named in _named_files(name, rel, by_scope):
-                kept.setdefault(named, f"named by {rel} ({name!r})")
-        if scan.needs:
-            needs[rel] = scan.needs
+    try:
+        done, needs = _compile_and_read(job_list, chosen, here, options, layout, problems, kept, scans, written)
+    except BaseException:  # interrupted: the staged pycs go, the tree is as it was
+        for src, _ in chosen:
+            _remove(staged_name(src.path))
+        raise
     compiled = sorted(rel for _, rel in done if rel not in kept)
     for rel in compiled:
         if rel in needs:
@@ -371,6 +355,38 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     warnings.sort(key=lambda p: p.path)
     return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
                   sorted(removed), records)
+
+
+def _compile_and_read(jobs: list[Job], chosen: list[tuple[Source, str]], here: set[str], options: Options,
+                      layout: Layout, problems: list[Problem], kept: dict[str, str],
+                      scans: dict[str, _Scan | Problem], written: Callable[[Job], None]
+                      ) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
+    """Compile the staged pycs (each read back as it lands); then what the code of each names
+    decides what stays as source. Returns the modules compiled and what each may need."""
+    from bytecast.engine import compile_jobs
+
+    result = compile_jobs(jobs, [], options, layout=layout)
+    problems.extend(result.problems)
+    failed = {p.path for p in result.problems}
+    done = [(src, rel) for src, rel in chosen if src.path not in failed]
+    by_scope: dict[str, dict[str, list[str]]] = {}
+    for rel in here:
+        by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
+    needs: dict[str, list[str]] = {}
+    by_path = {job.source.path: job for job in jobs}
+    for src, rel in done:
+        if src.path not in scans:  # not read back as it landed (never expected): now
+            written(by_path[src.path])
+        scan = scans[src.path]
+        if isinstance(scan, Problem):
+            problems.append(scan)
+            continue
+        for name in scan.py_names:
+            for named in _named_files(name, rel, by_scope):
+                kept.setdefault(named, f"named by {rel} ({name!r})")
+        if scan.needs:
+            needs[rel] = scan.needs
+    return done, needs
 
 
 def _message(exc: BaseException, path: str) -> str:
