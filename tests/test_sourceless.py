@@ -316,6 +316,29 @@ def test_interrupted_in_place_leaves_the_tree_as_it_was(app: Path, monkeypatch: 
     assert _files(app) == before and len(calls) == 3
 
 
+def test_dry_run_writes_nothing_and_says_what_a_run_does(app: Path, tmp_path: Path) -> None:
+    info = app / "pkg-1.0.dist-info"
+    rows = [f"{p.relative_to(app).as_posix()},sha256=x,1" for p in sorted(app.rglob("*")) if p.is_file()]
+    _write(info / "RECORD", "\n".join(rows + ["pkg-1.0.dist-info/RECORD,,"]) + "\n")
+    before = {p: p.stat().st_mtime_ns for p in app.rglob("*")}
+    done = run_cli("sourceless", "--in-place", str(app), "--dry-run", "--json")
+    assert done.returncode == 0, done.stderr
+    assert {p: p.stat().st_mtime_ns for p in app.rglob("*")} == before
+    dry = json.loads(done.stdout)["trees"][0]
+    assert dry["changed"] is False
+    out = run_cli("sourceless", str(app), "-o", str(tmp_path / "o"), "--dry-run")
+    assert out.returncode == 0 and not (tmp_path / "o").exists()
+    assert "dry run, nothing written" in out.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ghost.py", "in"]
+    real = json.loads(run_cli("sourceless", "--in-place", str(app), "--json").stdout)["trees"][0]
+    assert real["changed"] is True
+    for key in ("compiled", "kept", "removed", "records", "warnings"):
+        assert dry[key] == real[key], key
+    assert real["records"] == ["pkg-1.0.dist-info/RECORD"] and "pkg/__pycache__" in real["removed"]
+    record = (info / "RECORD").read_text()
+    assert "pkg/mod.pyc,sha256=" in record and "pkg/mod.py," not in record and "__pycache__" not in record
+
+
 def test_in_place_leaves_ghosts(app: Path) -> None:
     done = run_cli("sourceless", "--in-place", str(app))
     assert done.returncode == 0, done.stderr

@@ -140,24 +140,30 @@ def read_back(path: str, target: Target) -> CodeRecord:
     Raises :class:`~bytecast.errors.DataError` (or OSError) unless the header has ``target``'s
     magic and flags the sourceless loader accepts, and the rest is one code object.
     """
+    from bytecast.fileio import read_regular
+    from bytecast.unmarshal import DEFAULT_LIMITS
+
+    return read_code(read_regular(path, limit=DEFAULT_LIMITS.max_size + 16), target, path)
+
+
+def read_code(data: bytes, target: Target, name: str) -> CodeRecord:
+    """:func:`read_back` of bytes (``name`` says whose in errors)."""
     from bytecast.coderecord import CodeRecord
     from bytecast.errors import PycFormatError
-    from bytecast.fileio import read_regular
     from bytecast.header import parse_header
     from bytecast.unmarshal import loads
 
-    data = read_regular(path)
-    header = parse_header(data, path)
+    header = parse_header(data, name)
     if data[:4] != target.magic:
         from bytecast.magic import python_for_magic
 
         found = python_for_magic(header.magic)
         was = f"Python {found[0]}.{found[1]}" if found else "an unknown Python"
-        raise PycFormatError(f"{path}: magic {header.magic} is bytecode of {was}, expected {target.label} "
+        raise PycFormatError(f"{name}: magic {header.magic} is bytecode of {was}, expected {target.label} "
                              f"({int.from_bytes(target.magic[:2], 'little')})")
     code = loads(data, target.version, start=header.size)
     if not isinstance(code, CodeRecord):
-        raise PycFormatError(f"{path}: holds a {type(code).__name__}, expected a code object")
+        raise PycFormatError(f"{name}: holds a {type(code).__name__}, expected a code object")
     return code
 
 
@@ -234,7 +240,7 @@ def _remove(path: str) -> None:
 
 def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequence[str] = (),
             baked: Callable[[str], str] | None = None, jobs: int | None = None,
-            drop_ghosts: bool = True) -> Report:
+            drop_ghosts: bool = True, dry_run: bool = False) -> Report:
     """Turn the tree at ``root`` sourceless, in place (a tree the caller owns).
 
     ``NAME.pyc`` beside each module for ``target`` at level ``optimize``; ``NAME.py`` removed
@@ -243,7 +249,8 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     patterns of sources to keep. ``baked(relpath)`` gives the path baked into code objects for
     a posix relative path (default ``<ROOT NAME/relpath>``). ``jobs``: worker processes (None:
     every usable CPU). When anything fails to compile or read back, the sources all stay and
-    the pycs of the run are removed: the report says why (``problems``).
+    the pycs of the run are removed: the report says why (``problems``). ``dry_run``: compile
+    and read back in memory, write and remove nothing, report what a run would do.
     """
     from bytecast.discover import Entry, Source, walk
     from bytecast.excludes import compile_excludes
@@ -261,13 +268,14 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
         baked = default_baked(os.path.basename(os.path.abspath(top)))
     scans: dict[str, _Scan | Problem] = {}  # source path -> what its pyc read back says
 
-    def written(job: Job) -> None:
+    def written(job: Job, data: bytes | None) -> None:
         try:
-            scans[job.source.path] = _Scan(read_back(job.cfile, target))
+            code = read_back(job.cfile, target) if data is None else read_code(data, target, job.cfile)
+            scans[job.source.path] = _Scan(code)
         except (OSError, ValueError) as exc:
             scans[job.source.path] = Problem(job.source.path, "BadBytecode", _message(exc, job.cfile))
 
-    layout = SourcelessLayout(written)
+    layout = SourcelessLayout(written, write=not dry_run)
     options = Options(optimize=(optimize,), targets=(target,), jobs=jobs or 0, invalidation_mode="unchecked-hash")
     layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
 
@@ -320,38 +328,38 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
         return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
 
     removed: list[str] = []
-    gone: set[str] = set()  # relpaths of sources removed
-    for src, rel in done:  # every pyc is in place before the first source goes
-        if rel in kept:
-            _remove(staged_name(src.path))
-        else:
-            os.replace(staged_name(src.path), legacy_name(src.path))
-    for src, rel in done:
-        if rel not in kept:
-            os.unlink(src.path)
-            gone.add(rel)
+    gone = {rel for _, rel in done if rel not in kept}  # relpaths of the sources that go
+    if not dry_run:
+        for src, rel in done:  # every pyc is in place before the first source goes
+            if rel in kept:
+                _remove(staged_name(src.path))
+            else:
+                os.replace(staged_name(src.path), legacy_name(src.path))
+        for src, rel in done:
+            if rel in gone:
+                os.unlink(src.path)
     made = {rel[:-3] + ".pyc" for rel in gone}
     for rel in pycs:
         if rel in made:
-            continue
-        stem = rel[:-4]
-        if stem + ".py" in here:
+            continue  # replaced by this run's
+        path = os.path.join(top, rel.replace("/", os.sep))
+        if rel[:-4] + ".py" in here:
             removed.append(rel)  # stale: its source is here (kept, or compiled again)
         elif drop_ghosts:
-            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "GhostModule",
-                                    "bytecode without its source: dropped"))
+            warnings.append(Problem(path, "GhostModule", "bytecode without its source: dropped"))
             removed.append(rel)
         else:
-            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "GhostModule",
-                                    "bytecode without its source: left as it is"))
+            warnings.append(Problem(path, "GhostModule", "bytecode without its source: left as it is"))
             continue
-        _remove(os.path.join(top, rel.replace("/", os.sep)))
+        if not dry_run:
+            _remove(path)
     import shutil
 
     for rel in caches:
-        shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
+        if not dry_run:
+            shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
         removed.append(rel)
-    records = _rewrite_records(top, gone, set(removed), problems)
+    records = _rewrite_records(top, gone, set(removed), problems, dry_run)
     warnings.sort(key=lambda p: p.path)
     return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
                   sorted(removed), records)
@@ -359,7 +367,7 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
 
 def _compile_and_read(jobs: list[Job], chosen: list[tuple[Source, str]], here: set[str], options: Options,
                       layout: Layout, problems: list[Problem], kept: dict[str, str],
-                      scans: dict[str, _Scan | Problem], written: Callable[[Job], None]
+                      scans: dict[str, _Scan | Problem], written: Callable[[Job, bytes | None], None]
                       ) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
     """Compile the staged pycs (each read back as it lands); then what the code of each names
     decides what stays as source. Returns the modules compiled and what each may need."""
@@ -376,7 +384,7 @@ def _compile_and_read(jobs: list[Job], chosen: list[tuple[Source, str]], here: s
     by_path = {job.source.path: job for job in jobs}
     for src, rel in done:
         if src.path not in scans:  # not read back as it landed (never expected): now
-            written(by_path[src.path])
+            written(by_path[src.path], None)
         scan = scans[src.path]
         if isinstance(scan, Problem):
             problems.append(scan)
@@ -419,7 +427,10 @@ def _records(top: str) -> Iterable[str]:
             if name.endswith(".dist-info") and os.path.isfile(os.path.join(top, name, "RECORD"))]
 
 
-def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list[Problem]) -> list[str]:
+def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list[Problem],
+                     dry_run: bool = False) -> list[str]:
+    """Rewrite the RECORD files whose rows name what the run removed or made; with ``dry_run``
+    only say which."""
     import csv
     import io
     import posixpath
@@ -443,22 +454,26 @@ def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list
             name = row[0]
             rel = posixpath.normpath(name) if not posixpath.isabs(name) else name
             if rel in gone:
+                changed = True
+                if dry_run:
+                    break
                 pyc = name[:-3] + ".pyc"
                 digest, size = record_hash(os.path.join(top, (rel[:-3] + ".pyc").replace("/", os.sep)))
                 out.append([pyc, digest, str(size)])
-                changed = True
             elif "__pycache__" in rel.split("/") or rel in removed:
                 changed = True
             else:
                 out.append(row)
         if not changed:
             continue
+        rewritten.append(record)
+        if dry_run:
+            continue
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerows(out)
         mode = _stat.S_IMODE(os.stat(path).st_mode)
         write_atomic(path, buf.getvalue().encode("utf-8"), mode)
-        rewritten.append(record)
     return rewritten
 
 
@@ -509,12 +524,13 @@ def _relocated(problem: Problem, staging: str, out: str, origin: dict[str, str])
 
 def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, optimize: int = 0,
           keep: Sequence[str] = (), baked: Callable[[str], str] | None = None, jobs: int | None = None,
-          force: bool = False) -> Report:
+          force: bool = False, dry_run: bool = False) -> Report:
     """A fresh sourceless tree at ``out`` from ``sources`` (folders, whose contents are merged,
     or files), built in a staging folder beside ``out`` and renamed into place: ``out`` is
     complete or absent. An existing ``out`` that is not empty is refused unless ``force``
     (then replaced whole, never merged into). With problems, ``out`` is not made.
-    Options as :func:`convert`; the default baked path is ``<OUT NAME/relpath>``.
+    Options as :func:`convert`; the default baked path is ``<OUT NAME/relpath>``. ``dry_run``:
+    the report of a run, and ``out`` left as it is (the staging copy is removed).
     """
     import shutil
     import tempfile
@@ -540,12 +556,13 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.", suffix=".bytecast-tmp", dir=parent)
     try:
         origin = _copy_into(sources, staging)
-        report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs)
+        report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs,
+                         dry_run=dry_run)
         report = Report(report.compiled, report.kept,
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.warnings],
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.problems],
                         report.removed, report.records)
-        if report.problems:
+        if report.problems or dry_run:
             shutil.rmtree(staging, ignore_errors=True)
             return report
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0o700 is not what a tree wants

@@ -30,6 +30,8 @@ def add(sub: Any) -> None:
                    "or be empty)")
     p.add_argument("--in-place", action="store_true", help="convert each SOURCE tree itself (no OUT)")
     p.add_argument("--force", action="store_true", help="replace an existing, non-empty OUT whole")
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="compile and check everything, say what would be done, write nothing")
     p.add_argument("-O", "--optimize", type=int, choices=(0, 1, 2), default=None, metavar="LEVEL",
                    help="optimization level 0 (default), 1 or 2: one per tree (a sourceless module "
                    "ignores the interpreter's -O)")
@@ -95,12 +97,12 @@ def run(args: argparse.Namespace) -> int:
         for path in args.paths:
             baked = _baked(args, os.path.basename(os.path.abspath(path)))
             reports.append((path, convert(path, target=target, optimize=optimize, keep=args.keep, baked=baked,
-                                          jobs=jobs, drop_ghosts=False)))
+                                          jobs=jobs, drop_ghosts=False, dry_run=args.dry_run)))
     else:
         out = args.output
         baked = _baked(args, os.path.basename(os.path.abspath(out)))
         reports.append((out, build(args.paths, out, target=target, optimize=optimize, keep=args.keep,
-                                   baked=baked, jobs=jobs, force=args.force)))
+                                   baked=baked, jobs=jobs, force=args.force, dry_run=args.dry_run)))
     elapsed = time.perf_counter() - start
     ok = all(r.ok for _, r in reports)
     if args.json:
@@ -111,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
             "target": target.label,
             "optimize": optimize,
             "in_place": bool(args.in_place),
-            "trees": [_tree_json(where, r) for where, r in reports],
+            "dry_run": bool(args.dry_run),
+            "trees": [_tree_json(where, r, bool(args.dry_run)) for where, r in reports],
         })
         return EXIT_OK if ok else EXIT_PROBLEMS
     for where, report in reports:
@@ -122,12 +125,20 @@ def run(args: argparse.Namespace) -> int:
                 err("warning: " + problem_line(warning))
             for rel, why in report.kept.items():
                 sys.stdout.write(f"{_safe(os.path.join(where, rel))}: kept as source: {_safe(why)}\n")
-        if args.verbose:
+        if args.verbose or args.dry_run:
             for rel in report.compiled:
                 sys.stdout.write(f"{_safe(os.path.join(where, rel))}c\n")
+            for rel in report.removed:
+                sys.stdout.write(f"{_safe(os.path.join(where, rel))}: removed\n")
+            for rel in report.records:
+                sys.stdout.write(f"{_safe(os.path.join(where, rel))}: rewritten\n")
         if not args.quiet:
-            made = "not made" if not report.ok and not args.in_place else \
-                "unchanged" if not report.ok else "done"
+            if args.dry_run:
+                made = "dry run, nothing written"
+            elif not report.ok:
+                made = "unchanged" if args.in_place else "not made"
+            else:
+                made = "done"
             sys.stdout.write(
                 f"{_safe(where)}: {count(len(report.compiled), 'module')} compiled for {target.label}, "
                 f"{len(report.kept)} kept as source, {count(len(report.warnings), 'warning')}, "
@@ -141,7 +152,7 @@ def _safe(text: str) -> str:
     return escape(text)
 
 
-def _tree_json(where: str, report: Report) -> dict[str, Any]:
+def _tree_json(where: str, report: Report, dry_run: bool) -> dict[str, Any]:
     from bytecast.cli._output import problem_json
 
     def problems(items: list[Problem]) -> list[Any]:
@@ -149,7 +160,7 @@ def _tree_json(where: str, report: Report) -> dict[str, Any]:
 
     return {
         "path": where,
-        "changed": report.ok,
+        "changed": report.ok and not dry_run,
         "compiled": report.compiled,
         "kept": [{"path": rel, "reason": why} for rel, why in report.kept.items()],
         "warnings": problems(report.warnings),

@@ -47,17 +47,19 @@ class SourcelessLayout:
     """``NAME.pyc`` beside each source (staged); one target, one level.
 
     Without ``written`` the workers write the files. With it, they give the bytes back and the
-    layout writes each file, then calls ``written(job)``: the caller reads it back while the
-    workers compile the next ones (the parent is otherwise idle, waiting on them).
+    layout writes each file, then calls ``written(job, None)``: the caller reads it back while
+    the workers compile the next ones (the parent is otherwise idle, waiting on them). With
+    ``write=False`` (a dry run) nothing is written: ``written(job, data)`` gets the bytes.
     """
 
     incremental = False
     takes_files = False
     mode: Mode | None = "unchecked-hash"  # before 3.7 the planner writes timestamp pycs (flags 0)
 
-    def __init__(self, written: Callable[[Job], None] | None = None) -> None:
+    def __init__(self, written: Callable[[Job, bytes | None], None] | None = None, write: bool = True) -> None:
         self._target: Target | None = None
         self._written = written
+        self._write = write
         self.in_worker = written is None
         self.problems: list[Problem] = []
 
@@ -82,6 +84,10 @@ class SourcelessLayout:
         from bytecast.place.atomic import write_atomic
         from bytecast.problem import Problem
 
+        if not self._write:
+            if self._written is not None:
+                self._written(job, data)
+            return
         try:
             # importlib's _calc_mode: the source's mode, always writable by the owner
             write_atomic(job.cfile, data, stat.S_IMODE(os.stat(job.source.path).st_mode) | 0o200)
@@ -90,7 +96,7 @@ class SourcelessLayout:
             self.problems.append(Problem(job.source.path, "PlacementError", message))
             return
         if self._written is not None:
-            self._written(job)
+            self._written(job, None)
 
     def copy(self, entry: Entry) -> None:  # pragma: no cover - takes_files is False
         raise AssertionError("the sourceless layout copies no files: the tree is the caller's")
