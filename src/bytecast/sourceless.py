@@ -565,7 +565,8 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
         if report.problems or dry_run:
             shutil.rmtree(staging, ignore_errors=True)
             return report
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0o700 is not what a tree wants
+        if not any(os.path.isdir(os.fspath(source)) for source in sources):
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0o700; a folder source gave its own
         _move_into_place(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
