@@ -59,6 +59,7 @@ def app(tmp_path: Path) -> Path:
     _write(root / "tool.py", "#!/usr/bin/env python\nprint('a script')\n", 0o755)
     _write(root / "bin" / "run.py", "print('a script in bin')\n")
     _write(root / "single.py", "VALUE = 42\n")
+    _write(root / "pkg" / "run-me.py", "print('no module name')\n")
     # a ghost module (bytecode, no source), a stale legacy pyc beside its source, a cache
     ghost_src = _write(tmp_path / "ghost.py", "X = 1\n")
     _legacy_pyc(ghost_src, root / "ghost.pyc")
@@ -93,7 +94,8 @@ def test_build_layout(app: Path, tmp_path: Path) -> None:
     assert sorted(n for n in got if n.endswith(".pyc")) == [
         "pkg/__init__.pyc", "pkg/mod.pyc", "pkg/uses_source.pyc", "single.pyc"]
     # kept as source, each with its reason; every other .py is gone
-    assert set(report.kept) == {"pkg/helper.py", "tool.py", "bin/run.py"}
+    assert set(report.kept) == {"pkg/helper.py", "tool.py", "bin/run.py", "pkg/run-me.py"}
+    assert "identifier" in report.kept["pkg/run-me.py"]
     assert "pkg/mod.py" in report.kept["pkg/helper.py"]
     assert sorted(n for n in got if n.endswith(".py")) == sorted(report.kept)
     assert report.compiled == ["pkg/__init__.py", "pkg/mod.py", "pkg/uses_source.py", "single.py"]
@@ -283,7 +285,7 @@ def test_json(app: Path, tmp_path: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["command"] == "sourceless" and doc["ok"] and doc["target"] == current().label
     tree = doc["trees"][0]
-    assert {k["path"] for k in tree["kept"]} == {"pkg/helper.py", "tool.py", "bin/run.py"}
+    assert {k["path"] for k in tree["kept"]} == {"pkg/helper.py", "tool.py", "bin/run.py", "pkg/run-me.py"}
     assert "pkg/mod.py" in tree["compiled"]
     assert {w["kind"] for w in tree["warnings"]} == {"GhostModule", "NeedsSource"}
 

@@ -18,7 +18,7 @@ The rules, in one place:
   constant ending in ``.py`` naming a file of the same top-level package, ``__init__.py``
   and ``__main__.py`` aside), files matching a ``keep`` pattern, and scripts (a ``#!``
   first line, or a file under a ``bin`` or ``scripts`` folder, in a folder that is not a
-  package).
+  package; or a file whose name is no identifier, which no import can reach).
 - Warned about: code that may need its source at run time (``getsource``, ``linecache``, a
   ``*.py`` glob, ``__file__`` with ``.py``), ghost modules (a ``NAME.pyc`` with no
   ``NAME.py``: dropped, or left alone in place), and levels above 0.
@@ -188,7 +188,7 @@ class _Scan:
             needs.append("linecache")
         if any(s.endswith(".py") and "*" in s for s in strings):
             needs.append("a '*.py' glob")
-        if "__file__" in names and any(s in (".py", "py") or (s.endswith(".py") and len(s) < 4) for s in strings):
+        if "__file__" in names and strings & {".py", "py"}:
             needs.append("__file__ compared with '.py'")
         self.needs = needs
 
@@ -307,6 +307,8 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             kept[rel] = "matches --keep"
         elif _is_script(src, rel, packages):
             kept[rel] = "a script, not a module"
+        elif not rel.rpartition("/")[2][:-3].isidentifier():
+            kept[rel] = "no module name (not an identifier): run by path"
         else:
             chosen.append((src, rel))
     job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
