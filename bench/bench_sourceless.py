@@ -13,7 +13,9 @@ medians of several runs are printed with their ratios:
     (temporary file + rename) and removing the sources. No tool does less and ships the tree.
 
 Every command runs under the same interpreter (the real binary behind ``sys.executable``, in a
-fresh virtual environment, bytecast from this checkout), with caches dropped between runs.
+fresh virtual environment, bytecast from this checkout). Wall and CPU seconds (user + system of
+the command and every process it started) are both printed: on a shared machine the wall time
+mostly says how busy the other users are.
 
     python bench/bench_sourceless.py [--runs 5] [--dir /dev/shm] [--app flask]
 """
@@ -31,7 +33,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_compile import bench_env, cores, timed  # a sibling script, not a package
+from bench_compile import bench_env, cores  # a sibling script, not a package
 
 LIMIT = textwrap.dedent(
     """
@@ -59,6 +61,20 @@ LIMIT = textwrap.dedent(
 
 MANUAL = ('cp -a "$1" "$2" && "$0" -m compileall -q -b -j0 "$2" >/dev/null && '
           'find "$2" -name "*.py" -delete && find "$2" -name __pycache__ -prune -exec rm -rf {} +')
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds of a command, and the CPU seconds (user + system) of it and its children:
+    on a shared machine the wall time says how busy the others are, the CPU time what it costs."""
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def install_app(py: str, app: str, dest: Path, env: dict[str, str]) -> int:
@@ -92,6 +108,7 @@ def main() -> int:
         modules = install_app(os.path.realpath(sys.executable), args.app, inp, pip_env)
         n = cores()
         runs: dict[str, list[float]] = {"bytecast": [], "manual": [], "limit": []}
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
         argvs = {
             "bytecast": lambda out: [py, "-m", "bytecast", "sourceless", str(inp), "-o", str(out), "-q"],
             "manual": lambda out: ["sh", "-c", MANUAL, py, str(inp), str(out)],
@@ -100,7 +117,9 @@ def main() -> int:
         for i in range(args.runs):
             for name, argv in argvs.items():
                 out = work / f"out-{name}-{i}"
-                runs[name].append(timed(argv(out), env))
+                wall, used = timed(argv(out), env)
+                runs[name].append(wall)
+                cpu[name].append(used)
                 left = sum(1 for _ in out.rglob("*.py"))
                 pycs = sum(1 for _ in out.rglob("*.pyc"))
                 if pycs == 0:
@@ -108,14 +127,15 @@ def main() -> int:
                 if i == 0:
                     print(f"  {name:<9} {pycs} pyc, {left} .py left")
                 shutil.rmtree(out)
-        med = {name: statistics.median(times) for name, times in runs.items()}
         print(f"{args.app} and its dependencies: {modules} modules, {n} cores, median of {args.runs} runs")
-        for name in runs:
-            spread = f"{min(runs[name]):.3f}-{max(runs[name]):.3f}"
-            print(f"  {name:<9} {med[name]:.3f} s  ({spread})")
-        print(f"  bytecast / manual: {med['bytecast'] / med['manual']:.2f}x   "
-              f"bytecast / limit: {med['bytecast'] / med['limit']:.2f}x   "
-              f"manual / limit: {med['manual'] / med['limit']:.2f}x")
+        for label, table in (("wall", runs), ("CPU", cpu)):
+            med = {name: statistics.median(times) for name, times in table.items()}
+            for name in table:
+                spread = f"{min(table[name]):.3f}-{max(table[name]):.3f}"
+                print(f"  {label:<4} {name:<9} {med[name]:.3f} s  ({spread})")
+            print(f"  {label:<4} bytecast / manual: {med['bytecast'] / med['manual']:.2f}x   "
+                  f"bytecast / limit: {med['bytecast'] / med['limit']:.2f}x   "
+                  f"manual / limit: {med['manual'] / med['limit']:.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
