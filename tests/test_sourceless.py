@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bytecast import sourceless
 from bytecast.cli import main
@@ -125,6 +127,12 @@ def test_pycs_are_valid_unchecked_hash_for_the_target(app: Path, tmp_path: Path)
     assert data[:4] == current().magic
     assert int.from_bytes(data[4:8], "little") == 0b01  # hash-based, unchecked: _classify_pyc's flags
     assert data[8:16] == source_hash((app / "pkg" / "mod.py").read_bytes())
+    import marshal  # our own output, compiled by this interpreter: trusted here, as the oracle
+
+    live = marshal.loads(data[16:])
+    code = sourceless.read_back(str(out / "pkg" / "mod.pyc"), current())
+    assert code.filename == live.co_filename == "<out/pkg/mod.py>"
+    assert "helper.py" in code.consts and "helper.py" in live.co_consts
 
 
 def test_imports_run_and_tracebacks_name_no_file(app: Path, tmp_path: Path) -> None:
@@ -373,6 +381,26 @@ def test_check_sourceless(app: Path, tmp_path: Path) -> None:
     empty.mkdir()
     nothing = run_cli("check", "--sourceless", str(empty))
     assert nothing.returncode == 1 and "NoBytecode" in nothing.stderr
+
+
+def test_check_sourceless_names_a_pyc_with_its_source_beside_it(tmp_path: Path) -> None:
+    tree = tmp_path / "t"
+    _legacy_pyc(_write(tree / "m.py", "X = 1\n"), tree / "m.pyc")
+    done = run_cli("check", "--sourceless", str(tree))
+    assert done.returncode == 1 and "NotSourceless" in done.stderr and str(tree / "m.pyc") in done.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64))
+def test_read_code_of_any_bytes_is_a_record_or_one_error(data: bytes) -> None:
+    from bytecast.errors import DataError
+
+    target = current()
+    for blob in (data, target.magic + b"\x01\x00\x00\x00" + b"\x00" * 8 + data):
+        try:
+            sourceless.read_code(blob, target, "x.pyc")
+        except DataError as exc:
+            assert str(exc) and "\n" not in str(exc).strip()
 
 
 def test_check_is_sourceless_by_itself_when_there_are_no_sources(tmp_path: Path) -> None:
