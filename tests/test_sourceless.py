@@ -61,7 +61,7 @@ def app(tmp_path: Path) -> Path:
     _write(root / "tool.py", "#!/usr/bin/env python\nprint('a script')\n", 0o755)
     _write(root / "bin" / "run.py", "print('a script in bin')\n")
     _write(root / "single.py", "VALUE = 42\n")
-    _write(root / "pkg" / "run-me.py", "print('no module name')\n")
+    _write(root / "pkg" / "table-1-0.py", "TABLE = (1, 0)\n")  # no identifier, imported by import_module
     # a ghost module (bytecode, no source), a stale legacy pyc beside its source, a cache
     ghost_src = _write(tmp_path / "ghost.py", "X = 1\n")
     _legacy_pyc(ghost_src, root / "ghost.pyc")
@@ -94,13 +94,12 @@ def test_build_layout(app: Path, tmp_path: Path) -> None:
     assert report.ok, report.problems
     got = _files(out)
     assert sorted(n for n in got if n.endswith(".pyc")) == [
-        "pkg/__init__.pyc", "pkg/mod.pyc", "pkg/uses_source.pyc", "single.pyc"]
+        "pkg/__init__.pyc", "pkg/mod.pyc", "pkg/table-1-0.pyc", "pkg/uses_source.pyc", "single.pyc"]
     # kept as source, each with its reason; every other .py is gone
-    assert set(report.kept) == {"pkg/helper.py", "tool.py", "bin/run.py", "pkg/run-me.py"}
-    assert "identifier" in report.kept["pkg/run-me.py"]
+    assert set(report.kept) == {"pkg/helper.py", "tool.py", "bin/run.py"}
     assert "pkg/mod.py" in report.kept["pkg/helper.py"]
     assert sorted(n for n in got if n.endswith(".py")) == sorted(report.kept)
-    assert report.compiled == ["pkg/__init__.py", "pkg/mod.py", "pkg/uses_source.py", "single.py"]
+    assert report.compiled == ["pkg/__init__.py", "pkg/mod.py", "pkg/table-1-0.py", "pkg/uses_source.py", "single.py"]
     assert not any("__pycache__" in n for n in got) and not list(out.rglob("__pycache__"))
     # the ghost is dropped and said; the stale legacy pyc is replaced by this run's
     assert "ghost.pyc" not in got
@@ -143,8 +142,9 @@ def test_imports_run_and_tracebacks_name_no_file(app: Path, tmp_path: Path) -> N
     shadow = tmp_path / "cwd" / "<out" / "pkg"
     _write(shadow / "mod.py>", "SHADOW LINE 1\nSHADOW LINE 2\nSHADOW LINE 3\nSHADOW LINE 4\nSHADOW LINE 5\n")
     _write(tmp_path / "cwd" / "out" / "pkg" / "mod.py", "SHADOW LINE\n" * 5)
-    code = ("import pkg, single, traceback\n"
+    code = ("import pkg, single, traceback, importlib\n"
             "assert pkg.__doc__ == 'The package.' and single.VALUE == 42\n"
+            "assert importlib.import_module('pkg.table-1-0').TABLE == (1, 0)\n"
             "print(type(pkg.__loader__).__name__, pkg.__file__)\n"
             "pkg.boom()\n")
     done = _run(sys.executable, out, code, cwd=tmp_path / "cwd")
@@ -293,7 +293,7 @@ def test_json(app: Path, tmp_path: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["command"] == "sourceless" and doc["ok"] and doc["target"] == current().label
     tree = doc["trees"][0]
-    assert {k["path"] for k in tree["kept"]} == {"pkg/helper.py", "tool.py", "bin/run.py", "pkg/run-me.py"}
+    assert {k["path"] for k in tree["kept"]} == {"pkg/helper.py", "tool.py", "bin/run.py"}
     assert "pkg/mod.py" in tree["compiled"]
     assert {w["kind"] for w in tree["warnings"]} == {"GhostModule", "NeedsSource"}
 
@@ -366,7 +366,7 @@ def test_check_sourceless(app: Path, tmp_path: Path) -> None:
     done = run_cli("check", "--sourceless", str(out), "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["sourceless"] and doc["summary"]["pycs"] == 4 and all(f["ok"] for f in doc["files"])
+    assert doc["sourceless"] and doc["summary"]["pycs"] == 5 and all(f["ok"] for f in doc["files"])
     # broken: a truncated pyc, a pyc of another Python
     data = (out / "pkg" / "mod.pyc").read_bytes()
     (out / "pkg" / "mod.pyc").write_bytes(data[: len(data) // 2])
@@ -418,7 +418,7 @@ def test_check_for_another_target(app: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     sourceless.build([app], out, target=current())
     done = run_cli("check", "--sourceless", "--target", other, str(out))
-    assert done.returncode == 1 and done.stderr.count("BadBytecode") == 4
+    assert done.returncode == 1 and done.stderr.count("BadBytecode") == 5
     assert "expected cpython-3.12" in done.stderr
 
 

@@ -18,7 +18,8 @@ The rules, in one place:
   constant ending in ``.py`` naming a file of the same top-level package, ``__init__.py``
   and ``__main__.py`` aside), files matching a ``keep`` pattern, and scripts (a ``#!``
   first line, or a file under a ``bin`` or ``scripts`` folder, in a folder that is not a
-  package; or a file whose name is no identifier, which no import can reach).
+  package). A file whose name is no identifier is a module all the same:
+  ``importlib.import_module`` finds it (rich loads its ``unicode15-0-0.py`` tables that way).
 - Warned about: code that may need its source at run time (``getsource``, ``linecache``, a
   ``*.py`` glob, ``__file__`` with ``.py``), ghost modules (a ``NAME.pyc`` with no
   ``NAME.py``: dropped, or left alone in place), and levels above 0.
@@ -240,7 +241,8 @@ def _remove(path: str) -> None:
 
 def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequence[str] = (),
             baked: Callable[[str], str] | None = None, jobs: int | None = None,
-            drop_ghosts: bool = True, dry_run: bool = False) -> Report:
+            drop_ghosts: bool = True, dry_run: bool = False,
+            progress: Callable[[int, int], None] | None = None) -> Report:
     """Turn the tree at ``root`` sourceless, in place (a tree the caller owns).
 
     ``NAME.pyc`` beside each module for ``target`` at level ``optimize``; ``NAME.py`` removed
@@ -251,6 +253,7 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     every usable CPU). When anything fails to compile or read back, the sources all stay and
     the pycs of the run are removed: the report says why (``problems``). ``dry_run``: compile
     and read back in memory, write and remove nothing, report what a run would do.
+    ``progress(done, total)`` is called as modules are compiled and read back.
     """
     from bytecast.discover import Entry, Source, walk
     from bytecast.excludes import compile_excludes
@@ -307,13 +310,12 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             kept[rel] = "matches --keep"
         elif _is_script(src, rel, packages):
             kept[rel] = "a script, not a module"
-        elif not rel.rpartition("/")[2][:-3].isidentifier():
-            kept[rel] = "no module name (not an identifier): run by path"
         else:
             chosen.append((src, rel))
     job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
     try:
-        done, needs = _compile_and_read(job_list, chosen, here, options, layout, problems, kept, scans, written)
+        done, needs = _compile_and_read(job_list, chosen, here, options, layout, problems, kept, scans, written,
+                                        progress)
     except BaseException:  # interrupted: the staged pycs go, the tree is as it was
         for src, _ in chosen:
             _remove(staged_name(src.path))
@@ -369,13 +371,14 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
 
 def _compile_and_read(jobs: list[Job], chosen: list[tuple[Source, str]], here: set[str], options: Options,
                       layout: Layout, problems: list[Problem], kept: dict[str, str],
-                      scans: dict[str, _Scan | Problem], written: Callable[[Job, bytes | None], None]
+                      scans: dict[str, _Scan | Problem], written: Callable[[Job, bytes | None], None],
+                      progress: Callable[[int, int], None] | None
                       ) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
     """Compile the staged pycs (each read back as it lands); then what the code of each names
     decides what stays as source. Returns the modules compiled and what each may need."""
     from bytecast.engine import compile_jobs
 
-    result = compile_jobs(jobs, [], options, layout=layout)
+    result = compile_jobs(jobs, [], options, progress, layout=layout)
     problems.extend(result.problems)
     failed = {p.path for p in result.problems}
     done = [(src, rel) for src, rel in chosen if src.path not in failed]
@@ -526,7 +529,7 @@ def _relocated(problem: Problem, staging: str, out: str, origin: dict[str, str])
 
 def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, optimize: int = 0,
           keep: Sequence[str] = (), baked: Callable[[str], str] | None = None, jobs: int | None = None,
-          force: bool = False, dry_run: bool = False) -> Report:
+          force: bool = False, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> Report:
     """A fresh sourceless tree at ``out`` from ``sources`` (folders, whose contents are merged,
     or files), built in a staging folder beside ``out`` and renamed into place: ``out`` is
     complete or absent. An existing ``out`` that is not empty is refused unless ``force``
@@ -559,7 +562,7 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
     try:
         origin = _copy_into(sources, staging)
         report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs,
-                         dry_run=dry_run)
+                         dry_run=dry_run, progress=progress)
         report = Report(report.compiled, report.kept,
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.warnings],
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.problems],

@@ -46,6 +46,7 @@ def add(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     add_target(p)
     add_verbosity(p, "compiled")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
 
 def _baked(args: Any, name: str) -> Any:
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_line
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line
     from bytecast.cli._parser import FlagError, check_verbosity
     from bytecast.sourceless import build, convert
 
@@ -90,19 +91,26 @@ def run(args: argparse.Namespace) -> int:
     jobs = options.jobs or None
     start = time.perf_counter()
     reports: list[tuple[str, Report]] = []
-    if args.in_place:
-        for path in args.paths:
-            if not os.path.isdir(path):
-                raise FlagError(f"{path}: --in-place takes folders")
-        for path in args.paths:
-            baked = _baked(args, os.path.basename(os.path.abspath(path)))
-            reports.append((path, convert(path, target=target, optimize=optimize, keep=args.keep, baked=baked,
-                                          jobs=jobs, drop_ghosts=False, dry_run=args.dry_run)))
-    else:
-        out = args.output
-        baked = _baked(args, os.path.basename(os.path.abspath(out)))
-        reports.append((out, build(args.paths, out, target=target, optimize=optimize, keep=args.keep,
-                                   baked=baked, jobs=jobs, force=args.force, dry_run=args.dry_run)))
+    show = not (args.quiet or args.json or args.no_progress) and sys.stderr.isatty()
+    progress = Progress("compiling", show)
+    try:
+        if args.in_place:
+            for path in args.paths:
+                if not os.path.isdir(path):
+                    raise FlagError(f"{path}: --in-place takes folders")
+            for path in args.paths:
+                baked = _baked(args, os.path.basename(os.path.abspath(path)))
+                reports.append((path, convert(path, target=target, optimize=optimize, keep=args.keep, baked=baked,
+                                              jobs=jobs, drop_ghosts=False, dry_run=args.dry_run,
+                                              progress=progress)))
+        else:
+            out = args.output
+            baked = _baked(args, os.path.basename(os.path.abspath(out)))
+            reports.append((out, build(args.paths, out, target=target, optimize=optimize, keep=args.keep,
+                                       baked=baked, jobs=jobs, force=args.force, dry_run=args.dry_run,
+                                       progress=progress)))
+    finally:
+        progress.close()
     elapsed = time.perf_counter() - start
     ok = all(r.ok for _, r in reports)
     if args.json:
