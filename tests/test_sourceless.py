@@ -428,9 +428,11 @@ REQUIREMENTS = ("attrs", "requests", "virtualenv", "pyproject_hooks", "pip")
 
 
 @pytest.fixture(scope="session")
-def wheels(request: pytest.FixtureRequest) -> Path:
-    """Pure wheels of real packages and their dependencies, downloaded once (pytest's cache)."""
-    cache = Path(request.config.cache.mkdir("sourceless-wheels"))
+def wheels(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Pure wheels of real packages and their dependencies, downloaded once (pytest's cache;
+    with the cache plugin off, once per session)."""
+    store = getattr(request.config, "cache", None)
+    cache = Path(store.mkdir("sourceless-wheels")) if store is not None else tmp_path_factory.mktemp("wheels")
     if len(list(cache.glob("*.whl"))) < len(REQUIREMENTS):
         done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "-d", str(cache),
                                "--only-binary=:all:", *REQUIREMENTS], capture_output=True, text=True,
