@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from bytecast.targets import Target
 
 __all__ = ["Report", "VerifyReport", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
-           "read_back"]
+           "read_back", "read_code", "record_hash"]
 
 # Code naming these looks for packages or for what ``-m`` runs (runpy loads those sourceless), not
 # for a file it opens or runs by path.
