@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import fnmatch
+import itertools
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bytecast.discover import walk
 from bytecast.errors import UsageError
-from bytecast.excludes import compile_excludes
+from bytecast.excludes import Rules, compile_excludes, parse_lines
 
 GLOB = "ab.*?[]!-/\\^&~|:=(){}+$"
 patterns = st.text(alphabet=st.sampled_from(GLOB) | st.characters(), max_size=12)
@@ -45,26 +51,6 @@ def test_any_pattern_is_refused_or_matches_without_raising(pattern: str, rels: l
     assert callable(match)
     for rel in rels:
         assert match(rel, is_dir) in (True, False)
-
-
-single_part = st.text(alphabet=st.sampled_from("ab.*?[]!-\\&~|"), min_size=1, max_size=8)
-names = st.text(alphabet=st.sampled_from("ab.[]!-\\&~|"), min_size=1, max_size=6)
-
-
-@settings(max_examples=500)
-@given(single_part, st.lists(names, min_size=1, max_size=8))
-def test_one_part_patterns_match_as_fnmatch(pattern: str, candidates: list[str]) -> None:
-    """Without ``/`` (and without a ``^`` that fnmatch reads as a literal), a pattern matches a
-    file name as :func:`fnmatch.fnmatchcase` does, at any depth."""
-    match = compiled(pattern)
-    if match is None:
-        return
-    assert callable(match)
-    for name in candidates:
-        expected = fnmatch.fnmatchcase(name, pattern)
-        assert match(name, False) is expected, name
-        assert match("d/" + name, False) is expected, name
-        assert match("d/e/" + name, True) is expected, name
 
 
 @pytest.mark.parametrize("pattern", ["", "/", "//", "[z-a]", "a[9-0]", "[]"])
@@ -166,3 +152,138 @@ def test_several_patterns_any_matches() -> None:
     assert match is not None
     assert match("a/b.pyw", False) and match("docs", True)
     assert not match("a/docs", True) and not match("a.py", False)
+
+
+# --- git itself as the oracle ------------------------------------------------------------------
+
+GIT = shutil.which("git")
+needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed: it is the oracle of gitignore rules")
+
+TOKENS = ["a", "b", "ab", "*", "**", "?", "/", "[ab]", "[a-b]", "[!a]", "[^b]", "[]a]", "[z-a]", "[", "]",
+          "\\", "\\*", "\\!", "\\#", "\\ ", "!", " ", "#", ".", "-", "[[:alpha:]]", "[[:space:]]", "[[:nope:]]",
+          "[:", "^", "$"]
+git_patterns = st.lists(st.lists(st.sampled_from(TOKENS), max_size=6).map("".join), min_size=1, max_size=5)
+PART = st.text(alphabet=st.sampled_from("ab.*?[]!-\\ #^$"), min_size=1, max_size=3).filter(
+    lambda s: s not in (".", "..")) | st.sampled_from(["a.py", "b.py", "ab"])
+tree_paths = st.lists(st.tuples(st.lists(PART, min_size=1, max_size=3).map("/".join), st.booleans()), min_size=1,
+                      max_size=8, unique_by=lambda t: t[0])
+
+
+@pytest.fixture(scope="module")
+def git_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("home")
+    repo = tmp_path_factory.mktemp("repo")
+    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL")}
+    os.environ.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "xdg"), GIT_CONFIG_NOSYSTEM="1")
+    os.environ.pop("GIT_CONFIG_GLOBAL", None)
+    try:
+        subprocess.run([GIT or "git", "init", "-q", str(repo)], check=True, timeout=60)
+        yield repo
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _git_verdicts(repo: Path, rels: list[str]) -> dict[str, int]:
+    """Path -> the 1-based line of the deciding pattern (0: none), from git check-ignore -v."""
+    out = subprocess.run([GIT or "git", "-C", str(repo), "check-ignore", "--no-index", "-v", "-n", "-z", "--stdin"],
+                         input=b"".join(os.fsencode(r) + b"\0" for r in rels), capture_output=True, timeout=60)
+    assert out.returncode in (0, 1), out.stderr
+    fields = out.stdout.split(b"\0")
+    verdicts = {}
+    for i in range(0, len(fields) - 1, 4):
+        verdicts[os.fsdecode(fields[i + 3])] = int(fields[i + 1]) if fields[i + 1] else 0
+    return verdicts
+
+
+def _our_verdict(rules: Rules, rel: str, is_dir: bool) -> int:
+    """The deciding line as git reports it: the first excluded folder above the path, else the
+    path's own last matching pattern."""
+    parts = rel.split("/")
+    for k in range(1, len(parts)):
+        folder = "/".join(parts[:k]).encode()
+        index = rules.decide(folder, parts[k - 1].encode(), True)
+        if index >= 0 and not rules.negative[index]:
+            return index + 1
+    return rules.decide(rel.encode(), parts[-1].encode(), is_dir) + 1
+
+
+_counter = itertools.count()
+
+
+@needs_git
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(["*.py", "!keep.py", "/top/", "a/**/b", "\\#x", "x\\ ", "y  "],
+         [("keep.py", False), ("m.py", False), ("top/k", False), ("a/c/b/d", False), ("#x", False), ("x ", False),
+          ("y", False), ("top2", True)])
+@example(["a**/b", "**\\/a", "[[:space:]]", "[]a]", "[!]", "a//", "//a", "b\\", "[z-a]", "[^a]b"],
+         [("ab", False), ("x/a", False), (" ", False), ("]", True), ("a/b", False), ("z", False), ("bb", False),
+          ("^b", False)])
+@example([".*test.*\\.py$", "^foo"], [("a.test.b.py", False), ("^foo", False)])
+@given(git_patterns, tree_paths)
+def test_rules_agree_with_git_check_ignore(git_repo: Path, lines: list[str], paths: list[tuple[str, bool]]) -> None:
+    """Patterns written to a .gitignore: for every path (files and folders, with the folders
+    above them) the line that decides is the one git check-ignore names; the walker with that
+    .gitignore, and with the same patterns as -x, keeps exactly the files git keeps; and a -x
+    pattern refused as unable to match is one git never matches."""
+    root = git_repo / f"t{next(_counter)}"
+    root.mkdir()
+    rels = [r for r, _ in paths]
+    folders = {"/".join(r.split("/")[:k]) for r in rels for k in range(1, r.count("/") + 1)}
+    folders |= {r for r, is_dir in paths if is_dir}
+    for rel in sorted(folders | set(rels)):
+        path = root / rel
+        if rel in folders:
+            folders.add(rel)
+            path.mkdir(exist_ok=True)
+        else:
+            path.write_text("")
+    text = "\n".join(lines) + "\n"
+    (root / ".gitignore").write_bytes(text.encode())
+    every = sorted(folders | set(rels))
+    verdicts = _git_verdicts(git_repo, [f"{root.name}/{r}" for r in every])
+    rules = Rules(parse_lines(text.encode()))
+    for rel in every:
+        assert _our_verdict(rules, rel, rel in folders) == verdicts[f"{root.name}/{rel}"], (rel, lines)
+
+    def ignored(rel: str) -> bool:
+        line = verdicts[f"{root.name}/{rel}"]
+        return line > 0 and not rules.negative[line - 1]
+
+    # .gitignore rules choose folders and sources; other files are judged by -x only
+    kept = {r for r in every if r not in folders and not any(ignored(a) for a in _above(r))
+            and not (r.endswith(".py") and ignored(r))}
+    walked = _files(walk([str(root)], [], kinds=("source", "file")), root)
+    assert walked == kept
+    accepted = []
+    for number, line in enumerate(lines, 1):
+        try:
+            compile_excludes([line])
+        except UsageError as exc:
+            if "cannot match anything" in str(exc):
+                assert number not in {verdicts[f"{root.name}/{r}"] for r in every}, line
+            continue
+        accepted.append(line)
+    if accepted:
+        walked = _files(walk([str(root)], [], excludes=accepted, ignore=False, kinds=("source", "file")), root)
+        rules_x = Rules(parse_lines("\n".join(accepted).encode()))
+        expected = set()
+        for r in every:
+            if r in folders:
+                continue
+            v = _our_verdict(rules_x, r, False)
+            if v == 0 or rules_x.negative[v - 1]:
+                expected.add(r)
+        assert walked == expected, accepted
+
+
+def _above(rel: str) -> list[str]:
+    parts = rel.split("/")
+    return ["/".join(parts[:k]) for k in range(1, len(parts))]
+
+
+def _files(found: Iterable[object], root: Path) -> set[str]:
+    return {os.path.relpath(str(getattr(item, "path")), root).replace(os.sep, "/") for item in found} - {".gitignore"}
