@@ -67,8 +67,12 @@ def clean(
     excludes: Sequence[str] = (),
     max_depth: int | None = None,
     targets: Sequence[Target] = (),
+    ignore: bool = True,
 ) -> CleanReport:
     """Remove bytecode under ``paths`` (folders, or single .pyc files) as the flags say.
+
+    Folders are walked as compile walks them: with ``ignore`` (default), version control
+    folders, environments and what ``.gitignore`` files exclude are left alone.
 
     ``targets``, when given, limits the work to the bytecode those interpreters write (by
     the magic number in its header); each target also hashes the sources of its own
@@ -97,7 +101,7 @@ def clean(
             raise UsageError(f"{path}: not a folder or a .pyc file")
     if folders:
         for entry in walk(folders, cleaner.problems, excludes=excludes, max_depth=max_depth, links="none",
-                          kinds=("bytecode", "cache")):
+                          kinds=("bytecode", "cache"), ignore=ignore):
             if isinstance(entry, Entry) and entry.kind == "cache":
                 cleaner.cache_folder(entry.path)
             else:

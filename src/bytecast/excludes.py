@@ -73,8 +73,8 @@ def compile_excludes(patterns: Sequence[str]) -> Matcher | None:
         except _Unmatchable as exc:
             raise UsageError(f"exclude pattern {pattern!r} cannot match anything: it {exc}", "excludes") from None
         except _Reversed as exc:
-            raise UsageError(f"exclude pattern {pattern!r} has a reversed range {exc} (gitignore reads it as "
-                             f"its first character alone)", "excludes") from None
+            raise UsageError(f"exclude pattern {pattern!r} is not a valid glob: range {exc} is reversed (git "
+                             f"would read it as {str(exc)[0]!r} alone)", "excludes") from None
         lines.append(line)
     rules = Rules(lines)
     negative = rules.negative

@@ -143,7 +143,7 @@ def _offer(chosen: dict[str, str], root: str, full: str) -> None:
 
 
 def _collect(paths: Sequence[str], problems: list[Problem], excludes: Sequence[str] = (),
-             links: LinkPolicy = "inside", max_depth: int | None = None) -> list[_Unit]:
+             links: LinkPolicy = "inside", max_depth: int | None = None, ignore: bool = True) -> list[_Unit]:
     """The files to scan: a folder through the one walker (:mod:`bytecast.discover`), each
     module once, its bytecode preferred over its source (bytecode is what ships)."""
     from bytecast.discover import Entry, walk
@@ -154,8 +154,9 @@ def _collect(paths: Sequence[str], problems: list[Problem], excludes: Sequence[s
             top = os.path.abspath(path)
             root = _top_root(top)
             chosen: dict[str, str] = {}
-            for item in walk([top], problems, excludes=(*_HIDDEN, *excludes), max_depth=max_depth, links=links,
-                             kinds=("source", "bytecode", "cache")):
+            hidden = _HIDDEN if ignore else ()
+            for item in walk([top], problems, excludes=(*hidden, *excludes), max_depth=max_depth, links=links,
+                             kinds=("source", "bytecode", "cache"), ignore=ignore):
                 if isinstance(item, Entry) and item.kind == "cache":
                     try:
                         names = sorted(os.listdir(item.path))
@@ -261,18 +262,18 @@ def _resolve(found: FoundImport, unit: _Unit, py2: bool, local: set[str]
 
 
 def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[str] = (),
-         links: LinkPolicy = "inside", max_depth: int | None = None) -> ImportsReport:
+         links: LinkPolicy = "inside", max_depth: int | None = None, ignore: bool = True) -> ImportsReport:
     """Scan pycs, folders of them, or sources, and classify every module they import.
 
     ``python`` overrides the version used for stdlib membership (default: the version of
     each file's bytecode). Folders are walked as compile walks them (``excludes``, ``links``,
-    ``max_depth``; hidden folders are left out). A file that cannot be read, compiled or
+    ``max_depth``, ``ignore``; hidden folders are left out too unless ``ignore`` is off). A file that cannot be read, compiled or
     searched (corrupt, of a Python bytecast has no opcode table for, too deeply nested, not a
     regular file) is one :class:`~bytecast.problem.Problem` in ``problems``; the rest are
     scanned. Raises UsageError for a path that does not exist.
     """
     problems: list[Problem] = []
-    units = _collect(paths, problems, excludes, links, max_depth)
+    units = _collect(paths, problems, excludes, links, max_depth, ignore)
     local: set[str] = set()
     for unit in units:
         if unit.module:

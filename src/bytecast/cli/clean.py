@@ -40,11 +40,12 @@ def run(args: argparse.Namespace) -> int:
     from bytecast.cli._parser import check_verbosity
 
     check_verbosity(args)
-    flags = {"excludes": args.exclude or None, "max_depth": args.max_depth, "targets": args.target or None}
+    flags = {"excludes": args.exclude or None, "max_depth": args.max_depth, "targets": args.target or None,
+             "no_ignore": args.no_ignore}
     options = config.merge(flags, config.load())
     report = clean(args.paths or ["."], stale=args.stale, orphans=args.orphans,
                    sourceless=args.sourceless, dry_run=args.dry_run, excludes=options.excludes,
-                   max_depth=options.max_depth, targets=options.targets)
+                   max_depth=options.max_depth, targets=options.targets, ignore=not options.no_ignore)
     if args.json:
         document: CleanDoc = {
             "command": "clean",
