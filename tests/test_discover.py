@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import run_cli
 
 from bytecast.discover import Entry, Source, walk
 from bytecast.errors import UsageError
@@ -221,3 +224,33 @@ def test_an_ignore_file_that_is_a_link_is_not_read(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").symlink_to(tmp_path / "rules")
     (tmp_path / "a.py").write_text("")
     assert _sources([str(tmp_path)]) == ["a.py"]
+
+
+def test_commands_in_a_project(project: Path, tmp_path: Path) -> None:
+    """compile, check, clean and imports on a project: the venv, .git and the rest left alone;
+    --no-ignore takes them; naming the venv compiles it."""
+    tree = tmp_path / "p"
+    shutil.copytree(project, tree, symlinks=True)
+    compiled = run_cli("compile", "--json", str(tree))
+    assert compiled.returncode == 0, compiled.stderr
+    assert json.loads(compiled.stdout)["summary"]["sources"] == len(PROJECT_SOURCES)
+    assert not list((tree / ".git").rglob("__pycache__")) and not list((tree / "venv").rglob("__pycache__"))
+    checked = run_cli("check", str(tree))
+    assert checked.returncode == 0, checked.stdout  # the venv's uncompiled sources are not asked for
+    assert run_cli("check", "--no-ignore", str(tree)).returncode == 1
+    venv = run_cli("compile", "--json", str(tree / "venv"))
+    assert json.loads(venv.stdout)["summary"]["sources"] == 1
+    cleaned = run_cli("clean", "-n", "--json", str(tree))
+    removed = sorted(os.path.relpath(p, tree).replace(os.sep, "/") for p in json.loads(cleaned.stdout)["removed"])
+    assert len(removed) == len(PROJECT_SOURCES) and not [r for r in removed if r.startswith("venv/")]
+    everything = json.loads(run_cli("clean", "-n", "--json", "--no-ignore", str(tree)).stdout)["removed"]
+    assert len(everything) == len(PROJECT_SOURCES) + 1
+    imports = json.loads(run_cli("imports", "--json", str(tree)).stdout)
+    sites = {os.path.relpath(site["file"], tree) for m in imports["modules"] for site in m["sites"]}
+    assert imports["files"] == len(PROJECT_SOURCES) and len(sites) == 2  # top.py and pkg/mod.py import
+    assert not [s for s in sites if s.startswith(("venv", "build", ".git"))]
+    imports = json.loads(run_cli("imports", "--json", "--no-ignore", str(tree)).stdout)
+    sites = {os.path.relpath(site["file"], tree) for m in imports["modules"] for site in m["sites"]}
+    assert imports["files"] > len(PROJECT_SOURCES) and [s for s in sites if s.startswith("venv")]
+    (tree / "pyproject.toml").write_text("[tool.bytecast]\nno-ignore = true\n")
+    assert run_cli("check", str(tree), cwd=tree).returncode == 1  # the key walks everything too

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from bytecast.discover import walk
 from bytecast.errors import UsageError
 from bytecast.excludes import Rules, compile_excludes, parse_lines
+from conftest import run_cli
 
 GLOB = "ab.*?[]!-/\\^&~|:=(){}+$"
 patterns = st.text(alphabet=st.sampled_from(GLOB) | st.characters(), max_size=12)
@@ -287,3 +288,36 @@ def _above(rel: str) -> list[str]:
 
 def _files(found: Iterable[object], root: Path) -> set[str]:
     return {os.path.relpath(str(getattr(item, "path")), root).replace(os.sep, "/") for item in found} - {".gitignore"}
+
+
+@pytest.mark.parametrize(("pattern", "suggested"), [(".*test.*\\.py$", "'*test*.py'"), ("^foo", "'/foo*'"),
+                                                    ("\\d+\\.py", "such as")])
+def test_a_regular_expression_is_a_usage_error_that_suggests_a_glob(pattern: str, suggested: str) -> None:
+    with pytest.raises(UsageError) as info:
+        compile_excludes([pattern])
+    assert info.value.field == "excludes"
+    assert "regular expression" in str(info.value) and suggested in str(info.value)
+
+
+@pytest.mark.parametrize("pattern", ["#notes", "   ", "!", "a[b", "[[:nope:]]", "x\\", "a//b", "[/]"])
+def test_patterns_that_can_never_match_say_so(pattern: str) -> None:
+    with pytest.raises(UsageError, match="cannot match anything"):
+        compile_excludes([pattern])
+
+
+def test_globs_that_look_like_regex_parts_are_kept() -> None:
+    match = compile_excludes([".*/", "*.py[cod]", "test.*", "\\#x", "a\\ "])  # hidden folders, classes, escapes
+    assert match is not None
+    assert match(".git", True) and not match(".git", False)
+    assert match("m.pyc", False) and match("test.py", False) and match("#x", False) and match("a ", False)
+    assert not match("m.py", False)
+
+
+def test_the_command_line_refuses_a_regex_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("")
+    for command in ("compile", "check", "clean", "imports"):
+        result = run_cli(command, "-x", ".*test.*\\.py$", str(tmp_path))
+        assert result.returncode == 2, (command, result.stderr)
+        assert len(result.stderr.splitlines()) == 1 and "regular expression" in result.stderr, result.stderr
+        assert "'*test*.py'" in result.stderr
+    assert not (tmp_path / "__pycache__").exists()

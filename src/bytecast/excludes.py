@@ -100,7 +100,9 @@ def _regex_hint(pattern: str) -> str | None:
     glob = glob[:-1] if glob.endswith("$") else glob
     for regex, wild in ((".*", "*"), (".+", "?*"), ("\\.", ".")):
         glob = glob.replace(regex, wild)
-    if not body.startswith("^") and not glob.startswith("*"):
+    if body.startswith("^"):
+        glob = "/" + glob.lstrip("/")  # anchored at the start of the path
+    elif not glob.startswith("*"):
         glob = "*" + glob
     if not body.endswith("$") and not glob.endswith("*"):
         glob += "*"
