@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
-
 from bytecast.discover import Entry, Source, walk
 from bytecast.errors import UsageError
 from bytecast.problem import Problem
+from conftest import run_cli
 
 
 def _tree(root: Path) -> Path:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bytecast.discover import walk
+from bytecast.discover import Entry, Source, walk
 from bytecast.errors import UsageError
 from bytecast.excludes import Rules, compile_excludes, parse_lines
 from conftest import run_cli
@@ -286,8 +286,8 @@ def _above(rel: str) -> list[str]:
     return ["/".join(parts[:k]) for k in range(1, len(parts))]
 
 
-def _files(found: Iterable[object], root: Path) -> set[str]:
-    return {os.path.relpath(str(getattr(item, "path")), root).replace(os.sep, "/") for item in found} - {".gitignore"}
+def _files(found: Iterable[Source | Entry], root: Path) -> set[str]:
+    return {os.path.relpath(item.path, root).replace(os.sep, "/") for item in found} - {".gitignore"}
 
 
 @pytest.mark.parametrize(("pattern", "suggested"), [(".*test.*\\.py$", "'*test*.py'"), ("^foo", "'/foo*'"),
