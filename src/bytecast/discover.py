@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import stat as _stat
+import sys
 from operator import attrgetter
 
 from bytecast._frozen import Frozen, Record, init
@@ -60,6 +61,7 @@ environments, JavaScript packages."""
 _MARKERS = frozenset(("pyvenv.cfg", "conda-meta", ".git", ".gitignore"))
 """Names in a folder that change how it is walked: an environment, a work tree, ignore rules."""
 _ENVIRONMENT = ("pyvenv.cfg", "conda-meta")
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()  # os.fsencode, inline
 
 by_name = attrgetter("name")
 """The sort key of folder listings (``os.DirEntry.name``): every walk sees the same order."""
@@ -203,7 +205,7 @@ def _root_context(root: str) -> tuple[Git | None, bool]:
             frames += ((len(prefix), rules),)
         if prefix and any(os.path.lexists(os.path.join(folder, m)) for m in _ENVIRONMENT):
             return None, True  # inside an environment
-        name_b = os.fsencode(name)
+        name_b = name.encode(_FS_ENCODING, _FS_ERRORS)
         if name in SKIPPED or decide(frames, prefix + name_b, name_b, True):
             return None, True
         folder = os.path.join(folder, name)
@@ -276,7 +278,7 @@ class _Walker:
             if git is not None:
                 from bytecast.excludes import decide
 
-                name_b = os.fsencode(name)
+                name_b = name.encode(_FS_ENCODING, _FS_ERRORS)
                 path_b = git[0] + name_b
                 if decide(git[1], path_b, name_b, True):
                     return
@@ -302,7 +304,7 @@ class _Walker:
     def _ignored_source(self, name: str, git: Git) -> bool:
         from bytecast.excludes import decide
 
-        name_b = os.fsencode(name)
+        name_b = name.encode(_FS_ENCODING, _FS_ERRORS)
         return decide(git[1], git[0] + name_b, name_b, False)
 
     def _link(self, entry: os.DirEntry[str], rel: str, depth: int, seen: tuple[tuple[int, int], ...],
@@ -344,6 +346,8 @@ class _Walker:
                     git = None
                 else:
                     git = self._rules(folder, depth, git, marks)
+        if git is not None:
+            from bytecast.excludes import decide
         match = self.match
         files = self.files
         bytecode = self.bytecode
@@ -368,8 +372,10 @@ class _Walker:
                 if entry.is_file(follow_symlinks=False):
                     if not self.sources or (match is not None and match(rel + os.sep + name if rel else name, False)):
                         continue
-                    if git is not None and self._ignored_source(name, git):
-                        continue
+                    if git is not None:
+                        name_b = name.encode(_FS_ENCODING, _FS_ERRORS)
+                        if decide(git[1], git[0] + name_b, name_b, False):
+                            continue
                     st = entry.stat(follow_symlinks=False)
                     yield Source(entry.path, self.root, st.st_mtime, st.st_size)
                 elif entry.is_symlink():

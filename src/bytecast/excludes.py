@@ -157,7 +157,7 @@ class Rules:
     them, so :meth:`decide` answers with the pattern's place in the list.
     """
 
-    __slots__ = ("negative", "count", "_names", "_dir_names", "_base", "_dir_base", "_path", "_dir_path")
+    __slots__ = ("negative", "count", "_files", "_folders")
 
     negative: list[bool]
     """For each pattern, whether it re-includes (``!``)."""
@@ -165,73 +165,88 @@ class Rules:
     def __init__(self, lines: Sequence[bytes]) -> None:
         self.negative = []
         self.count = len(lines)
-        names: dict[bytes, int] = {}
-        dir_names: dict[bytes, int] = {}
-        base: list[tuple[int, bytes, bool]] = []
-        path: list[tuple[int, bytes, bool]] = []
+        parsed: list[tuple[int, bool, int, bytes]] = []
         for index, line in enumerate(lines):
             try:
-                negative, dir_only, literal, regex, anchored = _parse(line)
+                negative, dir_only, kind, value = _parse(line)
             except _Unmatchable:
                 self.negative.append(False)
                 continue
             self.negative.append(negative)
-            if literal is not None:
-                dir_names[literal] = index
-                if not dir_only:
-                    names[literal] = index
-            else:
-                (path if anchored else base).append((index, regex, dir_only))
-        self._names = names
-        self._dir_names = dir_names
-        self._base, self._dir_base = _alternation(base)
-        self._path, self._dir_path = _alternation(path)
+            parsed.append((index, dir_only, kind, value))
+        self._files = _Compiled([(i, k, v) for i, dir_only, k, v in parsed if not dir_only])
+        self._folders = _Compiled([(i, k, v) for i, _, k, v in parsed])
 
     def decide(self, rel: bytes, name: bytes, is_dir: bool) -> int:
         """The index of the last pattern matching ``rel`` (``/``-separated, relative to the
         list's folder; ``name`` is its last part), or -1 when none does."""
-        if is_dir:
-            best = self._dir_names.get(name, -1)
-            base, path = self._dir_base, self._dir_path
-        else:
-            best = self._names.get(name, -1)
-            base, path = self._base, self._path
-        if base is not None:
-            m = base[0].match(name)
-            if m is not None and base[1][m.lastindex or 0] > best:
-                best = base[1][m.lastindex or 0]
-        if path is not None:
-            m = path[0].match(rel)
-            if m is not None and path[1][m.lastindex or 0] > best:
-                best = path[1][m.lastindex or 0]
+        c = self._folders if is_dir else self._files
+        best = c.names.get(name, -1) if c.names else -1
+        if c.paths:
+            index = c.paths.get(rel, -1)
+            if index > best:
+                best = index
+        if c.suffixes and name.endswith(c.suffixes):
+            for suffix, index in c.suffix_index:
+                if index > best and name.endswith(suffix):
+                    best = index
+        if c.name_regex is not None:
+            m = c.name_regex.match(name)
+            if m is not None and c.name_groups[m.lastindex or 0] > best:
+                best = c.name_groups[m.lastindex or 0]
+        if c.rname_regex is not None:
+            m = c.rname_regex.match(name[::-1])
+            if m is not None and c.rname_groups[m.lastindex or 0] > best:
+                best = c.rname_groups[m.lastindex or 0]
+        if c.path_regex is not None:
+            m = c.path_regex.match(rel)
+            if m is not None and c.path_groups[m.lastindex or 0] > best:
+                best = c.path_groups[m.lastindex or 0]
         return best
 
 
-def _alternation(patterns: list[tuple[int, bytes, bool]]) -> tuple[tuple[re.Pattern[bytes], list[int]] | None,
-                                                                 tuple[re.Pattern[bytes], list[int]] | None]:
-    """For files and for folders: one regex trying the patterns last first (so the first
-    alternative that matches is the last pattern), and the pattern index of each group."""
+class _Compiled:
+    """The patterns that apply to files, or to folders, by how they are matched."""
+
+    __slots__ = ("names", "paths", "suffixes", "suffix_index", "name_regex", "name_groups", "rname_regex",
+                 "rname_groups", "path_regex", "path_groups")
+
+    def __init__(self, patterns: list[tuple[int, int, bytes]]) -> None:
+        self.names = {v: i for i, k, v in patterns if k == _NAME}  # later patterns overwrite: the last wins
+        self.paths = {v: i for i, k, v in patterns if k == _PATH}
+        self.suffix_index = [(v, i) for i, k, v in patterns if k == _SUFFIX]
+        self.suffixes = tuple(v for v, _ in self.suffix_index)
+        self.name_regex, self.name_groups = _alternation([(i, v) for i, k, v in patterns if k == _NAME_REGEX])
+        self.rname_regex, self.rname_groups = _alternation([(i, v) for i, k, v in patterns if k == _RNAME_REGEX])
+        self.path_regex, self.path_groups = _alternation([(i, v) for i, k, v in patterns if k == _PATH_REGEX])
+
+
+def _alternation(patterns: list[tuple[int, bytes]]) -> tuple[re.Pattern[bytes] | None, list[int]]:
+    """One regex trying the patterns last first (the first alternative that matches is the
+    last pattern), and the pattern index of each group."""
     if not patterns:
-        return None, None
+        return None, []
     import re
 
-    out: list[tuple[re.Pattern[bytes], list[int]] | None] = []
-    for folders in (False, True):
-        chosen = [(i, rx) for i, rx, dir_only in reversed(patterns) if folders or not dir_only]
-        if not chosen:
-            out.append(None)
-            continue
-        regex = b"|".join(b"(" + rx + b")" for _, rx in chosen)
-        out.append((re.compile(b"(?:" + regex + b")\\Z", re.DOTALL), [-1] + [i for i, _ in chosen]))
-    return out[0], out[1]
+    chosen = list(reversed(patterns))
+    regex = b"|".join(b"(" + rx + b")" for _, rx in chosen)
+    return re.compile(b"(?:" + regex + b")\\Z", re.DOTALL), [-1] + [i for i, _ in chosen]
 
 
 _SPECIAL = b"*?[\\"
 
 
-def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, bytes | None, bytes, bool]:
-    """(negative, folders only, the name when it is a plain name, regex, anchored) of one
-    pattern; raises :class:`_Unmatchable`, and when ``strict`` :class:`_Reversed`."""
+_NAME, _PATH, _SUFFIX, _NAME_REGEX, _RNAME_REGEX, _PATH_REGEX = range(6)
+"""What a pattern is matched as: a plain name (a dict lookup), a plain path from the list's
+folder (one too), ``*`` and a plain ending (``*.so``: one ``bytes.endswith`` for all of them;
+most lines of a ``.gitignore`` are of these three kinds), a regex over the name, from its
+start when the pattern starts with a plain byte, else *reversed* (so that ``*.py[cod]`` fails
+at the first byte of other names instead of scanning them), a regex over the path."""
+
+
+def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, int, bytes]:
+    """(negative, folders only, kind, the name, path or regex) of one pattern; raises
+    :class:`_Unmatchable`, and when ``strict`` :class:`_Reversed`."""
     import re
 
     body = line
@@ -245,14 +260,22 @@ def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, bytes | None,
         raise _Unmatchable("is empty")
     if b"/" not in body:  # a name at any depth, matched against the last part of a path
         if not any(c in _SPECIAL for c in body):
-            return negative, dir_only, body, b"", False
-        return negative, dir_only, None, _wild(body, False, strict), False
+            return negative, dir_only, _NAME, body
+        if body.startswith(b"*") and not any(c in _SPECIAL for c in body[1:]):
+            return negative, dir_only, _SUFFIX, body[1:]
+        # one name: every * is the same and no atom spans another, so reversing is exact
+        atoms = _wild(body, False, strict)
+        if body[0] not in _SPECIAL:
+            return negative, dir_only, _NAME_REGEX, b"".join(atoms)
+        return negative, dir_only, _RNAME_REGEX, b"".join(reversed(atoms))
     if body.startswith(b"/"):
         body = body[1:]
     if not body:
         raise _Unmatchable("is empty")
     if body.startswith(b"/") or body.endswith(b"/") or b"//" in body:
         raise _Unmatchable("needs two slashes in a row, or a slash at an end of a path")
+    if not any(c in _SPECIAL for c in body):
+        return negative, dir_only, _PATH, body
     prefix = len(body)
     for i, c in enumerate(body):
         if c in _SPECIAL:
@@ -260,11 +283,11 @@ def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, bytes | None,
             break
     # git compares the part before the first wildcard literally and matches the rest on its
     # own: a "**" right after that part counts as at the start ("a**/b" matches "ab").
-    return negative, dir_only, None, re.escape(body[:prefix]) + _wild(body[prefix:], True, strict), True
+    return negative, dir_only, _PATH_REGEX, re.escape(body[:prefix]) + b"".join(_wild(body[prefix:], True, strict))
 
 
-def _wild(p: bytes, pathname: bool, strict: bool) -> bytes:
-    """git's wildmatch pattern ``p`` as a regex over one name (``pathname`` False) or a
+def _wild(p: bytes, pathname: bool, strict: bool) -> list[bytes]:
+    """git's wildmatch pattern ``p`` as regex atoms, over one name (``pathname`` False) or a
     ``/``-separated path (True)."""
     import re
 
@@ -305,7 +328,7 @@ def _wild(p: bytes, pathname: bool, strict: bool) -> bytes:
         else:
             out.append(re.escape(p[i:i + 1]))
             i += 1
-    return b"".join(out)
+    return out
 
 
 def _ascii(test: Callable[[int], bool]) -> frozenset[int]:
