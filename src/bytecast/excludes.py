@@ -23,7 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
     from collections.abc import Sequence
-    from typing import Callable
+    from typing import Any, Callable, Union
 
     Matcher = Callable[[str, bool], bool]
 
@@ -165,17 +165,17 @@ class Rules:
     def __init__(self, lines: Sequence[bytes]) -> None:
         self.negative = []
         self.count = len(lines)
-        parsed: list[tuple[int, bool, int, bytes]] = []
+        parsed: list[tuple[int, bool, _Pattern]] = []
         for index, line in enumerate(lines):
             try:
-                negative, dir_only, kind, value = _parse(line)
+                negative, dir_only, pattern = _parse(line)
             except _Unmatchable:
                 self.negative.append(False)
                 continue
             self.negative.append(negative)
-            parsed.append((index, dir_only, kind, value))
-        self._files = _Compiled([(i, k, v) for i, dir_only, k, v in parsed if not dir_only])
-        self._folders = _Compiled([(i, k, v) for i, _, k, v in parsed])
+            parsed.append((index, dir_only, pattern))
+        self._files = _Compiled([(i, p) for i, dir_only, p in parsed if not dir_only])
+        self._folders = _Compiled([(i, p) for i, _, p in parsed])
 
     def decide(self, rel: bytes, name: bytes, is_dir: bool) -> int:
         """The index of the last pattern matching ``rel`` (``/``-separated, relative to the
@@ -190,65 +190,66 @@ class Rules:
             for suffix, index in c.suffix_index:
                 if index > best and name.endswith(suffix):
                     best = index
-        if c.name_regex is not None:
-            m = c.name_regex.match(name)
-            if m is not None and c.name_groups[m.lastindex or 0] > best:
-                best = c.name_groups[m.lastindex or 0]
-        if c.rname_regex is not None:
-            m = c.rname_regex.match(name[::-1])
-            if m is not None and c.rname_groups[m.lastindex or 0] > best:
-                best = c.rname_groups[m.lastindex or 0]
-        if c.path_regex is not None:
-            m = c.path_regex.match(rel)
+        for index, segments in c.globs:  # last first: the first that matches is the last
+            if index <= best:
+                break
+            if _glob_match(segments, name):
+                best = index
+                break
+        if c.path_globs and rel.startswith(c.prefixes):
+            regex = c.path_regex or c.compile_paths()
+            m = regex.match(rel)
             if m is not None and c.path_groups[m.lastindex or 0] > best:
                 best = c.path_groups[m.lastindex or 0]
         return best
 
 
 class _Compiled:
-    """The patterns that apply to files, or to folders, by how they are matched."""
+    """The patterns that apply to files, or to folders, by how they are matched: plain names
+    and paths are dict lookups, ``*`` and a plain ending (``*.so``) one ``bytes.endswith`` for
+    all of them (most lines of a ``.gitignore`` are of these kinds), other names a small
+    matcher that fails at the first byte of either fixed end, and paths with wildcards one
+    regex, compiled (and :mod:`re` imported, ~5 ms) only when a path starts with the plain part
+    of one of them."""
 
-    __slots__ = ("names", "paths", "suffixes", "suffix_index", "name_regex", "name_groups", "rname_regex",
-                 "rname_groups", "path_regex", "path_groups")
+    __slots__ = ("names", "paths", "suffixes", "suffix_index", "globs", "path_globs", "prefixes", "path_regex",
+                 "path_groups")
 
-    def __init__(self, patterns: list[tuple[int, int, bytes]]) -> None:
-        self.names = {v: i for i, k, v in patterns if k == _NAME}  # later patterns overwrite: the last wins
-        self.paths = {v: i for i, k, v in patterns if k == _PATH}
-        self.suffix_index = [(v, i) for i, k, v in patterns if k == _SUFFIX]
-        self.suffixes = tuple(v for v, _ in self.suffix_index)
-        self.name_regex, self.name_groups = _alternation([(i, v) for i, k, v in patterns if k == _NAME_REGEX])
-        self.rname_regex, self.rname_groups = _alternation([(i, v) for i, k, v in patterns if k == _RNAME_REGEX])
-        self.path_regex, self.path_groups = _alternation([(i, v) for i, k, v in patterns if k == _PATH_REGEX])
+    def __init__(self, patterns: list[tuple[int, _Pattern]]) -> None:
+        self.names = {p[1]: i for i, p in patterns if p[0] == _NAME}  # later ones overwrite: the last wins
+        self.paths = {p[1]: i for i, p in patterns if p[0] == _PATH}
+        self.suffix_index = [(p[1], i) for i, p in patterns if p[0] == _SUFFIX]
+        self.suffixes = tuple(s for s, _ in self.suffix_index)
+        self.globs = [(i, _segments(p[1])) for i, p in reversed(patterns) if p[0] == _GLOB]
+        self.path_globs = [(i, p[1]) for i, p in patterns if p[0] == _PATH_GLOB]
+        self.prefixes = tuple(bytes(_literal_head(atoms)) for _, atoms in self.path_globs)
+        self.path_regex: re.Pattern[bytes] | None = None
+        self.path_groups: list[int] = []
 
+    def compile_paths(self) -> re.Pattern[bytes]:
+        import re
 
-def _alternation(patterns: list[tuple[int, bytes]]) -> tuple[re.Pattern[bytes] | None, list[int]]:
-    """One regex trying the patterns last first (the first alternative that matches is the
-    last pattern), and the pattern index of each group."""
-    if not patterns:
-        return None, []
-    import re
-
-    chosen = list(reversed(patterns))
-    regex = b"|".join(b"(" + rx + b")" for _, rx in chosen)
-    return re.compile(b"(?:" + regex + b")\\Z", re.DOTALL), [-1] + [i for i, _ in chosen]
+        chosen = list(reversed(self.path_globs))
+        regex = b"|".join(b"(" + _render(atoms) + b")" for _, atoms in chosen)
+        self.path_regex = re.compile(b"(?:" + regex + b")\\Z", re.DOTALL)
+        self.path_groups = [-1] + [i for i, _ in chosen]
+        return self.path_regex
 
 
 _SPECIAL = b"*?[\\"
+_NAME, _PATH, _SUFFIX, _GLOB, _PATH_GLOB = range(5)
+_STAR, _ANY, _DIRS = -1, -2, -3
+"""Atoms besides a byte (an int) and a class (a frozenset of bytes): ``*`` within one path part,
+``**`` at the end (anything), ``**/`` (zero or more folders)."""
+
+if TYPE_CHECKING:
+    Atom = Union[int, frozenset[int]]
+    _Pattern = tuple[int, Any]
 
 
-_NAME, _PATH, _SUFFIX, _NAME_REGEX, _RNAME_REGEX, _PATH_REGEX = range(6)
-"""What a pattern is matched as: a plain name (a dict lookup), a plain path from the list's
-folder (one too), ``*`` and a plain ending (``*.so``: one ``bytes.endswith`` for all of them;
-most lines of a ``.gitignore`` are of these three kinds), a regex over the name, from its
-start when the pattern starts with a plain byte, else *reversed* (so that ``*.py[cod]`` fails
-at the first byte of other names instead of scanning them), a regex over the path."""
-
-
-def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, int, bytes]:
-    """(negative, folders only, kind, the name, path or regex) of one pattern; raises
+def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, _Pattern]:
+    """(negative, folders only, (kind, what is matched)) of one pattern; raises
     :class:`_Unmatchable`, and when ``strict`` :class:`_Reversed`."""
-    import re
-
     body = line
     negative = body.startswith(b"!")
     if negative:
@@ -260,14 +261,10 @@ def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, int, bytes]:
         raise _Unmatchable("is empty")
     if b"/" not in body:  # a name at any depth, matched against the last part of a path
         if not any(c in _SPECIAL for c in body):
-            return negative, dir_only, _NAME, body
+            return negative, dir_only, (_NAME, body)
         if body.startswith(b"*") and not any(c in _SPECIAL for c in body[1:]):
-            return negative, dir_only, _SUFFIX, body[1:]
-        # one name: every * is the same and no atom spans another, so reversing is exact
-        atoms = _wild(body, False, strict)
-        if body[0] not in _SPECIAL:
-            return negative, dir_only, _NAME_REGEX, b"".join(atoms)
-        return negative, dir_only, _RNAME_REGEX, b"".join(reversed(atoms))
+            return negative, dir_only, (_SUFFIX, body[1:])
+        return negative, dir_only, (_GLOB, _atoms(body, False, strict))
     if body.startswith(b"/"):
         body = body[1:]
     if not body:
@@ -275,7 +272,7 @@ def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, int, bytes]:
     if body.startswith(b"/") or body.endswith(b"/") or b"//" in body:
         raise _Unmatchable("needs two slashes in a row, or a slash at an end of a path")
     if not any(c in _SPECIAL for c in body):
-        return negative, dir_only, _PATH, body
+        return negative, dir_only, (_PATH, body)
     prefix = len(body)
     for i, c in enumerate(body):
         if c in _SPECIAL:
@@ -283,25 +280,28 @@ def _parse(line: bytes, strict: bool = False) -> tuple[bool, bool, int, bytes]:
             break
     # git compares the part before the first wildcard literally and matches the rest on its
     # own: a "**" right after that part counts as at the start ("a**/b" matches "ab").
-    return negative, dir_only, _PATH_REGEX, re.escape(body[:prefix]) + b"".join(_wild(body[prefix:], True, strict))
+    atoms: list[Any] = list(body[:prefix]) + _atoms(body[prefix:], True, strict)
+    if atoms[0] == _DIRS and _DIRS not in atoms[1:] and _ANY not in atoms and 0x2F not in atoms:
+        # "**/NAME": a name at any depth, as "NAME" is
+        rest = atoms[1:]
+        return negative, dir_only, (_GLOB, [_STAR if a == _STAR else a for a in rest])
+    return negative, dir_only, (_PATH_GLOB, atoms)
 
 
-def _wild(p: bytes, pathname: bool, strict: bool) -> list[bytes]:
-    """git's wildmatch pattern ``p`` as regex atoms, over one name (``pathname`` False) or a
+def _atoms(p: bytes, pathname: bool, strict: bool) -> list[Any]:
+    """git's wildmatch pattern ``p`` as atoms, over one name (``pathname`` False) or a
     ``/``-separated path (True)."""
-    import re
-
-    out: list[bytes] = []
+    out: list[Any] = []
     i, n = 0, len(p)
     while i < n:
         c = p[i]
         if c == 0x5C:  # backslash
             if i + 1 >= n:
                 raise _Unmatchable("ends in a lone backslash")
-            out.append(re.escape(p[i + 1:i + 2]))
+            out.append(p[i + 1])
             i += 2
         elif c == 0x3F:  # ?
-            out.append(b"[^/]")
+            out.append(_ANY_BYTE)
             i += 1
         elif c == 0x2A:  # *
             j = i
@@ -309,26 +309,92 @@ def _wild(p: bytes, pathname: bool, strict: bool) -> list[bytes]:
                 j += 1
             if pathname and j - i >= 2 and (i == 0 or p[i - 1] == 0x2F):
                 if j == n:
-                    out.append(b".*")
+                    out.append(_ANY)
                     i = j
                     continue
                 if p[j] == 0x2F:
-                    out.append(b"(?:.*/)?")
+                    out.append(_DIRS)
                     i = j + 1
                     continue
                 if p[j:j + 2] == b"\\/":
-                    out.append(b".*")
+                    out.append(_ANY)
                     i = j
                     continue
-            out.append(b"[^/]*")
+            if not out or out[-1] != _STAR:
+                out.append(_STAR)
             i = j
         elif c == 0x5B:  # [
-            cls, i = _class(p, i, strict)
-            out.append(cls)
+            members, i = _class(p, i, strict)
+            out.append(members)
         else:
-            out.append(re.escape(p[i:i + 1]))
+            out.append(c)
             i += 1
     return out
+
+
+def _literal_head(atoms: list[Any]) -> list[int]:
+    head = []
+    for a in atoms:
+        if not isinstance(a, int) or a < 0:
+            break
+        head.append(a)
+    return head
+
+
+def _segments(atoms: list[Any]) -> list[list[Any]]:
+    """A name pattern split at its stars: fixed-length runs of bytes and classes."""
+    segments: list[list[Any]] = [[]]
+    for a in atoms:
+        if a == _STAR:
+            segments.append([])
+        else:
+            segments[-1].append(a)
+    return segments
+
+
+def _fits(segment: list[Any], name: bytes, at: int) -> bool:
+    for k, atom in enumerate(segment):
+        c = name[at + k]
+        if c != atom if atom.__class__ is int else c not in atom:
+            return False
+    return True
+
+
+def _glob_match(segments: list[list[Any]], name: bytes) -> bool:
+    """Whether ``name`` matches the segments, a star between each two: both ends fixed, each
+    middle run at its leftmost place (exact for ``*`` and fixed-length runs)."""
+    n = len(name)
+    first, last = segments[0], segments[-1]
+    if len(segments) == 1:
+        return n == len(first) and _fits(first, name, 0)
+    if len(first) + len(last) > n or not _fits(last, name, n - len(last)) or not _fits(first, name, 0):
+        return False
+    pos, end = len(first), n - len(last)
+    for segment in segments[1:-1]:
+        size = len(segment)
+        while pos + size <= end and not _fits(segment, name, pos):
+            pos += 1
+        if pos + size > end:
+            return False
+        pos += size
+    return True
+
+
+def _render(atoms: list[Any]) -> bytes:
+    """Atoms as a regex over a ``/``-separated path."""
+    out: list[bytes] = []
+    for a in atoms:
+        if a == _STAR:
+            out.append(b"[^/]*")
+        elif a == _ANY:
+            out.append(b".*")
+        elif a == _DIRS:
+            out.append(b"(?:.*/)?")
+        elif isinstance(a, int):
+            out.append(b"\\x%02x" % a)
+        else:
+            out.append(_byte_class(sorted(a)))
+    return b"".join(out)
 
 
 def _ascii(test: Callable[[int], bool]) -> frozenset[int]:
@@ -351,8 +417,12 @@ _POSIX: dict[bytes, frozenset[int]] = {
 }
 
 
-def _class(p: bytes, i: int, strict: bool) -> tuple[bytes, int]:
-    """The class starting at ``p[i]`` (``[``) as a regex of the bytes it matches, and the index
+_ANY_BYTE = frozenset(range(1, 256)) - {0x2F}
+"""``?``: any byte but a slash."""
+
+
+def _class(p: bytes, i: int, strict: bool) -> tuple[frozenset[int], int]:
+    """The class starting at ``p[i]`` (``[``) as the bytes it matches, and the index
     after its ``]``; read as git's wildmatch reads it (``]`` first is a member, ``-`` at an end
     is literal, a range's end may be escaped)."""
     n = len(p)
@@ -419,7 +489,7 @@ def _class(p: bytes, i: int, strict: bool) -> tuple[bytes, int]:
     allowed.discard(0)
     if not allowed:
         raise _Unmatchable("has a character class that matches no character")
-    return _byte_class(sorted(allowed)), i + 1
+    return frozenset(allowed), i + 1
 
 
 def _byte_class(values: list[int]) -> bytes:
