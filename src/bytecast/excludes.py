@@ -190,9 +190,11 @@ class Rules:
             for suffix, index in c.suffix_index:
                 if index > best and name.endswith(suffix):
                     best = index
-        for index, segments in c.globs:  # last first: the first that matches is the last
+        for index, segments, size, at, allowed in c.globs:  # last first: the first that matches is the last
             if index <= best:
                 break
+            if len(name) < size or (allowed is not None and name[at] not in allowed):
+                continue  # too short, or a fixed end differs: most names stop here
             if _glob_match(segments, name):
                 best = index
                 break
@@ -220,7 +222,7 @@ class _Compiled:
         self.paths = {p[1]: i for i, p in patterns if p[0] == _PATH}
         self.suffix_index = [(p[1], i) for i, p in patterns if p[0] == _SUFFIX]
         self.suffixes = tuple(s for s, _ in self.suffix_index)
-        self.globs = [(i, _segments(p[1])) for i, p in reversed(patterns) if p[0] == _GLOB]
+        self.globs = [(i, *_quick(_segments(p[1]))) for i, p in reversed(patterns) if p[0] == _GLOB]
         self.path_globs = [(i, p[1]) for i, p in patterns if p[0] == _PATH_GLOB]
         self.prefixes = tuple(bytes(_literal_head(atoms)) for _, atoms in self.path_globs)
         self.path_regex: re.Pattern[bytes] | None = None
@@ -350,6 +352,16 @@ def _segments(atoms: list[Any]) -> list[list[Any]]:
         else:
             segments[-1].append(a)
     return segments
+
+
+def _quick(segments: list[list[Any]]) -> tuple[list[list[Any]], int, int, frozenset[int] | None]:
+    """The segments, the shortest name they match, and one fixed end (index 0 or -1 and the
+    bytes allowed there; None when both ends are stars)."""
+    size = sum(len(s) for s in segments)
+    end = segments[-1][-1] if segments[-1] else segments[0][0] if segments[0] else None
+    at = -1 if segments[-1] else 0
+    allowed = None if end is None else frozenset((end,)) if isinstance(end, int) else end
+    return segments, size, at, allowed
 
 
 def _fits(segment: list[Any], name: bytes, at: int) -> bool:
