@@ -287,7 +287,8 @@ def _above(rel: str) -> list[str]:
 
 
 def _files(found: Iterable[Source | Entry], root: Path) -> set[str]:
-    return {os.path.relpath(item.path, root).replace(os.sep, "/") for item in found} - {".gitignore"}
+    rels = {os.path.relpath(item.path, root).replace(os.sep, "/") for item in found}
+    return {r for r in rels if os.path.basename(r) != ".gitignore"}
 
 
 @pytest.mark.parametrize(("pattern", "suggested"), [(".*test.*\\.py$", "'*test*.py'"), ("^foo", "'/foo*'"),
@@ -321,3 +322,48 @@ def test_the_command_line_refuses_a_regex_in_one_line(tmp_path: Path) -> None:
         assert len(result.stderr.splitlines()) == 1 and "regular expression" in result.stderr, result.stderr
         assert "'*test*.py'" in result.stderr
     assert not (tmp_path / "__pycache__").exists()
+
+
+@needs_git
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(["*.py", "!keep*"], ["!a.py", "b/"], ["x"], [("a/a.py", False), ("a/keep.py", False), ("a/b/c.py", False),
+                                                     ("keep.py", False), ("x.py", False)])
+@given(git_patterns, git_patterns, git_patterns, tree_paths)
+def test_nested_ignore_files_and_info_exclude_agree_with_git(git_repo: Path, top: list[str], nested: list[str],
+                                                            info: list[str], paths: list[tuple[str, bool]]) -> None:
+    """A .gitignore at the top, one in folder ``a`` and the repository's info/exclude: the
+    walker keeps exactly the sources (and the other files outside ignored folders) git keeps."""
+    root = git_repo / f"t{next(_counter)}"
+    root.mkdir()
+    paths = [*(p for p in paths if not p[0].startswith("a/a.py/")), ("a/a.py", False)]
+    rels = list(dict.fromkeys(r for r, _ in paths))
+    folders = {"/".join(r.split("/")[:k]) for r in rels for k in range(1, r.count("/") + 1)}
+    folders |= {r for r, is_dir in paths if is_dir and r != "a/a.py"}
+    folders.discard("a/a.py")
+    for rel in sorted(folders | set(rels)):
+        if rel in folders:
+            (root / rel).mkdir(exist_ok=True)
+        elif not (root / rel).exists():
+            (root / rel).write_text("")
+    (root / ".gitignore").write_bytes(("\n".join(top) + "\n").encode())
+    (root / "a" / ".gitignore").write_bytes(("\n".join(nested) + "\n").encode())
+    exclude = git_repo / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(exist_ok=True)
+    # info/exclude is read from the top of the work tree: anchor its patterns below this example
+    exclude.write_bytes(("\n".join(line if "/" not in line.rstrip("/") else f"/{root.name}/{line.lstrip('/')}"
+                                   for line in info) + "\n").encode())
+    try:
+        every = sorted(folders | set(rels))
+        out = subprocess.run([GIT or "git", "-C", str(git_repo), "check-ignore", "--no-index", "-z", "--stdin"],
+                             input=b"".join(os.fsencode(f"{root.name}/{r}".rstrip("/")) + b"\0"
+                                            for r in ["", *every]),
+                             capture_output=True, timeout=60)
+        assert out.returncode in (0, 1), out.stderr
+        ignored = {os.fsdecode(p)[len(root.name) + 1:] for p in out.stdout.split(b"\0") if p}
+        if "" in ignored:  # the named folder itself is excluded: it is walked whole
+            ignored = set()
+        kept = {r for r in every if r not in folders and not any(a in ignored for a in _above(r))
+                and not (r.endswith(".py") and r in ignored)}
+        assert _files(walk([str(root)], [], kinds=("source", "file")), root) == kept
+    finally:
+        exclude.write_bytes(b"")
