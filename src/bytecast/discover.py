@@ -337,7 +337,7 @@ class _Walker:
             self.problems.append(Problem(folder, "OSError", _strerror(exc)))
             return
         if self.ignore:
-            marks = [n for n in map(by_name, entries) if n in _MARKERS]
+            marks = _MARKERS.intersection(map(by_name, entries))
             if marks:
                 if "pyvenv.cfg" in marks or "conda-meta" in marks:
                     if depth:
@@ -388,7 +388,7 @@ class _Walker:
             except OSError as exc:
                 self._failed(entry, exc)
 
-    def _rules(self, folder: str, depth: int, git: Git | None, marks: list[str]) -> Git | None:
+    def _rules(self, folder: str, depth: int, git: Git | None, marks: frozenset[str]) -> Git | None:
         """The work tree context inside ``folder``: a repository of its own starts afresh (the
         rules of the one around it do not reach into it); its ``.gitignore`` adds rules."""
         from bytecast.excludes import read_ignore_file, repo_excludes
