@@ -63,7 +63,7 @@ def compile_excludes(patterns: Sequence[str]) -> Matcher | None:
     for pattern in patterns:
         hint = _regex_hint(pattern)
         if hint is not None:
-            raise UsageError(f"exclude pattern {pattern!r} looks like a regular expression; -x takes "
+            raise UsageError(f"exclude pattern {pattern!r} looks like a regular expression; excludes are "
                              f"gitignore-style globs{hint}", "excludes")
         line = _trim(os.fsencode(pattern))
         try:
