@@ -91,8 +91,12 @@ def clean(
     max_depth: int | None = None,
     targets: Sequence[Target] = (),
     pycache_prefix: str | None = None,
+    ignore: bool = True,
 ) -> CleanReport:
     """Remove bytecode under ``paths`` (folders, or single .pyc files) as the flags say.
+
+    Folders are walked as compile walks them: with ``ignore`` (default), version control
+    folders, environments and what ``.gitignore`` files exclude are left alone.
 
     ``targets``, when given, limits the work to the bytecode those interpreters write (by
     the magic number in its header); each target also hashes the sources of its own
@@ -131,7 +135,7 @@ def clean(
             kept.append(Kept(path, cleaner.reason))
     if folders:
         for entry in walk(folders, cleaner.problems, excludes=excludes, max_depth=max_depth, links="none",
-                          kinds=("bytecode", "cache")):
+                          kinds=("bytecode", "cache"), ignore=ignore):
             if isinstance(entry, Entry) and entry.kind == "cache":
                 cleaner.cache_folder(entry.path)
             else:

@@ -56,6 +56,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "hardlink-dupes": (bool,),
     "timeout": (int, float),
     "target": (list, str),
+    "no-ignore": (bool,),
 }
 """Known keys and the TOML types each accepts."""
 
@@ -69,6 +70,7 @@ FIELDS: dict[str, str] = {
     "hardlink-dupes": "hardlink_dupes",
     "timeout": "timeout",
     "target": "targets",
+    "no-ignore": "no_ignore",
 }
 """The :class:`~bytecast.options.Options` field each key sets."""
 

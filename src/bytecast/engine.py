@@ -172,7 +172,7 @@ def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
     planner = Planner(options, layout)  # bad options fail here, before any work
     kinds: tuple[Kind, ...] = ("source", "file") if planner.layout.takes_files else ("source",)
     found = walk(paths, problems, excludes=options.excludes, max_depth=options.max_depth,
-                 links=options.links, kinds=kinds)
+                 links=options.links, kinds=kinds, ignore=not options.no_ignore)
     copy = planner.layout.copy
     first, later = tuning.first_chunk, tuning.chunk
 

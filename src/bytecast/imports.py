@@ -287,8 +287,8 @@ def _collect_archive(path: str, problems: list[Problem], tag: str | None) -> lis
 
 
 def _collect(paths: Sequence[str], problems: list[Problem], excludes: Sequence[str] = (),
-             links: LinkPolicy = "inside", max_depth: int | None = None, tag: str | None = None
-             ) -> list[_Unit]:
+             links: LinkPolicy = "inside", max_depth: int | None = None, tag: str | None = None,
+             ignore: bool = True) -> list[_Unit]:
     """The files to scan: a folder through the one walker (:mod:`bytecast.discover`), an
     archive's members, each module once, in the file the target (cache tag ``tag``) imports."""
     from bytecast.discover import Entry, walk
@@ -299,8 +299,9 @@ def _collect(paths: Sequence[str], problems: list[Problem], excludes: Sequence[s
             top = os.path.abspath(path)
             root = _top_root(top)
             chosen: dict[str, _Candidates] = {}
-            for item in walk([top], problems, excludes=(*_HIDDEN, *excludes), max_depth=max_depth, links=links,
-                             kinds=("source", "bytecode", "cache")):
+            hidden = _HIDDEN if ignore else ()
+            for item in walk([top], problems, excludes=(*hidden, *excludes), max_depth=max_depth, links=links,
+                             kinds=("source", "bytecode", "cache"), ignore=ignore):
                 if isinstance(item, Entry) and item.kind == "cache":
                     try:
                         names = sorted(os.listdir(item.path))
@@ -440,7 +441,7 @@ def check_python(python: str) -> str:
 
 def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[str] = (),
          links: LinkPolicy = "inside", max_depth: int | None = None, env: str | None = None,
-         declared: bool = True) -> ImportsReport:
+         declared: bool = True, ignore: bool = True) -> ImportsReport:
     """Scan pycs, folders of them, sources, or archives of them, and classify every module they
     import.
 
@@ -448,8 +449,8 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
     the version of each file's bytecode) and which ``__pycache__`` pyc is read (default: the
     environment's Python). ``env`` names the venv folder or interpreter whose distributions
     provide third-party modules (default: :func:`~bytecast.import_classify.default_environment`).
-    Folders are walked as compile walks them (``excludes``, ``links``, ``max_depth``; hidden
-    folders are left out); ``.whl``, ``.zip`` and ``.pyz`` files are read directly (their
+    Folders are walked as compile walks them (``excludes``, ``links``, ``max_depth``,
+    ``ignore``; hidden folders are left out too unless ``ignore`` is off); ``.whl``, ``.zip`` and ``.pyz`` files are read directly (their
     sources compiled in memory, as loose sources are). With ``declared``, the nearest
     ``pyproject.toml`` above the first scanned folder or file is compared with the imports.
 
@@ -470,7 +471,7 @@ def scan(paths: Sequence[str], python: str | None = None, *, excludes: Sequence[
     runs_on = python or where.python
     tag = "cpython-" + runs_on.replace(".", "") if runs_on else None
     problems: list[Problem] = []
-    units = _collect(paths, problems, excludes, links, max_depth, tag)
+    units = _collect(paths, problems, excludes, links, max_depth, tag, ignore)
     local: set[str] = set()
     for unit in units:
         if unit.module:

@@ -53,7 +53,7 @@ class Options(Frozen):
     """Everything that decides which files are compiled and what bytes they get."""
 
     __slots__ = ("optimize", "invalidation_mode", "force", "jobs", "excludes", "max_depth", "links",
-                 "ddir", "strip_prefix", "prepend_prefix", "hardlink_dupes", "timeout", "targets")
+                 "ddir", "strip_prefix", "prepend_prefix", "hardlink_dupes", "timeout", "targets", "no_ignore")
 
     optimize: tuple[int, ...]
     """Optimization levels (0, 1, 2); empty means the running interpreter's ``-O`` level."""
@@ -81,6 +81,9 @@ class Options(Frozen):
     """Seconds one file may take to compile before it is reported and skipped (more than 0)."""
     targets: tuple[Target, ...]
     """Interpreters to compile for; empty means the running one."""
+    no_ignore: bool
+    """Walk everything: also version control folders, environments, ``.tox``, ``.nox``,
+    ``node_modules`` and what ``.gitignore`` files exclude (see :mod:`bytecast.discover`)."""
 
     def __init__(
         self,
@@ -97,6 +100,7 @@ class Options(Frozen):
         hardlink_dupes: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         targets: Iterable[Target] = (),
+        no_ignore: bool = False,
     ) -> None:
         levels = tuple(optimize)
         for level in levels:
@@ -131,6 +135,7 @@ class Options(Frozen):
         init(self, "hardlink_dupes", bool(hardlink_dupes))
         init(self, "timeout", float(timeout))
         init(self, "targets", tuple(targets))
+        init(self, "no_ignore", bool(no_ignore))
 
     def resolved_levels(self) -> tuple[int, ...]:
         """The levels to compile: those asked, else the running interpreter's ``-O`` level."""

@@ -115,10 +115,14 @@ def add_config(p: Any) -> None:
 
 
 def add_walk(p: Any, exclude_help: str) -> None:
-    """``--exclude`` and ``--max-depth``: which files and folders a walk takes."""
+    """``--exclude``, ``--max-depth`` and ``--no-ignore``: which files and folders a walk takes."""
     p.add_argument("-x", "--exclude", action="append", default=[], metavar="GLOB", help=exclude_help)
     p.add_argument("--max-depth", type=int, default=None, metavar="N",
                    help="enter at most N folder levels below each path")
+    p.add_argument("--no-ignore", action="store_true", default=None,
+                   help="walk everything: also .git and other version control folders, virtual "
+                   "environments, .tox, .nox, node_modules and what .gitignore files exclude "
+                   "(all skipped by default inside a walked path; a path named is always walked)")
 
 
 def add_selection(p: Any) -> None:
@@ -162,6 +166,7 @@ def selection_flags(args: Any) -> dict[str, Any]:
         "excludes": args.exclude or None,
         "max_depth": args.max_depth,
         "links": args.links,
+        "no_ignore": args.no_ignore,
         "ddir": args.ddir,
         "strip_prefix": args.strip_prefix,
         "prepend_prefix": args.prepend_prefix,

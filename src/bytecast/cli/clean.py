@@ -52,13 +52,15 @@ def run(args: argparse.Namespace) -> int:
     # The prefix of this interpreter's environment (PYTHONPYCACHEPREFIX or -X pycache_prefix),
     # which the interpreters that wrote the caches shared.
     prefix = getattr(sys, "pycache_prefix", None)
-    flags = {"excludes": args.exclude or None, "max_depth": args.max_depth, "targets": args.target or None}
+    flags = {"excludes": args.exclude or None, "max_depth": args.max_depth, "targets": args.target or None,
+             "no_ignore": args.no_ignore}
     # No default target: without --target, clean takes every interpreter's caches.
     options = config.merge(flags, settings_of(args), paths, default_target=False)
     start = time.perf_counter()
     report = clean(paths, stale=args.stale, orphans=args.orphans,
                    sourceless=args.sourceless, dry_run=args.dry_run, excludes=options.excludes,
-                   max_depth=options.max_depth, targets=options.targets, pycache_prefix=prefix)
+                   max_depth=options.max_depth, targets=options.targets, pycache_prefix=prefix,
+                   ignore=not options.no_ignore)
     elapsed = time.perf_counter() - start
     if args.json:
         doc: CleanDoc = document(  # type: ignore[assignment]

@@ -16,6 +16,8 @@ __all__ = ["add", "run"]
 
 
 def add(sub: Any) -> None:
+    from bytecast.cli._parser import add_walk
+
     p = sub.add_parser(
         "imports", help="list the modules compiled code imports, and who provides them",
         description="Find every import in pycs, folders of them, or sources (read safely, never "
@@ -36,10 +38,7 @@ def add(sub: Any) -> None:
     p.add_argument("--requirements", action="store_true",
                    help="print what a requirements file would need (with --json: a \"requirements\" list "
                    "in the document)")
-    p.add_argument("-x", "--exclude", action="append", default=[], metavar="GLOB",
-                   help="leave out matching files and folders (gitignore-style; repeatable)")
-    p.add_argument("--max-depth", type=int, default=None, metavar="N",
-                   help="enter at most N folder levels below each path")
+    add_walk(p, "leave out matching files and folders (gitignore-style; repeatable)")
     p.add_argument("--links", choices=("inside", "all", "none"), default="inside",
                    help="symbolic links to follow: those leading inside the tree (default), all, none")
 
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
             raise UsageError(f"{path}: {why}")
     report = scan(args.paths, python=args.python, excludes=args.exclude, links=args.links, max_depth=args.max_depth,
-                  env=args.env)
+                  env=args.env, ignore=not args.no_ignore)
     for problem in report.problems:
         err(problem_line(problem))
     if args.json:
