@@ -250,6 +250,6 @@ def test_commands_in_a_project(project: Path, tmp_path: Path) -> None:
     assert not [s for s in sites if s.startswith(("venv", "build", ".git"))]
     imports = json.loads(run_cli("imports", "--json", "--no-ignore", str(tree)).stdout)
     sites = {os.path.relpath(site["file"], tree) for m in imports["modules"] for site in m["sites"]}
-    assert imports["files"] > len(PROJECT_SOURCES) and [s for s in sites if s.startswith("venv")]
+    assert imports["summary"]["files"] > len(PROJECT_SOURCES) and [s for s in sites if s.startswith("venv")]
     (tree / "pyproject.toml").write_text("[tool.bytecast]\nno-ignore = true\n")
     assert run_cli("check", str(tree), cwd=tree).returncode == 1  # the key walks everything too
