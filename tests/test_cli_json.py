@@ -42,7 +42,8 @@ def test_compile_and_check(tree: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert status == 1
     assert set(doc) == {"command", "ok", "elapsed", "summary", "problems", "files"}
     assert doc["command"] == "compile" and doc["ok"] is False and isinstance(doc["elapsed"], float)
-    assert set(doc["summary"]) == {"sources", "pycs", "fresh", "compiled", "linked", "failed", "problems"}
+    assert set(doc["summary"]) == {"sources", "pycs", "fresh", "compiled", "linked", "failed", "problems",
+                                   "warnings"}
     assert all(isinstance(v, int) for v in doc["summary"].values())
     assert len(doc["problems"]) == 1
     assert_problem(doc["problems"][0])

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bytecast.compiler.pool import Spawn
     from bytecast.compiler.protocol import Outcome, Unit
     from bytecast.discover import Kind
+    from bytecast.freshness import Verdict
     from bytecast.options import Mode, PoolConfig, RecordPolicy
     from bytecast.place import Layout
     from bytecast.plan import Job
@@ -32,13 +33,18 @@ if TYPE_CHECKING:
     Chunks = Iterator[tuple[int, list[Job]]]  # planned work as it streams: (sources, their jobs)
     Progress = Callable[[int, int], None]
 
-__all__ = ["Options", "Report", "RECORDS", "compile_tree", "check_tree", "compile_jobs", "usable_cpus"]
+__all__ = ["Options", "Report", "RECORDS", "NOTHING_TO_CHECK", "compile_tree", "check_tree", "compile_jobs",
+           "usable_cpus"]
+
+NOTHING_TO_CHECK = "NothingToCheck"
+"""The kind of the problem of a check that found no source to check."""
 
 
 class Report(Frozen):
     """What a compile or check run found and did."""
 
-    __slots__ = ("jobs", "failures", "problems", "compiled", "linked", "failed_pycs", "sources", "pycs", "fresh")
+    __slots__ = ("jobs", "failures", "problems", "compiled", "linked", "failed_pycs", "sources", "pycs", "fresh",
+                 "warnings", "reasons")
 
     jobs: list[Job]
     """The planned .pyc files with their state before the run (``fresh``, ``missing``, ...):
@@ -59,10 +65,16 @@ class Report(Frozen):
     """.pyc files planned (sources x targets x levels)."""
     fresh: int
     """Planned .pyc files that were already fresh."""
+    warnings: list[Problem]
+    """Compiler warnings of the files compiled (kind ``warning``, the message starting with the
+    category: ``SyntaxWarning: invalid escape sequence '\\d'``), by path; they fail nothing."""
+    reasons: dict[str, Verdict]
+    """For a check: why each recorded job that is not fresh is not, by its .pyc path."""
 
     def __init__(self, jobs: list[Job], failures: dict[str, Problem], problems: list[Problem], compiled: int = 0,
                  linked: int = 0, failed_pycs: frozenset[str] = frozenset(), sources: int = 0, pycs: int = 0,
-                 fresh: int = 0) -> None:
+                 fresh: int = 0, warnings: list[Problem] | None = None,
+                 reasons: dict[str, Verdict] | None = None) -> None:
         init(self, "jobs", jobs)
         init(self, "failures", failures)
         init(self, "problems", problems)
@@ -72,6 +84,8 @@ class Report(Frozen):
         init(self, "sources", sources)
         init(self, "pycs", pycs)
         init(self, "fresh", fresh)
+        init(self, "warnings", warnings or [])
+        init(self, "reasons", reasons or {})
 
     @property
     def ok(self) -> bool:
@@ -115,14 +129,17 @@ class _Tally:
             self.jobs.extend(job for job in jobs if job.state != "fresh")
 
     def report(self, problems: list[Problem], failed: Sequence[Problem] = (), compiled: int = 0,
-               linked: int = 0, failed_pycs: frozenset[str] = frozenset()) -> Report:
+               linked: int = 0, failed_pycs: frozenset[str] = frozenset(), warnings: Sequence[Problem] = (),
+               reasons: dict[str, Verdict] | None = None) -> Report:
         failed = list(dict.fromkeys(failed))  # Python 2's .pyc and .pyo lanes fail alike
         failures: dict[str, Problem] = {}
         for problem in failed:
             failures.setdefault(problem.path, problem)
         all_problems = sorted(problems + failed, key=lambda p: p.path)
+        # by path, each file's in the order its compiler gave them (outcomes come in any order)
+        ordered = sorted(warnings, key=lambda p: p.path)
         return Report(self.jobs, failures, all_problems, compiled, linked, failed_pycs,
-                      self.sources, self.pycs, self.fresh)
+                      self.sources, self.pycs, self.fresh, ordered, reasons)
 
 
 def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
@@ -162,14 +179,21 @@ def check_tree(paths: Iterable[str], options: Options = Options(), *, record: Re
     """Plan only: every job and whether its .pyc is fresh. Writes nothing.
 
     ``record`` says which jobs the report keeps (``all``, ``changed``, ``none``); the counts
-    are always there.
+    are always there, and each recorded job that is not fresh has its reason in
+    ``Report.reasons``. A check that finds no source at all is a problem (``NothingToCheck``):
+    a gate that checks nothing must not pass.
     """
     tally = _Tally(record)
     problems: list[Problem] = []
-    _, chunks = _planner(paths, options, problems, None, tuning or DEFAULT_CONFIG)
+    paths = list(paths)
+    planner, chunks = _planner(paths, options, problems, None, tuning or DEFAULT_CONFIG)
     for count, jobs in chunks:
         tally.add(count, jobs)
-    return tally.report(problems)
+    if not tally.sources:
+        where = ", ".join(paths)
+        problems.append(Problem(where, NOTHING_TO_CHECK, f"nothing to check: no Python sources under {where}"))
+    reasons = {job.cfile: planner.explain(job) for job in tally.jobs if job.state != "fresh"}
+    return tally.report(problems, reasons=reasons)
 
 
 def compile_tree(

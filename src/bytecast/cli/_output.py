@@ -134,6 +134,10 @@ def report_json(command: str, report: Report, elapsed: float) -> ReportDoc:
     for job in report.jobs:
         entry: dict[str, Any] = {"source": job.source.path, "target": job.target.cache_tag,
                                  "optimize": job.optimize, "pyc": job.cfile, "state": job.state}
+        verdict = report.reasons.get(job.cfile)
+        if verdict is not None:
+            entry.update(reason=verdict.detail, field=verdict.field, recorded=verdict.recorded,
+                         found=verdict.found)
         if command == "compile":
             entry["outcome"] = report.outcome(job)
             failure = report.failures.get(job.source.path)
@@ -152,7 +156,9 @@ def report_json(command: str, report: Report, elapsed: float) -> ReportDoc:
             "linked": report.linked,
             "failed": len(report.failures),
             "problems": len(report.problems),
+            "warnings": len(report.warnings),
         },
-        "problems": [problem_json(p) for p in report.problems],
+        # compiler warnings are listed too (kind "warning"); they do not make ok false
+        "problems": [problem_json(p) for p in sorted(report.problems + report.warnings, key=lambda p: p.path)],
         "files": files,
     }

@@ -27,8 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from bytecast import config
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_line, report_json
     from bytecast.cli._parser import selection_flags
-    from bytecast.engine import check_tree
+    from bytecast.engine import NOTHING_TO_CHECK, check_tree
     from bytecast.plan import STATES
+    from bytecast.safetext import escape
 
     options = config.merge(selection_flags(args), config.load())
     start = time.perf_counter()
@@ -40,9 +41,11 @@ def run(args: argparse.Namespace) -> int:
         print_json(report_json("check", report, elapsed))
     elif not args.quiet:
         for problem in report.problems:
-            err(problem_line(problem))
+            err(problem.message if problem.kind == NOTHING_TO_CHECK else problem_line(problem))
         for job in not_fresh:
-            sys.stdout.write(f"{job.source.path}: {job.state}: {STATES[job.state]} ({job.cfile})\n")
+            verdict = report.reasons.get(job.cfile)
+            why = verdict.detail if verdict is not None else STATES[job.state]
+            sys.stdout.write(escape(f"{job.source.path}: {job.state}: {why} ({job.cfile})") + "\n")
         if sys.stdout.isatty():
             sys.stdout.write(f"{count(report.sources, 'source')}, {report.pycs} pyc: "
                              f"{report.fresh} fresh, {len(not_fresh)} not\n")
