@@ -13,6 +13,7 @@ stops at a folder holding ``.git``). Keys are the long option names of the comma
     hardlink-dupes = true
     timeout = 60
     target = ["3.12", "3.13"]
+    warnings = "show"
 
 :func:`merge` makes the one :class:`~bytecast.options.Options` of a run: flags win over the
 file; ``exclude`` of the file and the ``--exclude`` flags add up. A key applies to the commands
@@ -47,6 +48,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "hardlink-dupes": (bool,),
     "timeout": (int, float),
     "target": (list, str),
+    "warnings": (str,),
 }
 """Known keys and the TOML types each accepts."""
 
@@ -60,6 +62,7 @@ FIELDS: dict[str, str] = {
     "hardlink-dupes": "hardlink_dupes",
     "timeout": "timeout",
     "target": "targets",
+    "warnings": "warnings",
 }
 """The :class:`~bytecast.options.Options` field each key sets."""
 

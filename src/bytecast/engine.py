@@ -137,7 +137,7 @@ class _Tally:
             failures.setdefault(problem.path, problem)
         all_problems = sorted(problems + failed, key=lambda p: p.path)
         # by path, each file's in the order its compiler gave them (outcomes come in any order)
-        ordered = sorted(warnings, key=lambda p: p.path)
+        ordered = sorted(dict.fromkeys(warnings), key=lambda p: p.path)  # Python 2's levels warn alike
         return Report(self.jobs, failures, all_problems, compiled, linked, failed_pycs,
                       self.sources, self.pycs, self.fresh, ordered, reasons)
 
@@ -244,6 +244,8 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
     give_back = not layout.in_worker
     inflight: dict[int, tuple[Job, ...]] = {}  # unit id -> its jobs, until its outcome arrives
     failed: list[Problem] = []
+    warned: list[Problem] = []
+    warning_policy = options.warnings
     failed_pycs: set[str] = set()
     counts = [0, 0, 0, 0]  # done, written, linked, total so far
     mode: Mode = planner.mode
@@ -266,7 +268,8 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
                 for group in by_source.values():
                     src = group[0].source
                     outputs = tuple((j.optimize, "" if give_back else j.cfile) for j in group)
-                    unit = Unit(uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs, give_back)
+                    unit = Unit(uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs, give_back,
+                                warning_policy)
                     out.append((lane, unit, src.size))
                     inflight[uid] = tuple(group)
                     uid += 1
@@ -280,6 +283,10 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
         counts[1] += outcome.written
         counts[2] += outcome.linked
         failure = outcome.failure
+        if outcome.warnings:
+            path, label = group[0].source.path, group[0].target.label if several else None
+            warned.extend(Problem(path, "warning", f"{w.category}: {w.message}", w.line, w.column, label)
+                          for w in outcome.warnings)
         if failure is not None:
             src, target = group[0].source, group[0].target
             # the same file may compile for one target and fail for another: say for which
@@ -303,4 +310,4 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
         run_feed(spawns, chain([first], work), options.jobs or usable_cpus(), on_outcome, timeout=options.timeout,
                  config=tuning)
     problems.extend(layout.finish())
-    return tally.report(problems, failed, counts[1], counts[2], frozenset(failed_pycs))
+    return tally.report(problems, failed, counts[1], counts[2], frozenset(failed_pycs), warned)

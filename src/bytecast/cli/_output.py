@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "err", "print_json", "print_rows", "columns",
-           "count", "problem_json", "problem_line", "split_problem", "Progress", "report_json"]
+           "count", "problem_json", "problem_line", "split_problem", "warning_line", "Progress", "report_json"]
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -76,6 +76,16 @@ def problem_line(problem: Problem) -> str:
     from bytecast.safetext import escape
 
     return escape(str(problem))
+
+
+def warning_line(problem: Problem) -> str:
+    """A compiler warning's line, ``path:line[:col]: SyntaxWarning: message (for TARGET)``: the
+    column only when the compiler gave one (the warnings module carries none). Escaped."""
+    from bytecast.safetext import escape
+
+    where = f"{problem.path}:{max(problem.line, 0)}" + (f":{problem.column}" if problem.column > 0 else "")
+    suffix = f" (for {problem.target})" if problem.target else ""
+    return escape(f"{where}: {problem.message}{suffix}")
 
 
 def split_problem(text: str, kind: str = "Error") -> Problem:

@@ -27,6 +27,9 @@ def add(sub: Any) -> None:
                    help="hard-link equal .pyc files of different optimization levels")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="give up on a file whose compile takes longer (default 60)")
+    p.add_argument("--warnings", choices=("ignore", "show", "error"), default=None,
+                   help="compiler warnings (SyntaxWarning...): show them (default), ignore them, or make "
+                        "each an error of its file, which then gets no pyc (as python -W error)")
     add_verbosity(p, "compiled")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -35,14 +38,15 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line, report_json
+    from bytecast.cli._output import (EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line,
+                                      report_json, warning_line)
     from bytecast.cli._parser import check_verbosity, selection_flags
     from bytecast.engine import compile_tree
 
     check_verbosity(args)
     flags = selection_flags(args)
     flags.update(jobs=args.jobs, force=args.force or None, hardlink_dupes=args.hardlink_dupes,
-                 timeout=args.timeout)
+                 timeout=args.timeout, warnings=args.warnings)
     options = config.merge(flags, config.load())
     show = not (args.quiet or args.json or args.no_progress) and sys.stderr.isatty()
     progress = Progress("compiling", show)
@@ -57,15 +61,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report_json("compile", report, elapsed))
     else:
-        for problem in report.problems:
-            err(problem_line(problem))
+        for problem in sorted(report.problems + report.warnings, key=lambda p: p.path):
+            err(warning_line(problem) if problem.kind == "warning" else problem_line(problem))
         if args.verbose:
             for job in report.jobs:
                 if job.state != "fresh" and job.source.path not in report.failures:
                     sys.stdout.write(f"{job.cfile}\n")
         if not args.quiet and (args.verbose or sys.stdout.isatty()):
+            warned = f", {count(len(report.warnings), 'warning')}" if report.warnings else ""
             sys.stdout.write(
                 f"{count(report.sources, 'source')}: {report.compiled} pyc written, {report.linked} linked, "
-                f"{report.fresh} fresh, {len(report.failures)} failed ({elapsed:.2f} s)\n"
+                f"{report.fresh} fresh, {len(report.failures)} failed{warned} ({elapsed:.2f} s)\n"
             )
     return EXIT_OK if report.ok else EXIT_PROBLEMS
