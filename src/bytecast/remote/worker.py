@@ -321,7 +321,7 @@ def compile_unit(unit):
             else:
                 code = _compile_noted(source, dfile or path, optimize, noted)
                 if noted and policy == u"error":  # -W error: the file fails, nothing more is written
-                    return [unit_id, written, linked, noted[0], None, noted[1:]]
+                    return [unit_id, written, linked, noted[0], None, noted[1:] or None]
             data = head + marshal.dumps(code)
             del code
             if blobs is not None:
