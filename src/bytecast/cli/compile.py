@@ -38,8 +38,17 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from bytecast import config
-    from bytecast.cli._output import (EXIT_OK, EXIT_PROBLEMS, Progress, count, err, print_json, problem_line,
-                                      report_json, warning_line)
+    from bytecast.cli._output import (
+        EXIT_OK,
+        EXIT_PROBLEMS,
+        Progress,
+        count,
+        err,
+        print_json,
+        problem_line,
+        report_json,
+        warning_line,
+    )
     from bytecast.cli._parser import check_verbosity, selection_flags
     from bytecast.engine import compile_tree
 
