@@ -127,11 +127,11 @@ def test_the_setting_and_its_bad_value(warned: Path, capfd: pytest.CaptureFixtur
 
 # --- the drop-in: what the standard library's compileall prints --------------------------------
 
-def _compileall(exe: str, module: str, flags: list[str], folder: Path) -> tuple[int, str, str, list[str]]:
+def _compileall(exe: str, module: str, flags: list[str], folder: Path, *args: str) -> tuple[int, str, str, list[str]]:
     shutil.rmtree(folder / "__pycache__", ignore_errors=True)
     e = env()
     e["PYTHONPATH"] = SRC
-    done = subprocess.run([exe, *flags, "-m", module, "w.py", "clean.py"], cwd=folder, env=e,
+    done = subprocess.run([exe, *flags, "-m", module, *args, "w.py", "clean.py"], cwd=folder, env=e,
                           capture_output=True, text=True, timeout=120)
     pycs = sorted(p.name for p in (folder / "__pycache__").glob("*.pyc"))
     return done.returncode, done.stdout, done.stderr, pycs
@@ -149,3 +149,17 @@ def test_dropin_prints_what_the_stdlib_prints(tmp_path: Path, version: str, flag
     assert ours == stdlib
     if not flags:
         assert "SyntaxWarning" in stdlib[2]  # the comparison has warnings to compare
+
+
+@pytest.mark.parametrize("module", ["compileall", "py_compile"])
+def test_dropin_in_parallel_and_py_compile_print_what_the_stdlib_prints(tmp_path: Path, module: str) -> None:
+    exe = interpreters.require("3.12")
+    (tmp_path / "w.py").write_text(WARNED)
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    (tmp_path / "v.py").write_text(WARNED.replace("is 1", "is 2"))
+    args = ("-j", "2", "v.py") if module == "compileall" else ("v.py",)
+    for flags in ([], ["-W", "error"]):
+        stdlib = _compileall(exe, module, flags, tmp_path, *args)
+        ours = _compileall(exe, f"bytecast.{module}", flags, tmp_path, *args)
+        assert ours == stdlib
+    assert stdlib[0] == 1  # -W error: the files failed, for both
