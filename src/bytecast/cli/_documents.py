@@ -61,7 +61,9 @@ class SummaryDoc(TypedDict):
 
 
 class ReportDoc(TypedDict):
-    """``compile --json`` and ``check --json``."""
+    """``compile --json`` and ``check --json``. ``problems`` also lists compiler warnings (kind
+    ``warning``), which ``summary.warnings`` counts; they do not count in ``summary.problems``
+    and do not make ``ok`` false."""
 
     command: str
     ok: bool
