@@ -20,8 +20,9 @@ ENVELOPE: dict[str, Spec] = {"schema": int, "command": str, "ok": bool}
 TREE = "tree"  # the code tree refers to itself
 TREE_NODE: dict[str, Spec] = {"kind": str, "name": str, "qualname": str, "line": int, "children": [TREE]}
 
-_SUMMARY = {k: int for k in ("sources", "pycs", "fresh", "compiled", "linked", "failed", "problems")}
-_PLANNED = {"source": str, "target": str, "optimize": int, "pyc": str, "state": str}
+_SUMMARY = {k: int for k in ("sources", "pycs", "fresh", "compiled", "linked", "failed", "problems", "warnings")}
+_PLANNED = {"source": str, "target": str, "optimize": int, "pyc": str, "state": str, "reason?": str,
+            "field?": (str, None), "recorded?": (int, str, None), "found?": (int, str, None)}
 _ENTRY = {"number": int, "magic_bytes": str, "python": str, "versions": str, "header_size": int,
           "release": bool, "notes": str}
 _HEADER = {"magic": int, "size": int, "mode": str, "flags": (int, None), "mtime": (int, None),

@@ -49,7 +49,7 @@ def test_compile_and_check(tree: Path, capsys: pytest.CaptureFixture[str]) -> No
     status, doc = run_json(capsys, "compile", str(tree / "pkg"))
     assert status == 1
     assert doc["summary"] == {"sources": 2, "pycs": 2, "fresh": 0, "compiled": 1, "linked": 0, "failed": 1,
-                              "problems": 1}
+                              "problems": 1, "warnings": 0}
     assert len(doc["problems"]) == 1
     assert_problem(doc["problems"][0])
     assert doc["problems"][0]["kind"] == "SyntaxError" and doc["problems"][0]["line"] == 1

@@ -221,3 +221,98 @@ def test_real_old_pycs(tmp_path: Path, version: str) -> None:
     source.write_text("x = 12\n")  # a size change only 3.6 records
     os.utime(source, (1_600_000_000, 1_600_000_000))
     assert state() == ("fresh" if version == "2.7" else "stale")
+
+
+# --- explain: what was recorded, what was found ------------------------------------------------
+
+@settings(max_examples=500)
+@given(cases())
+def test_explain_agrees_with_state_on_any_header(case: tuple[bytes, float, int, bytes]) -> None:
+    head, mtime, size, source_hash = case
+    for flags in (None, 0, 1, 3):
+        rule = Rule(MAGIC, flags)
+        verdict = rule.explain(head, mtime, size, "cpython-3x", lambda: source_hash)
+        assert verdict.state == rule.state(head, stamp(mtime, size), lambda: source_hash)
+        assert verdict.detail and "\n" not in verdict.detail
+        assert (verdict.field is None) == (verdict.state == "fresh")
+
+
+def _real(tmp_path: Path, mode: py_compile.PycInvalidationMode = py_compile.PycInvalidationMode.TIMESTAMP,
+          ) -> tuple[Path, bytes]:
+    source = tmp_path / "m.py"
+    source.write_text("x = 1\n")
+    os.utime(source, (1_796_000_000, 1_796_000_000))  # 2026-11-30 ...
+    cfile = tmp_path / "m.pyc"
+    py_compile.compile(str(source), str(cfile), invalidation_mode=mode, doraise=True)
+    return source, cfile.read_bytes()[:16]
+
+
+def _explain(source: Path, head: bytes, flags: int | None = None) -> Any:
+    st_ = source.stat()
+    return Rule(MAGIC, flags).explain(head, st_.st_mtime, st_.st_size, "cpython-here",
+                                      lambda: hash_bytes(source.read_bytes(), MAGIC, VERSION))
+
+
+def test_explain_mtime_gone_back_names_both_times(tmp_path: Path) -> None:
+    source, head = _real(tmp_path)
+    os.utime(source, (1_700_000_000, 1_700_000_000))  # older than the pyc records
+    verdict = _explain(source, head)
+    assert verdict.state == "stale" and verdict.field == "mtime"
+    assert verdict.recorded == 1_796_000_000 and verdict.found == 1_700_000_000
+    assert verdict.detail == ("source mtime 2023-11-14 22:13:20 UTC differs from the "
+                              "2026-11-30 00:53:20 UTC recorded")
+    assert "older" not in verdict.detail
+
+
+def test_explain_size_only(tmp_path: Path) -> None:
+    source, head = _real(tmp_path)
+    source.write_text("x = 1000\n")
+    os.utime(source, (1_796_000_000, 1_796_000_000))
+    verdict = _explain(source, head)
+    assert (verdict.state, verdict.field, verdict.recorded, verdict.found) == ("stale", "size", 6, 9)
+    assert verdict.detail == "source size 9 bytes, 6 recorded"
+    big = head[:12] + (1180).to_bytes(4, "little")
+    source.write_text("#" * 1203 + "\n")
+    os.utime(source, (1_796_000_000, 1_796_000_000))
+    assert _explain(source, big).detail == "source size 1,204 bytes, 1,180 recorded"
+
+
+def test_explain_hash_differs(tmp_path: Path) -> None:
+    source, head = _real(tmp_path, py_compile.PycInvalidationMode.CHECKED_HASH)
+    source.write_text("x = 2\n")
+    now = hash_bytes(b"x = 2\n", MAGIC, VERSION).hex()
+    verdict = _explain(source, head)
+    assert verdict.state == "stale" and verdict.field == "hash"
+    assert verdict.detail == f"source hash {now} differs from the recorded {head[8:16].hex()}"
+    assert verdict.recorded != verdict.found == now
+
+
+def test_explain_mode_names_both_modes(tmp_path: Path) -> None:
+    source, head = _real(tmp_path, py_compile.PycInvalidationMode.CHECKED_HASH)
+    verdict = _explain(source, head, 0)
+    assert (verdict.state, verdict.detail) == ("mode", "checked-hash pyc, timestamp asked")
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.11", "3.12", "3.13"])
+def test_explain_another_pythons_magic(tmp_path: Path, version: str) -> None:
+    exe = interpreters.require(version)
+    source = tmp_path / "m.py"
+    source.write_text("x = 1\n")
+    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], sys.argv[2], doraise=True)",
+                    str(source), str(tmp_path / "m.pyc")], check=True, timeout=60)
+    head = (tmp_path / "m.pyc").read_bytes()[:16]
+    theirs = int.from_bytes(head[:2], "little")
+    ours = int.from_bytes(MAGIC[:2], "little")
+    if theirs == ours:
+        pytest.skip(f"Python {version} is the running one")
+    verdict = _explain(source, head)
+    assert verdict.state == "invalid" and verdict.field == "magic"
+    assert verdict.detail == f"wrong magic {theirs} (Python {version}) for cpython-here ({ours})"
+
+
+def test_explain_not_a_pyc() -> None:
+    rule = Rule(MAGIC)
+    assert rule.explain(b"", 0, 0, "t", bytes).detail == "empty file, not a pyc"
+    assert rule.explain(b"garbage!" * 2, 0, 0, "t", bytes).detail.startswith("not a pyc: starts with 67617262")
+    assert rule.explain(MAGIC + b"\0" * 4, 0, 0, "t", bytes).detail == "header is 8 bytes, expected 16"
+    assert rule.explain(MAGIC + u32(8) + b"\0" * 8, 0, 0, "t", bytes).detail.startswith("undefined flags 0x8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import marshal
 import py_compile
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bytecast.remote
-from bytecast.compiler.protocol import Failure, Outcome, Unit, decode_outcome
+from bytecast.compiler.protocol import WARNING_POLICIES, Failure, Outcome, Unit, Warned, decode_outcome
 
 
 def load_worker() -> ModuleType:
@@ -44,6 +45,7 @@ units = st.builds(
     hardlink=st.booleans(),
     outputs=st.lists(st.tuples(st.integers(0, 2), texts), max_size=3).map(tuple),
     give_back=st.booleans(),
+    warnings=st.sampled_from(WARNING_POLICIES),
 )
 
 failures = st.builds(Failure, kind=texts, message=texts, line=ints, column=ints)
@@ -54,6 +56,8 @@ outcomes = st.builds(
     linked=ints,
     failure=st.none() | failures,
     blobs=st.lists(st.tuples(st.integers(0, 2), st.binary(max_size=64)), max_size=3).map(tuple),
+    warnings=st.lists(st.builds(Warned, category=texts, message=texts, line=ints, column=ints),
+                      max_size=3).map(tuple),
 )
 
 
@@ -63,18 +67,21 @@ def wire(value: Any) -> Any:
 
 
 def worker_form(outcome: Outcome) -> list[object]:
-    """An outcome as the worker writes it: ``[uid, written, linked, error, blobs]``."""
+    """An outcome as the worker writes it: ``[uid, written, linked, error, blobs, warnings]``."""
     f = outcome.failure
     error = None if f is None else [f.kind, f.message, f.line, f.column]
     blobs = [[level, data] for level, data in outcome.blobs] or None
-    return [outcome.uid, outcome.written, outcome.linked, error, blobs]
+    warned = [[w.category, w.message, w.line, w.column] for w in outcome.warnings] or None
+    return [outcome.uid, outcome.written, outcome.linked, error, blobs, warned]
 
 
 @given(units)
 def test_unit_round_trip_as_the_worker_unpacks_it(unit: Unit) -> None:
     sent = wire(unit.encode())
-    uid, path, dfile, flags, hardlink, outputs, give_back = sent  # compile_unit's own unpacking
-    back = Unit(uid, path, dfile, flags, hardlink, tuple((level, cfile) for level, cfile in outputs), give_back)
+    uid, path, dfile, flags, hardlink, outputs, give_back = sent[:7]  # compile_unit's own unpacking
+    policy = sent[7] if len(sent) > 7 else "ignore"
+    back = Unit(uid, path, dfile, flags, hardlink, tuple((level, cfile) for level, cfile in outputs), give_back,
+                policy)
     assert back == unit
     assert back.as_dict() == unit.as_dict()
 
@@ -82,6 +89,40 @@ def test_unit_round_trip_as_the_worker_unpacks_it(unit: Unit) -> None:
 @given(outcomes)
 def test_outcome_round_trip(outcome: Outcome) -> None:
     assert decode_outcome(wire(worker_form(outcome))) == outcome
+
+
+def test_an_outcome_without_warnings_still_decodes() -> None:
+    assert decode_outcome([3, 1, 0, None, None]) == Outcome(3, 1)
+    assert decode_outcome([3, 1, 0, None, None, [["SyntaxWarning", "m", 2, 0]]]).warnings == (
+        Warned("SyntaxWarning", "m", 2, 0),)
+
+
+def test_a_unit_that_ignores_warnings_is_encoded_as_before() -> None:
+    assert len(Unit(1, "p", "", 0, False, ((0, "c"),)).encode()) == 7
+    assert Unit(1, "p", "", 0, False, ((0, "c"),), warnings="error").encode()[7] == "error"
+
+
+@pytest.mark.parametrize("policy", WARNING_POLICIES)
+def test_real_worker_records_warnings_as_asked(tmp_path: Path, policy: str) -> None:
+    source = tmp_path / "w.py"
+    source.write_text("x = 1 is 1\nassert (x, 'always')\n")
+    cfile = tmp_path / "w.pyc"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # what the worker's main() sets (pytest makes warnings errors)
+        got = decode_outcome(wire(WORKER.compile_unit(
+            wire(Unit(1, str(source), "", 0, False, ((0, str(cfile)),), False, policy).encode()))))
+    categories = [w.category for w in got.warnings]
+    if policy == "ignore":
+        assert (got.failure, got.warnings, got.written) == (None, (), 1)
+    elif policy == "show":
+        assert got.failure is None and got.written == 1 and cfile.exists()
+        assert categories == ["SyntaxWarning", "SyntaxWarning"]
+        assert [w.line for w in got.warnings] == [1, 2]
+        assert "literal" in got.warnings[0].message and "always true" in got.warnings[1].message
+    else:  # the first warning fails the file; nothing written
+        assert got.failure is not None and got.failure.kind == "SyntaxWarning" and got.failure.line == 1
+        assert got.written == 0 and not cfile.exists()
+        assert categories == ["SyntaxWarning"] and got.warnings[0].line == 2
 
 
 def test_failure_without_a_place() -> None:
@@ -133,7 +174,11 @@ MALFORMED: list[object] = [
     (1, 0, 0, None, None),
     [],
     [1, 0, 0, None],
-    [1, 0, 0, None, None, None],
+    [1, 0, 0, None, None, None, None],
+    [1, 0, 0, None, None, 5],
+    [1, 0, 0, None, None, [["SyntaxWarning", "m", 1]]],
+    [1, 0, 0, None, None, [["SyntaxWarning", "m", "one", 0]]],
+    [1, 0, 0, None, None, ["SyntaxWarning"]],
     ["x", 0, 0, None, None],
     [None, 0, 0, None, None],
     [1.5, 0, 0, None, None],

@@ -151,12 +151,33 @@ def test_the_worker_script_runs_on_every_interpreter(version: str, tmp_path: Pat
         out = subprocess.run(argv, input=_request([unit]), capture_output=True, env=child_env, timeout=60)
         assert out.returncode == 0 and out.stderr == b"", out.stderr
         answer = marshal.loads(out.stdout[4:])
-        assert answer == [0, 1, 0, None, None]
+        assert answer == [0, 1, 0, None, None, None]
         check = subprocess.run([exe, "-c", "import sys, marshal; d = open(sys.argv[1], 'rb').read();"
                                 "exec(marshal.loads(d[{}:])); print(X)".format(16 if (major, minor) >= (3, 7)
                                                                            else 12 if major == 3 else 8), str(cfile)],
                                capture_output=True, text=True, timeout=60)
         assert check.stdout.strip() == "1", check.stderr
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_worker_records_warnings_on_every_interpreter(version: str, tmp_path: Path) -> None:
+    exe = require(version)
+    src = tmp_path / "mod.py"
+    src.write_text("X = 1\nassert (X, 'always')\n")  # a SyntaxWarning on every version since 2.6
+    units = [Unit(i, str(src), str(src), 0, False, ((0, str(tmp_path / f"mod{i}.pyc")),), False, policy)
+             for i, policy in enumerate(("show", "error"))]
+    major, minor = (int(p) for p in version.split("."))
+    argv, child_env = isolated_command(exe, (major, minor), script_argv("worker"))
+    argv = [argv[0], "-W", "error", *argv[1:]]  # a -W error must not change what the worker does
+    out = subprocess.run(argv, input=_request(units), capture_output=True, env=child_env, timeout=60)
+    assert out.returncode == 0 and out.stderr == b"", out.stderr
+    size = int.from_bytes(out.stdout[:4], "little")
+    shown, failed = marshal.loads(out.stdout[4:4 + size]), marshal.loads(out.stdout[8 + size:])
+    assert shown[:5] == [0, 1, 0, None, None] and len(shown[5]) == 1
+    category, message, line, column = shown[5][0]
+    assert (category, line, column) == ("SyntaxWarning", 2, 0) and "always true" in message
+    assert failed == [1, 0, 0, shown[5][0], None, None]
+    assert (tmp_path / "mod0.pyc").exists() and not (tmp_path / "mod1.pyc").exists()
 
 
 def test_leftovers_of_killed_writers_are_swept_and_live_ones_kept(tmp_path: Path) -> None:

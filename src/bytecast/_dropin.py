@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from bytecast.compiler import Outcome, ProcessWorker, Unit
+    from bytecast.compiler.protocol import Warned
 
-__all__ = ["run", "run_one", "absolute", "cpus", "optimize_level", "TIMEOUT", "LOST"]
+__all__ = ["run", "run_one", "absolute", "cpus", "optimize_level", "replay", "TIMEOUT", "LOST"]
 
 LOST = ("WorkerCrash", "Timeout")
 """Error kinds of a unit whose worker died or hung: not to be repeated in this process."""
@@ -150,3 +151,33 @@ def optimize_level(level: int) -> int:
     if level == -1:
         return min(sys.flags.optimize, 2)
     return level
+
+
+def replay(warned: Sequence[Warned], filename: str) -> None:
+    """Hand the compiler warnings a worker recorded to this process's warnings machinery, as a
+    compile here would have: same category, message, file name and line, so this process's
+    filters (``-W``, ``PYTHONWARNINGS``, ``warnings.filterwarnings``) and its ``showwarning``
+    decide what is printed, exactly as for the standard library.
+
+    When the filters make one of them an error, nothing is shown and that warning is raised
+    (a compile here would have failed: the caller compiles here to get the standard library's
+    error).
+    """
+    if not warned:
+        return
+    import builtins
+    import warnings
+
+    # record=True keeps the filters: they judge each one; nothing is shown before all passed.
+    with warnings.catch_warnings(record=True) as shown:
+        for w in warned:
+            category = getattr(builtins, w.category, None)
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category = SyntaxWarning  # not a builtin category: the compiler's own kind
+            warnings.warn_explicit(w.message, category, filename, w.line)
+    show = getattr(warnings, "_showwarnmsg", None)  # what warn_explicit calls once filters passed
+    for message in shown:
+        if show is not None:
+            show(message)
+        else:  # pragma: no cover - every supported Python has it
+            warnings.showwarning(message.message, message.category, message.filename, message.lineno)

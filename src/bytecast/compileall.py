@@ -18,7 +18,10 @@ The differences are under the hood:
   standard library prints them.
 - An up-to-date hash-based .pyc (the invalidation mode asked for, the source hash matching)
   is not compiled again; the standard library always recompiles those (cpython#121577).
-- Compiler warnings (``SyntaxWarning``...) of files that compile are not shown.
+- Compiler warnings (``SyntaxWarning``...) are recorded by the worker and replayed here, through
+  this process's warning filters and ``showwarning``: what is printed is what the standard
+  library prints. When the filters make one an error (``-W error``), the worker's pycs of that
+  file are removed and the file is compiled here, to fail with the standard library's error.
 
 When a worker reports a failure, the file is compiled once more in this process, the
 standard library's way, so the error printed is exactly the standard library's.
@@ -262,15 +265,28 @@ class _Job:
         outputs = tuple((_dropin.optimize_level(level), _dropin.absolute(self.cfiles[level]))
                         for level in self.optimize)
         return Unit(uid, _dropin.absolute(self.fullname), self.dfile or self.fullname,
-                    py_compile._flags(mode), bool(self.hardlink), outputs)
+                    py_compile._flags(mode), bool(self.hardlink), outputs, warnings="show")
 
     def finish(self, outcome):
         """Report the outcome as ``compile_file`` does; returns its success."""
         error = outcome.failure
+        done = outcome.written + outcome.linked  # files the worker wrote before it failed
         if error is None:
-            return True
+            try:
+                _dropin.replay(outcome.warnings, self.dfile or self.fullname)
+                return True
+            except Warning:
+                # This process's filters make a warning an error: the standard library's
+                # compile fails here and writes nothing. Undo the worker's files, then fail
+                # the standard library's way below.
+                for level in self.optimize:
+                    try:
+                        os.unlink(self.cfiles[level])
+                    except OSError:
+                        pass
+                done = 0
         quiet = self.quiet
-        if error.kind in _dropin.LOST:
+        if error is not None and error.kind in _dropin.LOST:
             # never repeat here what crashed or hung a worker
             if quiet < 2:
                 self._error_header()
@@ -278,7 +294,6 @@ class _Job:
             return False
         # Do the rest the standard library's way, here: its exception is the one to print.
         fullname = self.fullname
-        done = outcome.written + outcome.linked  # files the worker wrote before it failed
         try:
             for index in range(done, len(self.optimize)):
                 opt_level = self.optimize[index]

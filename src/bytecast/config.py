@@ -16,6 +16,7 @@ Keys are the long option names of the command line::
     hardlink-dupes = true
     timeout = 60
     target = ["3.12", "3.13"]
+    warnings = "show"
 
 Every key can also be set by a variable, ``BYTECAST_`` and the key in capitals with ``_``
 for ``-`` (``BYTECAST_JOBS=4``, ``BYTECAST_EXCLUDE=tests/,docs/``): lists are split at
@@ -57,6 +58,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "timeout": (int, float),
     "target": (list, str),
     "no-ignore": (bool,),
+    "warnings": (str,),
 }
 """Known keys and the TOML types each accepts."""
 
@@ -71,6 +73,7 @@ FIELDS: dict[str, str] = {
     "timeout": "timeout",
     "target": "targets",
     "no-ignore": "no_ignore",
+    "warnings": "warnings",
 }
 """The :class:`~bytecast.options.Options` field each key sets."""
 

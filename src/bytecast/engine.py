@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bytecast.compiler.pool import Spawn
     from bytecast.compiler.protocol import Outcome, Unit
     from bytecast.discover import Kind
+    from bytecast.freshness import Verdict
     from bytecast.options import Mode, PoolConfig, RecordPolicy
     from bytecast.place import Layout
     from bytecast.plan import Job
@@ -33,7 +34,11 @@ if TYPE_CHECKING:
     Chunks = Iterator[tuple[int, list[Job]]]  # planned work as it streams: (sources, their jobs)
     Progress = Callable[[int, int], None]
 
-__all__ = ["Options", "Report", "TargetCounts", "RECORDS", "compile_tree", "check_tree", "compile_jobs", "usable_cpus"]
+__all__ = ["Options", "Report", "TargetCounts", "RECORDS", "NOTHING_TO_CHECK", "compile_tree", "check_tree",
+           "compile_jobs", "usable_cpus"]
+
+NOTHING_TO_CHECK = "NothingToCheck"
+"""The kind of the problem of a check that found no source to check."""
 
 
 class TargetCounts:
@@ -60,7 +65,7 @@ class Report(Frozen):
     """What a compile or check run found and did."""
 
     __slots__ = ("jobs", "failures", "problems", "compiled", "linked", "failed_pycs", "sources", "pycs", "fresh",
-                 "by_target")
+                 "by_target", "warnings", "reasons")
 
     jobs: list[Job]
     """The planned .pyc files with their state before the run (``fresh``, ``missing``, ...):
@@ -84,9 +89,16 @@ class Report(Frozen):
     by_target: tuple[TargetCounts, ...]
     """The counts of each target, in the order of the run's targets."""
 
+    warnings: list[Problem]
+    """Compiler warnings of the files compiled (kind ``warning``, the message starting with the
+    category: ``SyntaxWarning: invalid escape sequence '\\d'``), by path; they fail nothing."""
+    reasons: dict[str, Verdict]
+    """For a check: why each recorded job that is not fresh is not, by its .pyc path."""
+
     def __init__(self, jobs: list[Job], failures: dict[str, Problem], problems: list[Problem], compiled: int = 0,
                  linked: int = 0, failed_pycs: frozenset[str] = frozenset(), sources: int = 0, pycs: int = 0,
-                 fresh: int = 0, by_target: Iterable[TargetCounts] = ()) -> None:
+                 fresh: int = 0, by_target: Iterable[TargetCounts] = (), warnings: list[Problem] | None = None,
+                 reasons: dict[str, Verdict] | None = None) -> None:
         init(self, "jobs", jobs)
         init(self, "failures", failures)
         init(self, "problems", problems)
@@ -97,6 +109,8 @@ class Report(Frozen):
         init(self, "pycs", pycs)
         init(self, "fresh", fresh)
         init(self, "by_target", tuple(by_target))
+        init(self, "warnings", warnings or [])
+        init(self, "reasons", reasons or {})
 
     @property
     def ok(self) -> bool:
@@ -156,14 +170,17 @@ class _Tally:
             self.jobs.extend(job for job in jobs if job.state != "fresh")
 
     def report(self, problems: list[Problem], failed: Sequence[Problem] = (), compiled: int = 0,
-               linked: int = 0, failed_pycs: frozenset[str] = frozenset()) -> Report:
+               linked: int = 0, failed_pycs: frozenset[str] = frozenset(), warnings: Sequence[Problem] = (),
+               reasons: dict[str, Verdict] | None = None) -> Report:
         failed = list(dict.fromkeys(failed))  # Python 2's .pyc and .pyo lanes fail alike
         failures: dict[str, Problem] = {}
         for problem in failed:
             failures.setdefault(problem.path, problem)
         all_problems = sorted(problems + failed, key=lambda p: p.path)
+        # by path, each file's in the order its compiler gave them (outcomes come in any order)
+        ordered = sorted(dict.fromkeys(warnings), key=lambda p: p.path)  # Python 2's levels warn alike
         return Report(self.jobs, failures, all_problems, compiled, linked, failed_pycs,
-                      self.sources, self.pycs, self.fresh, self.per_target.values())
+                      self.sources, self.pycs, self.fresh, self.per_target.values(), ordered, reasons)
 
 
 def _planner(paths: Iterable[str], options: Options, problems: list[Problem],
@@ -203,15 +220,22 @@ def check_tree(paths: Iterable[str], options: Options = Options(), *, record: Re
     """Plan only: every job and whether its .pyc is fresh. Writes nothing.
 
     ``record`` says which jobs the report keeps (``all``, ``changed``, ``none``); the counts
-    are always there.
+    are always there, and each recorded job that is not fresh has its reason in
+    ``Report.reasons``. A check that finds no source at all is a problem (``NothingToCheck``):
+    a gate that checks nothing must not pass.
     """
     tally = _Tally(record)
     problems: list[Problem] = []
+    paths = list(paths)
     planner, chunks = _planner(paths, options, problems, None, tuning or DEFAULT_CONFIG)
     tally.track(planner)
     for count, jobs in chunks:
         tally.add(count, jobs)
-    return tally.report(problems)
+    if not tally.sources:
+        where = ", ".join(paths)
+        problems.append(Problem(where, NOTHING_TO_CHECK, f"nothing to check: no Python sources under {where}"))
+    reasons = {job.cfile: planner.explain(job) for job in tally.jobs if job.state != "fresh"}
+    return tally.report(problems, reasons=reasons)
 
 
 def compile_tree(
@@ -264,6 +288,8 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
     give_back = not layout.in_worker
     inflight: dict[int, tuple[Job, ...]] = {}  # unit id -> its jobs, until its outcome arrives
     failed: list[Problem] = []
+    warned: list[Problem] = []
+    warning_policy = options.warnings
     failed_pycs: set[str] = set()
     counts = [0, 0, 0, 0]  # done, written, linked, total so far
     mode: Mode = planner.mode
@@ -286,7 +312,8 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
                 for group in by_source.values():
                     src = group[0].source
                     outputs = tuple((j.optimize, "" if give_back else j.cfile) for j in group)
-                    unit = Unit(uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs, give_back)
+                    unit = Unit(uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs, give_back,
+                                warning_policy)
                     out.append((lane, unit, src.size))
                     inflight[uid] = tuple(group)
                     uid += 1
@@ -303,6 +330,10 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
         mine.compiled += outcome.written
         mine.linked += outcome.linked
         failure = outcome.failure
+        if outcome.warnings:
+            path, label = group[0].source.path, group[0].target.label if several else None
+            warned.extend(Problem(path, "warning", f"{w.category}: {w.message}", w.line, w.column, label)
+                          for w in outcome.warnings)
         if failure is not None:
             mine.failed += len(group)
             src, target = group[0].source, group[0].target
@@ -328,4 +359,4 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
         run_feed(spawns, chain([first], work), options.jobs or usable_cpus(), on_outcome, timeout=options.timeout,
                  config=tuning)
     problems.extend(layout.finish())
-    return tally.report(problems, failed, counts[1], counts[2], frozenset(failed_pycs))
+    return tally.report(problems, failed, counts[1], counts[2], frozenset(failed_pycs), warned)

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     Mode = Literal["timestamp", "checked-hash", "unchecked-hash"]
     LinkPolicy = Literal["inside", "all", "none"]
     RecordPolicy = Literal["all", "changed", "none"]
+    WarningPolicy = Literal["ignore", "show", "error"]
 
-__all__ = ["Options", "PoolConfig", "DEFAULT_CONFIG", "MODES", "LINK_POLICIES", "RECORDS", "DEFAULT_TIMEOUT"]
+__all__ = ["Options", "PoolConfig", "DEFAULT_CONFIG", "MODES", "LINK_POLICIES", "RECORDS", "DEFAULT_TIMEOUT",
+           "WARNINGS"]
 # Mode, LinkPolicy and RecordPolicy are Literal types for type checkers (import them under
 # TYPE_CHECKING): importing typing at run time would cost start-up.
 
@@ -32,6 +34,8 @@ LINK_POLICIES: tuple[LinkPolicy, ...] = ("inside", "all", "none")
 """Which symbolic links a walk follows: those leading inside the tree, all, none."""
 RECORDS: tuple[RecordPolicy, ...] = ("all", "changed", "none")
 """Which jobs a report keeps: every one, those not fresh, or none (counts only)."""
+WARNINGS: tuple[WarningPolicy, ...] = ("ignore", "show", "error")
+"""What a compile does with compiler warnings: drop them, report them, fail the file (no pyc)."""
 DEFAULT_TIMEOUT = 60.0
 """Seconds one file may take to compile before its worker is stopped and the file reported."""
 
@@ -53,7 +57,8 @@ class Options(Frozen):
     """Everything that decides which files are compiled and what bytes they get."""
 
     __slots__ = ("optimize", "invalidation_mode", "force", "jobs", "excludes", "max_depth", "links",
-                 "ddir", "strip_prefix", "prepend_prefix", "hardlink_dupes", "timeout", "targets", "no_ignore")
+                 "ddir", "strip_prefix", "prepend_prefix", "hardlink_dupes", "timeout", "targets", "no_ignore",
+                 "warnings")
 
     optimize: tuple[int, ...]
     """Optimization levels (0, 1, 2); empty means the running interpreter's ``-O`` level."""
@@ -84,6 +89,9 @@ class Options(Frozen):
     no_ignore: bool
     """Walk everything: also version control folders, environments, ``.tox``, ``.nox``,
     ``node_modules`` and what ``.gitignore`` files exclude (see :mod:`bytecast.discover`)."""
+    warnings: WarningPolicy
+    """Compiler warnings: ``ignore``, ``show`` (reported, nothing fails) or ``error`` (the file
+    fails at its first warning and gets no pyc, as with ``python -W error``)."""
 
     def __init__(
         self,
@@ -101,6 +109,7 @@ class Options(Frozen):
         timeout: float = DEFAULT_TIMEOUT,
         targets: Iterable[Target] = (),
         no_ignore: bool = False,
+        warnings: WarningPolicy = "show",
     ) -> None:
         levels = tuple(optimize)
         for level in levels:
@@ -109,6 +118,7 @@ class Options(Frozen):
         if invalidation_mode is not None:
             _one_of(invalidation_mode, MODES, "invalidation_mode", "invalidation mode")
         _whole(jobs, "jobs", "jobs", 0)
+        _one_of(warnings, WARNINGS, "warnings", "warnings")
         if max_depth is not None:
             _whole(max_depth, "max_depth", "max depth", 0)
         _one_of(links, LINK_POLICIES, "links", "link policy")
@@ -136,6 +146,7 @@ class Options(Frozen):
         init(self, "timeout", float(timeout))
         init(self, "targets", tuple(targets))
         init(self, "no_ignore", bool(no_ignore))
+        init(self, "warnings", warnings)
 
     def resolved_levels(self) -> tuple[int, ...]:
         """The levels to compile: those asked, else the running interpreter's ``-O`` level."""

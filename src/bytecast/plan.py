@@ -4,6 +4,12 @@ A job is one pyc: a source, for a target, at an optimization level, with its des
 (the layout names it, :mod:`bytecast.place`) and the path baked into its code objects
 (:func:`bytecast.paths.baked_path`). Whether a pyc already at the destination satisfies the
 job is :mod:`bytecast.freshness`'s rule, from the header alone.
+
+A pyc importlib would take is fresh, whatever its invalidation mode, unless a mode was asked
+for: by the options (a flag, a setting), by the layout, or by ``SOURCE_DATE_EPOCH`` (which
+makes py_compile write checked-hash pycs). Then a pyc of another mode is ``mode``. So a tree
+compiled with ``SOURCE_DATE_EPOCH`` set passes a plain ``check``, and a plain ``compile``
+leaves its pycs alone.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import os
 
 from bytecast._frozen import Record
 from bytecast.freshness import STATES, Rule, stamp
-from bytecast.options import MODES
+from bytecast.options import MODES, default_mode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Final
 
     from bytecast.discover import Source
-    from bytecast.freshness import State
+    from bytecast.freshness import State, Verdict
     from bytecast.options import Mode, Options
     from bytecast.place import Layout
     from bytecast.targets import Target
@@ -71,11 +77,11 @@ class _Lane:
 
     __slots__ = ("target", "levels", "rule", "judge", "size", "hashed", "renamed_by", "names")
 
-    def __init__(self, target: Target, levels: list[int], mode: Mode, layout: Layout) -> None:
+    def __init__(self, target: Target, levels: list[int], asked: Mode | None, layout: Layout) -> None:
         self.target = target
         self.levels = levels
         self.names = layout.namer(target, levels)
-        self.rule = Rule(target.magic, flags_for(target, mode))
+        self.rule = Rule(target.magic, None if asked is None else flags_for(target, asked))
         self.judge = self.rule.state  # bound once: asked once per pyc of a tree
         self.size = self.rule.size
         self.hashed = ("", b"")  # (path, hash): the levels of one source share it; kept no longer
@@ -99,6 +105,23 @@ class _Lane:
         except OSError:
             return "stale"  # the source cannot be read: compiling it says why, for that file
 
+    def explain(self, job: Job) -> Verdict:
+        """Why ``job``'s pyc is in its state, with what was recorded and what was found."""
+        from bytecast.freshness import Verdict
+
+        src = job.source
+        if job.state in ("missing", "forced"):
+            return Verdict(job.state, STATES[job.state])
+        try:
+            fd = os.open(job.cfile, _O_RDONLY)  # never blocks on a FIFO, as state() does not
+            try:
+                head = os.read(fd, self.size)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            return Verdict("invalid", f"the pyc cannot be read: {exc.strerror or exc}", "header")
+        return self.rule.explain(head, src.mtime, src.size, self.target.cache_tag, self.source_hash, src)
+
     def source_hash(self, src: Source) -> bytes:
         path, digest = self.hashed
         if path != src.path:
@@ -121,12 +144,26 @@ class Planner:
         self.layout = layout
         self.options = options
         self.mode: Mode = layout.mode or options.resolved_mode()
+        """The invalidation mode of the pycs written."""
+        asked = layout.mode or options.invalidation_mode
+        if asked is None and self.mode != "timestamp":
+            asked = default_mode()  # SOURCE_DATE_EPOCH is set: a request for checked-hash pycs
+        self.asked: Mode | None = asked
+        """The mode a pyc must have to be fresh; None for any mode importlib accepts."""
         levels = options.resolved_levels()
-        self.lanes = [_Lane(t, layout.levels(t, levels), self.mode, layout) for t in options.resolved_targets()]
+        self.lanes = [_Lane(t, layout.levels(t, levels), asked, layout) for t in options.resolved_targets()]
         self.force = options.force
         self.incremental = layout.incremental
         o = options
         self.renamed = o.ddir is not None or o.strip_prefix is not None or o.prepend_prefix is not None
+
+    def explain(self, job: Job) -> Verdict:
+        """Why ``job`` (planned by this planner) is in its state: the recorded and found values.
+        Reads the pyc's header again; meant for the few jobs that are not fresh."""
+        for lane in self.lanes:
+            if lane.target == job.target:
+                return lane.explain(job)
+        raise ValueError(f"{job.cfile}: not planned for a target of this run")
 
     def plan(self, sources: Iterable[Source]) -> list[Job]:
         """Every job for ``sources`` x targets x levels, each with its state."""

@@ -74,14 +74,24 @@ def compile(file, cfile=None, dfile=None, doraise=False, optimize=-1,
     from bytecast.compiler.protocol import Unit
 
     unit = Unit(0, _dropin.absolute(path), os.fspath(dfile or file), _flags(invalidation_mode),
-                False, ((_dropin.optimize_level(optimize), _dropin.absolute(os.fspath(cfile))),))
+                False, ((_dropin.optimize_level(optimize), _dropin.absolute(os.fspath(cfile))),),
+                warnings="show")
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0  # the compile below reports it
-    error = _dropin.run_one(unit, size).failure
+    outcome = _dropin.run_one(unit, size)
+    error = outcome.failure
     if error is None:
-        return cfile
+        try:
+            _dropin.replay(outcome.warnings, os.fspath(dfile or file))  # as the stdlib's compile shows them
+            return cfile
+        except Warning:  # this process makes it an error: fail here, the stdlib's way
+            try:
+                os.unlink(cfile)
+            except OSError:
+                pass
+            return _compile_here(file, cfile, dfile, doraise, optimize, invalidation_mode, quiet)
     if error.kind in _dropin.LOST:
         # never repeat here what crashed or hung a worker: report it as a compile error
         exc = RuntimeError(error.message)

@@ -48,10 +48,16 @@ class _FileBase(TypedDict):
 
 
 class FileDoc(_FileBase, total=False):
-    """One planned .pyc of ``compile`` / ``check``; ``outcome`` and ``error`` on compile only."""
+    """One planned .pyc of ``compile`` / ``check``; ``outcome`` and ``error`` on compile only;
+    ``reason`` (in words), ``field`` (what differs), ``recorded`` and ``found`` on check, for a
+    pyc that is not fresh."""
 
     outcome: str
     error: ProblemDoc
+    reason: str
+    field: str | None
+    recorded: int | str | None
+    found: int | str | None
 
 
 class SummaryDoc(TypedDict):
@@ -62,10 +68,13 @@ class SummaryDoc(TypedDict):
     linked: int
     failed: int
     problems: int
+    warnings: int
 
 
 class ReportDoc(Envelope):
-    """``compile --json`` and ``check --json``."""
+    """``compile --json`` and ``check --json``. ``problems`` also lists compiler warnings (kind
+    ``warning``), which ``summary.warnings`` counts; they do not count in ``summary.problems``
+    and do not make ``ok`` false."""
 
     elapsed: float
     summary: SummaryDoc

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "SCHEMA", "err", "document", "print_json", "print_rows",
-           "columns", "count", "problem_json", "problem_line", "split_problem", "Progress", "report_json", "seconds",
-           "summary"]
+           "columns", "count", "problem_json", "problem_line", "split_problem", "warning_line", "Progress", "report_json",
+           "seconds", "summary"]
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -105,6 +105,16 @@ def problem_line(problem: Problem) -> str:
     return escape(str(problem))
 
 
+def warning_line(problem: Problem) -> str:
+    """A compiler warning's line, ``path:line[:col]: SyntaxWarning: message (for TARGET)``: the
+    column only when the compiler gave one (the warnings module carries none). Escaped."""
+    from bytecast.safetext import escape
+
+    where = f"{problem.path}:{max(problem.line, 0)}" + (f":{problem.column}" if problem.column > 0 else "")
+    suffix = f" (for {problem.target})" if problem.target else ""
+    return escape(f"{where}: {problem.message}{suffix}")
+
+
 def split_problem(text: str, kind: str = "Error") -> Problem:
     """A problem record from a library line ``path: message`` (what some readers still give)."""
     from bytecast.problem import Problem
@@ -161,6 +171,10 @@ def report_json(command: str, report: Report, elapsed: float) -> ReportDoc:
     for job in report.jobs:
         entry: dict[str, Any] = {"source": job.source.path, "target": job.target.cache_tag,
                                  "optimize": job.optimize, "pyc": job.cfile, "state": job.state}
+        verdict = report.reasons.get(job.cfile)
+        if verdict is not None:
+            entry.update(reason=verdict.detail, field=verdict.field, recorded=verdict.recorded,
+                         found=verdict.found)
         if command == "compile":
             entry["outcome"] = report.outcome(job)
             failure = report.failures.get(job.source.path)
@@ -170,6 +184,9 @@ def report_json(command: str, report: Report, elapsed: float) -> ReportDoc:
     # check's work is finding what is not fresh: that is a problem of the work (exit 1) too.
     ok = report.ok and (command == "compile" or report.fresh == report.pycs)
     summary = {"sources": report.sources, "pycs": report.pycs, "fresh": report.fresh, "compiled": report.compiled,
-               "linked": report.linked, "failed": len(report.failures), "problems": len(report.problems)}
-    return document(command, ok, report.problems, elapsed=round(elapsed, 4), summary=summary,  # type: ignore[return-value]
+               "linked": report.linked, "failed": len(report.failures), "problems": len(report.problems),
+               "warnings": len(report.warnings)}
+    # compiler warnings are listed too (kind "warning"); they do not make ok false
+    listed = sorted(report.problems + report.warnings, key=lambda p: p.path)
+    return document(command, ok, listed, elapsed=round(elapsed, 4), summary=summary,  # type: ignore[return-value]
                     files=files)

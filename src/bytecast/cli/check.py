@@ -34,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from bytecast.cli import _output
     from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_line, report_json
     from bytecast.cli._parser import selection_flags, settings_of
-    from bytecast.engine import check_tree
+    from bytecast.engine import NOTHING_TO_CHECK, check_tree
     from bytecast.plan import STATES
+    from bytecast.safetext import escape
 
     paths = args.paths or ["."]
     options = config.merge(selection_flags(args), settings_of(args), paths)
@@ -51,17 +52,21 @@ def run(args: argparse.Namespace) -> int:
         print_json(report_json("check", report, elapsed))
     elif not args.quiet:
         for problem in report.problems:
-            err(problem_line(problem))
+            err(problem.message if problem.kind == NOTHING_TO_CHECK else problem_line(problem))
         states: dict[str, dict[str, int]] = {}
         for job in not_fresh:
-            sys.stdout.write(f"{job.source.path}: {job.state}: {STATES[job.state]} ({job.cfile})\n")
+            verdict = report.reasons.get(job.cfile)
+            why = verdict.detail if verdict is not None else STATES[job.state]
+            sys.stdout.write(escape(f"{job.source.path}: {job.state}: {why} ({job.cfile})") + "\n")
             by_state = states.setdefault(job.target.cache_tag, {})
             by_state[job.state] = by_state.get(job.state, 0) + 1
-        for counts in report.by_target:
+        nothing = any(p.kind == NOTHING_TO_CHECK for p in report.problems)  # said: no "all fresh" after it
+        for counts in () if nothing else report.by_target:
             tag = counts.target.cache_tag
             found = states.get(tag)
-            verdict = ", ".join(f"{n} {state}" for state, n in sorted(found.items())) if found else "all fresh"
-            _output.summary(f"checked {count(counts.pycs, 'file')} for {tag} in {_output.seconds(elapsed)}: {verdict}")
+            verdict_text = ", ".join(f"{n} {state}" for state, n in sorted(found.items())) if found else "all fresh"
+            _output.summary(f"checked {count(counts.pycs, 'file')} for {tag} in {_output.seconds(elapsed)}: "
+                            f"{verdict_text}")
     return EXIT_OK if report.ok and not not_fresh else EXIT_PROBLEMS
 
 

@@ -14,14 +14,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-__all__ = ["Unit", "Outcome", "Failure", "decode_outcome"]
+__all__ = ["Unit", "Outcome", "Failure", "decode_outcome", "WARNING_POLICIES"]
+
+WARNING_POLICIES = ("ignore", "show", "error")
+"""What a worker does with compiler warnings: drop them, send them back, fail the file."""
 
 
 class Unit(Record):
     """One source to compile, for one kind of worker, into one or more pyc files (immutable:
     its fields are ``Final``)."""
 
-    __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back")
+    __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back", "warnings")
 
     uid: Final[int]
     """Unique within a run: outcomes name it."""
@@ -38,9 +41,12 @@ class Unit(Record):
     (empty) when the bytes are given back."""
     give_back: Final[bool]
     """Send the bytes back instead of writing the files."""
+    warnings: Final[str]
+    """A :data:`WARNING_POLICIES` word: ``ignore`` compiler warnings, ``show`` them (the
+    outcome lists them), or fail the file at the first (``error``, no pyc written)."""
 
     def __init__(self, uid: int, path: str, dfile: str, flags: int, hardlink: bool,
-                 outputs: tuple[tuple[int, str], ...], give_back: bool = False) -> None:
+                 outputs: tuple[tuple[int, str], ...], give_back: bool = False, warnings: str = "ignore") -> None:
         self.uid = uid
         self.path = path
         self.dfile = dfile
@@ -48,11 +54,15 @@ class Unit(Record):
         self.hardlink = hardlink
         self.outputs = outputs
         self.give_back = give_back
+        self.warnings = warnings
 
     def encode(self) -> list[object]:
         """The unit as the worker reads it."""
-        return [self.uid, self.path, self.dfile, self.flags, self.hardlink,
-                [[level, cfile] for level, cfile in self.outputs], self.give_back]
+        unit: list[object] = [self.uid, self.path, self.dfile, self.flags, self.hardlink,
+                              [[level, cfile] for level, cfile in self.outputs], self.give_back]
+        if self.warnings != "ignore":  # the worker's default: units that ignore them stay as they were
+            unit.append(self.warnings)
+        return unit
 
 
 class Failure(Frozen):
@@ -72,10 +82,30 @@ class Failure(Frozen):
         init(self, "column", column)
 
 
+class Warned(Frozen):
+    """A compiler warning of a unit's source: its category, message and place."""
+
+    __slots__ = ("category", "message", "line", "column")
+
+    category: str
+    """The warning's class name: ``SyntaxWarning``, ``DeprecationWarning``..."""
+    message: str
+    line: int
+    """1-based; 0 when the compiler gave none."""
+    column: int
+    """1-based; 0 when the compiler gave none (the warnings module carries no column)."""
+
+    def __init__(self, category: str, message: str, line: int = 0, column: int = 0) -> None:
+        init(self, "category", category)
+        init(self, "message", message)
+        init(self, "line", line)
+        init(self, "column", column)
+
+
 class Outcome(Frozen):
     """What a worker did with one unit."""
 
-    __slots__ = ("uid", "written", "linked", "failure", "blobs")
+    __slots__ = ("uid", "written", "linked", "failure", "blobs", "warnings")
 
     uid: int
     written: int
@@ -86,34 +116,49 @@ class Outcome(Frozen):
     """Why the unit failed; None when every file was made."""
     blobs: tuple[tuple[int, bytes], ...]
     """``(level, pyc bytes)`` for a unit that asked for its bytes back; else empty."""
+    warnings: tuple[Warned, ...]
+    """The compiler's warnings, each once, for a unit that asked for them; else empty."""
 
     def __init__(self, uid: int, written: int = 0, linked: int = 0, failure: Failure | None = None,
-                 blobs: tuple[tuple[int, bytes], ...] = ()) -> None:
+                 blobs: tuple[tuple[int, bytes], ...] = (), warnings: tuple[Warned, ...] = ()) -> None:
         init(self, "uid", uid)
         init(self, "written", written)
         init(self, "linked", linked)
         init(self, "failure", failure)
         init(self, "blobs", blobs)
+        init(self, "warnings", warnings)
 
 
 def decode_outcome(message: object) -> Outcome:
     """An outcome from the worker's list; ValueError for anything else (a protocol bug)."""
-    if not isinstance(message, list) or len(message) != 5:
+    if not isinstance(message, list) or len(message) not in (5, 6):
         raise ValueError(f"not an outcome: {message!r:.80}")
-    uid, written, linked, error, blobs = message
+    uid, written, linked, error, blobs = message[:5]
+    noted = message[5] if len(message) == 6 else None
     failure = None
     if error is not None:
-        if not isinstance(error, list) or len(error) != 4:
-            raise ValueError(f"not an outcome's error: {error!r:.80}")
-        kind, text, line, column = error
-        failure = Failure(str(kind), str(text), _count(line or 0), _count(column or 0))
+        kind, text, line, column = _quad(error, "error")
+        failure = Failure(kind, text, line, column)
+    warned: tuple[Warned, ...] = ()
+    if noted is not None:
+        if not isinstance(noted, list):
+            raise ValueError(f"not an outcome's warnings: {noted!r:.80}")
+        warned = tuple(Warned(*_quad(item, "warning")) for item in noted)
     got: tuple[tuple[int, bytes], ...] = ()
     if blobs is not None:
         if not isinstance(blobs, list) or not all(
                 isinstance(b, list) and len(b) == 2 and isinstance(b[1], bytes) for b in blobs):
             raise ValueError(f"not an outcome's blobs: {blobs!r:.80}")
         got = tuple((_count(level), data) for level, data in blobs)
-    return Outcome(_count(uid), _count(written), _count(linked), failure, got)
+    return Outcome(_count(uid), _count(written), _count(linked), failure, got, warned)
+
+
+def _quad(item: object, what: str) -> tuple[str, str, int, int]:
+    """``[kind, message, line, column]`` of an error or a warning."""
+    if not isinstance(item, list) or len(item) != 4:
+        raise ValueError(f"not an outcome's {what}: {item!r:.80}")
+    kind, text, line, column = item
+    return str(kind), str(text), _count(line or 0), _count(column or 0)
 
 
 def _count(value: object) -> int:

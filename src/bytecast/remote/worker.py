@@ -13,15 +13,21 @@ only in a process whose state does not depend on what ran before it.
 A *unit* is one source and the .pyc files to make of it (the parent encodes it, see
 :mod:`bytecast.compiler.protocol`)::
 
-    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...], give_back]
+    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...], give_back, warnings]
 
 ``flags`` is the PEP 552 flags word: 0 timestamp, 1 unchecked-hash, 3 checked-hash. With
 ``give_back`` false the worker writes each pyc to its ``cfile`` (atomically: the
 ``__pycache__`` layout, where writing here keeps a cold compile at the machine's limit);
 with ``give_back`` true it writes nothing and sends the bytes back (layouts that place them
-elsewhere: a zip, a wheel). An *outcome* is ``[unit_id, written, linked, error, blobs]``:
-``error`` is ``None`` or ``[kind, message, line, column]``, ``blobs`` ``None`` or
-``[[optimize, pyc_bytes], ...]``.
+elsewhere: a zip, a wheel). ``warnings`` (optional, default ``ignore``) says what to do with
+the compiler's warnings (``SyntaxWarning: invalid escape sequence``...): ``ignore`` them,
+``show`` them (send them back), or make them an ``error`` of the file, as ``-W error`` does:
+the file fails at its first warning and none of its pycs is written.
+
+An *outcome* is ``[unit_id, written, linked, error, blobs, warnings]``: ``error`` is ``None``
+or ``[kind, message, line, column]``, ``blobs`` ``None`` or ``[[optimize, pyc_bytes], ...]``,
+``warnings`` ``None`` or ``[[category, message, line, column], ...]`` (each once, in the order
+the compiler gave them; column 0: the warnings module gives none).
 
 The worker ends quietly, without a traceback, however its parent goes: end of input, a
 closed pipe (the parent was killed), an interrupt (Ctrl-C reaches the whole process group).
@@ -39,6 +45,7 @@ import os
 import stat
 import struct
 import time
+import warnings
 
 try:
     # the frozen module already loaded at start-up; importlib.util would cost an import
@@ -290,7 +297,9 @@ def read_source(path):
 def compile_unit(unit):
     """Compile one unit and write (or give back) its files; returns the outcome (never raises
     on bad input)."""
-    unit_id, path, dfile, flags, hardlink, outputs, give_back = unit
+    unit_id, path, dfile, flags, hardlink, outputs, give_back = unit[:7]
+    policy = unit[7] if len(unit) > 7 else u"ignore"
+    noted = None if policy == u"ignore" else []
     if not _PY3:
         path = _native_path(path)
         dfile = dfile and _native_path(dfile)
@@ -298,7 +307,7 @@ def compile_unit(unit):
     try:
         source, st = read_source(path)
     except EnvironmentError as exc:
-        return [unit_id, 0, 0, _error(exc, path), None]
+        return [unit_id, 0, 0, _error(exc, path), None, None]
     # importlib's _calc_mode: the source's mode, always writable by the owner.
     mode = stat.S_IMODE(st.st_mode) | 0o200
     written = linked = 0
@@ -307,7 +316,12 @@ def compile_unit(unit):
     try:
         head = header(flags, st.st_mtime, st.st_size, source)
         for optimize, cfile in outputs:
-            code = _compile(source, dfile or path, optimize)
+            if noted is None:
+                code = _compile(source, dfile or path, optimize)
+            else:
+                code = _compile_noted(source, dfile or path, optimize, noted)
+                if noted and policy == u"error":  # -W error: the file fails, nothing more is written
+                    return [unit_id, written, linked, noted[0], None, noted[1:] or None]
             data = head + marshal.dumps(code)
             del code
             if blobs is not None:
@@ -319,8 +333,23 @@ def compile_unit(unit):
                 written += 1
             previous = (cfile, data)
     except Exception as exc:  # every failure is reported for this file; the others go on
-        return [unit_id, written, linked, _error(exc, path), None]
-    return [unit_id, written, linked, None, blobs]
+        return [unit_id, written, linked, _error(exc, path), None, noted or None]
+    return [unit_id, written, linked, None, blobs, noted or None]
+
+
+def _compile_noted(source, dfile, optimize, noted):
+    """``_compile``, adding the warnings it gives to ``noted`` (each once: the levels of a
+    source give the same ones)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = _compile(source, dfile, optimize)
+    for item in caught:
+        args = getattr(item.message, "args", ())
+        text = args[0] if args and isinstance(args[0], (str, bytes, type(u""))) else str(item.message)
+        entry = [_text(item.category.__name__), _text(text), item.lineno or 0, 0]
+        if entry not in noted:
+            noted.append(entry)
+    return code
 
 
 if _PY3:
@@ -368,10 +397,8 @@ def main(argv=None):
     their source hashes (``None`` for a file that cannot be read): planning uses it for
     targets whose hash function the running interpreter does not have.
     """
-    import warnings
-
     # Compiler warnings change no byte of the output; keep them off the pipe and never let an
-    # inherited "-W error" turn them into failures.
+    # inherited "-W error" turn them into failures: a unit that wants them records them.
     warnings.simplefilter("ignore")
     try:
         return serve(sys.argv[1:] if argv is None else argv)
