@@ -9,8 +9,10 @@ import marshal
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -215,19 +217,30 @@ def test_normalise() -> None:
     assert normalise("frozenset({3, 1}) frozenset({2, 1})") == "frozenset({1, 3}) frozenset({1, 2})"
 
 
-def oracle_texts(exe: str, paths: list[str]) -> dict[tuple[str, str], str]:
-    """``(kind, path)`` -> the text dis_truth.py --text printed under ``exe``."""
-    out = subprocess.run([exe, str(HERE / "dis_truth.py"), "--text"],
-                         input="\n".join(paths).encode(), capture_output=True, check=True,
-                         timeout=600).stdout
-    texts: dict[tuple[str, str], str] = {}
-    i = 0
-    while i < len(out):
-        nl = out.index(b"\n", i)
-        kind, size, path = out[i:nl].decode().split(" ", 2)
-        texts[(kind, path)] = out[nl + 1:nl + 1 + int(size)].decode()
-        i = nl + 1 + int(size)
-    return texts
+def oracle_texts(exe: str, paths: list[str]) -> Iterator[tuple[str, str, str]]:
+    """``(kind, path, text)`` as dis_truth.py --text prints them under ``exe``, read as they
+    come (the oracle runs while the caller compares)."""
+    proc = subprocess.Popen([exe, str(HERE / "dis_truth.py"), "--text"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, paths))
+    feeder.start()
+    try:
+        while True:
+            head = proc.stdout.readline()
+            if not head:
+                break
+            kind, size, path = head.decode().rstrip("\n").split(" ", 2)
+            yield kind, path, proc.stdout.read(int(size)).decode()
+    finally:
+        feeder.join()
+        proc.stdout.close()
+        assert proc.wait(timeout=600) == 0
+
+
+def _feed(pipe: IO[bytes], paths: list[str]) -> None:
+    with pipe:
+        pipe.write("\n".join(paths).encode())
 
 
 def _depth_first(code: CodeRecord) -> list[CodeRecord]:
@@ -240,22 +253,24 @@ def _depth_first(code: CodeRecord) -> list[CodeRecord]:
 def _compare(version: str, paths: list[str]) -> tuple[int, list[str]]:
     exe = interpreters.require(version)
     ver = (int(version.split(".")[0]), int(version.split(".")[1]))
-    texts = oracle_texts(exe, paths)
     problems = []
     compared = 0
-    for path in paths:
-        code = loads(_pyc_payload(path), ver)
-        ours = normalise(disasm.disassemble(code))
-        info = normalise("\n\n".join(disasm.code_info(c) for c in _depth_first(code)))
-        for kind, mine, truth in (("dis", ours, normalise(texts[("T", path)])),
-                                  ("code_info", info, normalise(texts[("C", path)]))):
-            compared += 1
-            if mine != truth:
-                a, b = mine.splitlines(), truth.splitlines()
-                first = next((f"line {k + 1}: {x[:200]!r} != {y[:200]!r}"
-                              for k, (x, y) in enumerate(zip(a, b)) if x != y),
-                             f"{len(a)} != {len(b)} lines")
-                problems.append(f"{path} ({kind}): {first}")
+    code: CodeRecord | None = None
+    for kind, path, truth in oracle_texts(exe, paths):
+        if kind == "T":
+            code = loads(_pyc_payload(path), ver)
+            mine = disasm.disassemble(code)
+        else:
+            assert code is not None
+            mine = "\n\n".join(disasm.code_info(c) for c in _depth_first(code))
+        compared += 1
+        mine, truth = normalise(mine), normalise(truth)
+        if mine != truth:
+            a, b = mine.splitlines(), truth.splitlines()
+            first = next((f"line {k + 1}: {x[:200]!r} != {y[:200]!r}"
+                          for k, (x, y) in enumerate(zip(a, b)) if x != y),
+                         f"{len(a)} != {len(b)} lines")
+            problems.append(f"{path} ({kind}): {first}")
     return compared, problems
 
 

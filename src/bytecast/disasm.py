@@ -593,7 +593,7 @@ def _source_comment(source: Sequence[str] | None, line: int | None, parts: list[
         return
     text = source[line - 1].rstrip().expandtabs()
     if text:
-        parts.append(f"# {show_int(line)}: {escape(text)}")
+        parts.append(f"# {escape(text)}")
 
 
 # --- code details (dis.code_info) -------------------------------------------------------------
