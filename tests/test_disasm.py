@@ -334,3 +334,122 @@ def test_constants_are_cut_and_stable() -> None:
     text = disasm.const_repr(nested, limit=1000)
     assert len(text) <= 1003 and text.endswith("...")
     assert disasm.const_repr(1 << 100_000) == "<int of 100001 bits>"
+
+
+# --- the command line ------------------------------------------------------------------------
+
+LINE = re.compile(r"^\s*(\d+)?\s+(>>)?\s+(\d+) (\S+)\s*(-?\d+)?(?: \((.*)\))?$")
+
+
+def _oracle_one(exe: str, pyc: str) -> tuple[str, list[str]]:
+    texts = {kind: text for kind, _, text in oracle_texts(exe, [pyc])}
+    return texts["T"], texts["C"].split("\n\n")
+
+
+def _section(text: str, name: str) -> str:
+    """The listing of the nested code object ``name`` in a dis.dis text."""
+    head = re.search(rf"\nDisassembly of <code object {name} [^\n]*>:\n", text)
+    assert head is not None
+    rest = text[head.end():]
+    end = rest.find("\nDisassembly of ")
+    return rest if end < 0 else rest[:end]
+
+
+def test_cli_text_equals_dis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``inspect --dis``, ``--info`` and ``--function`` print what the pyc's own Python's
+    dis.dis and dis.code_info print (both through :func:`normalise`)."""
+    from bytecast.cli import main
+
+    exe = interpreters.require("3.12")
+    pyc = _features_pyc(exe, tmp_path)
+    listing, infos = _oracle_one(exe, pyc)
+    assert main(["inspect", pyc, "--dis"]) == 0
+    assert normalise(capsys.readouterr().out) == normalise(listing)
+    assert main(["inspect", pyc, "--dis", "--function", "calls"]) == 0
+    assert normalise(capsys.readouterr().out) == normalise(_section(listing, "calls"))
+    assert main(["inspect", pyc, "--info"]) == 0
+    assert normalise(capsys.readouterr().out) == normalise(infos[0]) + "\n"
+    assert main(["inspect", pyc, "--info", "--function", "calls"]) == 0
+    assert capsys.readouterr().out == infos[2] + "\n"  # module, many, calls, ...
+    assert main(["inspect", pyc, "--function", "Path.resolve"]) == 0  # implies --dis
+    out = capsys.readouterr().out
+    assert out.startswith(normalise(_section(listing, "resolve")).split("\nDisassembly of")[0])
+
+
+def test_cli_json_dis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--json --dis`` instructions agree with the lines of the interpreter's own dis text:
+    offset, opname, arg, argrepr, jump-target mark, line starts."""
+    import json
+
+    from bytecast.cli import main
+
+    exe = interpreters.require("3.12")
+    pyc = _features_pyc(exe, tmp_path)
+    listing, _ = _oracle_one(exe, pyc)
+    assert main(["inspect", pyc, "--json", "--dis", "--info"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    top = doc["files"][0]["dis"][0]
+    assert [c["qualname"] for c in top["children"]] == ["many", "calls", "loop", "Path"]
+    assert top["children"][3]["children"][0]["qualname"] == "Path.resolve"
+    assert doc["files"][0]["info"][0]["names"][0] == "os"
+    calls = top["children"][1]
+    theirs = []
+    for text in _section(listing, "calls").splitlines():
+        m = LINE.match(text)
+        if m is None:
+            continue
+        line, mark, offset, opname, arg, argrepr = m.groups()
+        theirs.append((int(offset), opname, None if arg is None else int(arg), argrepr or "",
+                       bool(mark), line is not None, int(line) if line else None))
+    ours = [(i["offset"], i["opname"], i["arg"], i["argrepr"], i["is_jump_target"],
+             i["starts_line"], i["line"] if i["starts_line"] else None)
+            for i in calls["instructions"]]
+    assert len(theirs) > 30 and ours == theirs
+    assert calls["exception_table"] and all(e["end"] > e["start"] for e in calls["exception_table"])
+    jumps = [i for i in calls["instructions"] if i["jump_target"] is not None]
+    offsets = {i["offset"] for i in calls["instructions"]}
+    assert jumps and all(i["jump_target"] in offsets for i in jumps)
+
+
+def test_cli_source_file_and_source_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A .py is compiled by the target's worker and listed as that Python's dis lists the pyc
+    py_compile makes of it; ``--source`` puts each line's text before its instructions, and
+    shows none when the source changed."""
+    from bytecast.cli import main
+
+    exe = interpreters.require("3.13")
+    pyc = _features_pyc(exe, tmp_path)
+    listing, _ = _oracle_one(exe, pyc)
+    source = str(tmp_path / "features.py")
+    assert main(["inspect", source, "--target", exe]) == 0
+    assert normalise(capsys.readouterr().out) == normalise(listing)
+    assert main(["inspect", pyc, "--source", "--function", "calls"]) == 0
+    out = capsys.readouterr().out
+    assert "# def calls(path):\n" in out and '#         return os.path.join(path, "x").upper()\n' in out
+    plain = "".join(line for line in out.splitlines(True) if not line.startswith("# "))
+    assert normalise(plain) == normalise(_section(listing, "calls"))
+    Path(source).write_text(FEATURES + "\n# changed\n")
+    assert main(["inspect", pyc, "--source"]) == 0
+    captured = capsys.readouterr()
+    assert "# def calls" not in captured.out and "has changed" in captured.err
+
+
+def test_cli_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bytecast.cli import main
+
+    exe = interpreters.require("3.12")
+    pyc = _features_pyc(exe, tmp_path)
+    assert main(["inspect", pyc, "--function", "nope"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "no code object named nope" in captured.err and "many, calls" in captured.err
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n")
+    assert main(["inspect", str(broken), pyc, "--dis"]) == 1  # the other file is still shown
+    captured = capsys.readouterr()
+    assert captured.err == f"{broken}:1:7: SyntaxError: invalid syntax\n"
+    assert "Disassembly of <code object many" in captured.out
+    assert main(["inspect", pyc, "--dis", "--header-only"]) == 2
+    assert "cannot be used with" in capsys.readouterr().err
+    assert main(["inspect", str(broken), "--target", "2.5"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
