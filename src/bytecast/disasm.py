@@ -342,7 +342,7 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None,
                     argrepr += ", with format" if argrepr else "with format"
             elif name == "CONVERT_VALUE":
                 argrepr = str(_item(_CONVERSIONS, arg))
-            elif name == "MAKE_FUNCTION" and ver >= (3, 6) or name == "SET_FUNCTION_ATTRIBUTE":
+            elif name == "MAKE_FUNCTION" and ver >= (3, 8) or name == "SET_FUNCTION_ATTRIBUTE":
                 argrepr = _flag_names(arg)
         decoded.append([offset, start, op, name, arg, argval, argrepr, jump])
         i += 2 * caches
@@ -452,9 +452,7 @@ def _const_parts(value: Any, out: list[str], budget: _Budget) -> None:
     elif isinstance(value, CodeRecord):
         text = code_repr(value)
     elif value is None or value is Ellipsis or kind in (bool, float, complex, slice) \
-            or value is StopIteration:
-        text = repr(value)
-    elif isinstance(value, _Bad):
+            or value is StopIteration or isinstance(value, _Bad):
         text = repr(value)
     else:
         text = f"<{escape(kind.__name__)}>"
@@ -465,16 +463,19 @@ def _const_parts(value: Any, out: list[str], budget: _Budget) -> None:
 # --- listings ---------------------------------------------------------------------------------
 
 
-def disassemble(code: CodeRecord, recursive: bool = True,
+def disassemble(code: CodeRecord, recursive: bool | None = None,
                 source: Sequence[str] | None = None) -> str:
-    """The text ``dis.dis(code)`` of the code's own Python prints (3.9-3.13; older versions
-    in the 3.9 layout), safe to print: names escaped, integers of any size shown, code objects
-    without their memory address (see :func:`code_repr`), set items sorted.
+    """The text ``dis.dis(code)`` of the code's own Python prints (3.6-3.13; 2.7 in the 3.6
+    layout), safe to print: names escaped, integers of any size shown, code objects without
+    their memory address (see :func:`code_repr`), set items sorted.
 
-    Nested code objects follow their parent, depth first, when ``recursive``. With ``source``
+    Nested code objects follow their parent, depth first, when ``recursive`` (by default as
+    that Python's ``dis.dis`` does: from 3.7 on). With ``source``
     (the lines of the source file), each source line is shown as a ``#`` comment before the
     instructions that start it. Raises DataError when bytecast has no opcode table for the
     code's Python version."""
+    if recursive is None:
+        recursive = code.python >= (3, 7)
     parts: list[str] = []
     budget = _Budget(_LONG_TEXT)
     stack: list[tuple[CodeRecord, bool]] = [(code, False)]
@@ -504,9 +505,9 @@ def _listing(code: CodeRecord, parts: list[str], budget: _Budget,
         return
     values = [v for v in starts.values() if v is not None]
     width = (max(3, len(show_int(max(values)))) if values else 0)
-    if not values and ver < (3, 10):
-        width = 3  # 3.9's dis shows the column whatever (it fails on code with no lines at all)
-    offset_width = max(4, len(str(len(code.code) - 2)))
+    if ver < (3, 7) or not values and ver < (3, 10):
+        width = 3  # 3.6's column is 3 wide whatever; until 3.9 it is there even with no lines
+    offset_width = max(4, len(str(len(code.code) - 2))) if ver >= (3, 7) else 4
     for item in ins:
         if item.starts_line and width:
             if item.offset > 0:
@@ -514,8 +515,8 @@ def _listing(code: CodeRecord, parts: list[str], budget: _Budget,
             _source_comment(source, starts.get(item.offset), parts)
         fields = []
         if width:
-            fields.append(show_int(starts[item.offset]).rjust(width) if item.starts_line
-                          else " " * width)
+            line = starts.get(item.offset) if item.starts_line else None
+            fields.append(" " * width if line is None else show_int(line).rjust(width))
         fields.append("   ")
         fields.append(">>" if item.is_jump_target else "  ")
         fields.append(str(item.offset).rjust(offset_width))
@@ -547,13 +548,11 @@ def _listing_313(code: CodeRecord, ins: list[Instruction], starts: dict[int, int
         width = max(3, len(show_int(max(values))))
         if width < len(_NO_LINE) and None in starts.values():
             width = len(_NO_LINE)
-    labels: dict[int, int] = {}
-    for item in ins:
-        if item.label is not None:
-            labels[item.offset] = item.label
-    count = len({e for entry in entries for e in (entry.start, entry.end, entry.target)}
-                | {i.jump_target for i in ins if i.jump_target is not None})
-    label_width = 4 + len(str(count))
+    # the labels instructions() numbered: every jump target and exception table offset
+    numbered = {offset: k + 1 for k, offset in enumerate(sorted(
+        {e for entry in entries for e in (entry.start, entry.end, entry.target)}
+        | {i.jump_target for i in ins if i.jump_target is not None}))}
+    label_width = 4 + len(str(len(numbered)))
     for item in ins:
         if width and item.starts_line:
             if item.offset > 0:
@@ -577,9 +576,6 @@ def _listing_313(code: CodeRecord, ins: list[Instruction], starts: dict[int, int
                 fields.append(f"({item.argrepr})")
         parts.append(" ".join(fields).rstrip())
     if entries:
-        numbered = {offset: k + 1 for k, offset in enumerate(sorted(
-            {e for entry in entries for e in (entry.start, entry.end, entry.target)}
-            | {i.jump_target for i in ins if i.jump_target is not None}))}
         parts.append("ExceptionTable:")
         for e in entries:
             lasti = " lasti" if e.lasti else ""
@@ -619,7 +615,7 @@ def pretty_flags(flags: int) -> str:
 
 
 def code_info(code: CodeRecord) -> str:
-    """The text ``dis.code_info(code)`` gives (3.8+ layout), safe to print (see
+    """The text ``dis.code_info(code)`` of the code's own Python gives, safe to print (see
     :func:`const_repr` for how constants are written)."""
     lines = [
         f"Name:              {escape(code.name)}",
@@ -631,6 +627,8 @@ def code_info(code: CodeRecord) -> str:
         f"Stack size:        {show_int(code.stacksize)}",
         f"Flags:             {pretty_flags(code.flags)}",
     ]
+    if code.python < (3, 8):  # positional-only parameters came with 3.8
+        del lines[3]
     if code.consts:
         lines.append("Constants:")
         lines.extend(f"{k:4d}: {const_repr(c)}" for k, c in enumerate(code.consts))

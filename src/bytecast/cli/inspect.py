@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 if target is None:
                     target = _target(args.target)
                 info = None
-                tree = _source_tree(name, target)
+                tree: CodeNode | None = _source_tree(name, target)
             else:
                 info = inspect_pyc(name, read_code=not args.header_only)
                 tree = info.tree
