@@ -220,8 +220,9 @@ class _Consts:
 
 
 def instructions(code: CodeRecord, table: OpcodeTable | None = None,
-                 extended_args: bool = False, *, _budget: _Budget | None = None
-                 ) -> list[Instruction]:
+                 extended_args: bool = False, *, _budget: _Budget | None = None,
+                 _lines: tuple[list[tuple[int, int, int | None]], list[tuple[int, int | None]]]
+                 | None = None) -> list[Instruction]:
     """Decode ``code.code`` into instructions, caches skipped, arguments resolved as the code's
     own ``dis`` resolves them. EXTENDED_ARG prefixes are folded into the instruction they
     extend, or listed as instructions of their own with ``extended_args`` (as ``dis`` does)."""
@@ -238,8 +239,8 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None,
     plus = code.localsplusnames if ver >= (3, 11) else ()
     cell_free = code.cellvars + code.freevars
     consts = _Consts(code, _budget or _Budget(_LONG_TEXT))
-    lines = line_ranges(code)
-    starts = {offset for offset, _ in line_starts(code)}
+    lines, start_list = _lines or _line_tables(code)
+    starts = {offset for offset, _ in start_list}
     li = 0
     decoded: list[list[Any]] = []
     wordcode = ver >= (3, 6)
@@ -494,11 +495,18 @@ def disassemble(code: CodeRecord, recursive: bool | None = None,
     return "\n".join(parts) + "\n" if parts else ""
 
 
+def _line_tables(code: CodeRecord
+                 ) -> tuple[list[tuple[int, int, int | None]], list[tuple[int, int | None]]]:
+    ranges = line_ranges(code)
+    return ranges, line_starts(code, ranges)
+
+
 def _listing(code: CodeRecord, parts: list[str], budget: _Budget,
              source: Sequence[str] | None) -> None:
     ver = code.python
-    ins = instructions(code, extended_args=True, _budget=budget)
-    starts = dict(line_starts(code))
+    tables = _line_tables(code)
+    ins = instructions(code, extended_args=True, _budget=budget, _lines=tables)
+    starts = dict(tables[1])
     entries = exception_entries(code)
     if ver >= (3, 13):
         _listing_313(code, ins, starts, entries, parts, source)
@@ -508,24 +516,28 @@ def _listing(code: CodeRecord, parts: list[str], budget: _Budget,
     if ver < (3, 7) or not values and ver < (3, 10):
         width = 3  # 3.6's column is 3 wide whatever; until 3.9 it is there even with no lines
     offset_width = max(4, len(str(len(code.code) - 2))) if ver >= (3, 7) else 4
+    blank = " " * width + " " if width else ""
+    add = parts.append
     for item in ins:
-        if item.starts_line and width:
-            if item.offset > 0:
-                parts.append("")
-            _source_comment(source, starts.get(item.offset), parts)
-        fields = []
-        if width:
-            line = starts.get(item.offset) if item.starts_line else None
-            fields.append(" " * width if line is None else show_int(line).rjust(width))
-        fields.append("   ")
-        fields.append(">>" if item.is_jump_target else "  ")
-        fields.append(str(item.offset).rjust(offset_width))
-        fields.append(item.opname.ljust(_OPNAME_WIDTH))
+        offset = item.offset
+        head = blank
+        if width and item.starts_line:
+            if offset > 0:
+                add("")
+            line = starts.get(offset)
+            if source is not None:
+                _source_comment(source, line, parts)
+            if line is not None:
+                head = show_int(line).rjust(width) + " "
+        # the fields dis joins with spaces: line, current-instruction mark, target mark,
+        # offset, name, argument, its meaning
+        text = f"{head}    {'>>' if item.is_jump_target else '  '} {offset:>{offset_width}} " \
+            f"{item.opname:<{_OPNAME_WIDTH}}"
         if item.arg is not None:
-            fields.append(show_int(item.arg).rjust(_OPARG_WIDTH))
+            text += f" {show_int(item.arg):>{_OPARG_WIDTH}}"
             if item.argrepr:
-                fields.append(f"({item.argrepr})")
-        parts.append(" ".join(fields).rstrip())
+                text += f" ({item.argrepr})"
+        add(text.rstrip())
     if entries:
         parts.append("ExceptionTable:")
         for e in entries:

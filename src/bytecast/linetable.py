@@ -45,17 +45,19 @@ def line_ranges(code: CodeRecord) -> list[tuple[int, int, int | None]]:
     return _lnotab(table, code.firstlineno, len(code.code), signed=code.python >= (3, 6))
 
 
-def line_starts(code: CodeRecord) -> list[tuple[int, int | None]]:
+def line_starts(code: CodeRecord, ranges: list[tuple[int, int, int | None]] | None = None
+                ) -> list[tuple[int, int | None]]:
     """``(offset, line)`` where a new source line starts, as ``dis.findlinestarts`` of the
     code's own Python gives them: from ``co_lnotab`` before 3.10 (a start may lie at the end of
     the code), from the line ranges since, where 3.10-3.12 skip instructions without a line and
-    3.13+ also list where such a run starts (with line None)."""
+    3.13+ also list where such a run starts (with line None). ``ranges``: the code's
+    :func:`line_ranges`, when the caller has them already."""
     if code.python < (3, 10):
         return list(_lnotab_starts(code.linetable, code.firstlineno, len(code.code),
                                    code.python >= (3, 6)))
     keep_none = code.python >= (3, 13)
     out: list[tuple[int, int | None]] = []
-    for start, _end, line in line_ranges(code):
+    for start, _end, line in line_ranges(code) if ranges is None else ranges:
         if line is None and not keep_none:
             continue
         if not out or line != out[-1][1]:  # None is a "line" of its own from 3.13
