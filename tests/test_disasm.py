@@ -290,11 +290,11 @@ def _features_pyc(exe: str, tmp_path: Path) -> str:
 def test_listing_equals_dis_sample(version: str, tmp_path: Path) -> None:
     """bytecast's listing and code_info equal the interpreter's own dis.dis and dis.code_info
     (both through :func:`normalise`) on a module made to have every feature, and on every
-    25th module of its standard library, compiled fresh."""
+    40th module of its standard library, compiled fresh."""
     exe = interpreters.require(version)
     features = _features_pyc(exe, tmp_path)
-    paths = [features] + interpreters.stdlib_pycs(exe, str(tmp_path), every=25, fresh=True)
-    assert len(paths) > 25
+    paths = [features] + interpreters.stdlib_pycs(exe, str(tmp_path), every=40, fresh=True)
+    assert len(paths) > 15
     compared, problems = _compare(version, paths)
     assert problems == []
     assert compared == 2 * len(paths)
