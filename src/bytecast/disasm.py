@@ -20,7 +20,9 @@ from typing import Any
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Final
 
+from bytecast._frozen import Record
 from bytecast.coderecord import CodeRecord
 from bytecast.errors import DataError
 from bytecast.linetable import ExceptionEntry, exception_entries, line_ranges, line_starts
@@ -77,35 +79,55 @@ class OpcodeTable:
     """Where the table came from."""
 
 
-@dataclass(**_DC_OPTS)
-class Instruction:
-    """One decoded instruction, with what the code's own ``dis`` knows of it."""
+class Instruction(Record):
+    """One decoded instruction, with what the code's own ``dis`` knows of it (immutable: its
+    fields are ``Final``; a plain record, as a listing makes one per instruction)."""
 
-    offset: int
+    __slots__ = ("offset", "start", "opcode", "opname", "arg", "argval", "argrepr", "line",
+                 "starts_line", "jump_target", "is_jump_target", "label")
+
+    offset: Final[int]
     """Byte offset of the opcode (after any EXTENDED_ARG prefixes it absorbed)."""
-    start: int
+    start: Final[int]
     """Byte offset where the instruction starts, EXTENDED_ARG prefixes included."""
-    opcode: int
+    opcode: Final[int]
     """The opcode number."""
-    opname: str
+    opname: Final[str]
     """Its name for this Python version."""
-    arg: int | None
+    arg: Final[int | None]
     """The full argument (EXTENDED_ARG applied), or None."""
-    argval: Any
+    argval: Final[Any]
     """The argument resolved: a constant, a name, a jump target offset, an operator."""
-    argrepr: str
+    argrepr: Final[str]
     """``argval`` as the code's own ``dis`` shows it (safe to print)."""
-    line: int | None
+    line: Final[int | None]
     """Source line, or None when the compiler recorded none."""
-    starts_line: bool = False
+    starts_line: Final[bool]
     """True when a source line starts here (``dis.findlinestarts`` of the code's Python)."""
-    jump_target: int | None = None
+    jump_target: Final[int | None]
     """The offset a jump goes to; None for other instructions."""
-    is_jump_target: bool = False
+    is_jump_target: Final[bool]
     """True when a jump (or, from 3.11, an exception handler entry) leads here."""
-    label: int | None = None
+    label: Final[int | None]
     """3.13+: the ``L<n>`` label ``dis`` gives this offset (jump and exception table offsets
     numbered in order); None before 3.13 and for offsets nothing refers to."""
+
+    def __init__(self, offset: int, start: int, opcode: int, opname: str, arg: int | None,
+                 argval: Any, argrepr: str, line: int | None, starts_line: bool = False,
+                 jump_target: int | None = None, is_jump_target: bool = False,
+                 label: int | None = None) -> None:
+        self.offset = offset
+        self.start = start
+        self.opcode = opcode
+        self.opname = opname
+        self.arg = arg
+        self.argval = argval
+        self.argrepr = argrepr
+        self.line = line
+        self.starts_line = starts_line
+        self.jump_target = jump_target
+        self.is_jump_target = is_jump_target
+        self.label = label
 
 
 def available_versions() -> tuple[str, ...]:
@@ -242,7 +264,9 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None,
     lines, start_list = _lines or _line_tables(code)
     starts = {offset for offset, _ in start_list}
     li = 0
-    decoded: list[list[Any]] = []
+    n_lines = len(lines)
+    out: list[Instruction] = []
+    jumps: list[int] = []  # indexes of the jumps in out
     wordcode = ver >= (3, 6)
     i = 0
     n = len(raw)
@@ -266,7 +290,11 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None,
                     prefix.append(raw[offset + 1])
                     if extended_args:
                         ext = int.from_bytes(prefix, "big")
-                        decoded.append([offset, offset, op, name, ext, ext, "", None])
+                        while li < n_lines and lines[li][1] <= offset:
+                            li += 1
+                        line = lines[li][2] if li < n_lines and lines[li][0] <= offset else None
+                        out.append(Instruction(offset, offset, op, name, ext, ext, "", line,
+                                               offset in starts))
                     i += 2 * caches
                     continue
                 arg = raw[offset + 1]
@@ -281,7 +309,8 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None,
                 prefix.extend((raw[offset + 2], raw[offset + 1]))
                 if extended_args:
                     ext = int.from_bytes(prefix, "big")
-                    decoded.append([offset, offset, op, name, ext, ext, "", None])
+                    out.append(Instruction(offset, offset, op, name, ext, ext, "", None,
+                                           offset in starts))
                 continue
             arg = raw[offset + 1] | (raw[offset + 2] << 8)
             if prefix:
@@ -345,28 +374,47 @@ def instructions(code: CodeRecord, table: OpcodeTable | None = None,
                 argrepr = str(_item(_CONVERSIONS, arg))
             elif name == "MAKE_FUNCTION" and ver >= (3, 8) or name == "SET_FUNCTION_ATTRIBUTE":
                 argrepr = _flag_names(arg)
-        decoded.append([offset, start, op, name, arg, argval, argrepr, jump])
+        while li < n_lines and lines[li][1] <= offset:
+            li += 1
+        line = lines[li][2] if li < n_lines and lines[li][0] <= offset else None
+        if jump is not None:
+            jumps.append(len(out))
+        out.append(Instruction(offset, start, op, name, arg, argval, argrepr, line,
+                               offset in starts, jump))
         i += 2 * caches
         start = i
-    targets = {d[7] for d in decoded if d[7] is not None}
-    labels: dict[int, int] = {}
+    return _mark_targets(code, out, jumps)
+
+
+def _mark_targets(code: CodeRecord, out: list[Instruction], jumps: list[int]
+                  ) -> list[Instruction]:
+    """``out`` with the instructions jumps lead to marked (and, from 3.11, exception handlers;
+    from 3.13, every offset the exception table names), and 3.13's labels given."""
+    ver = code.python
+    targets: set[int] = set()
+    for k in jumps:
+        jump = out[k].jump_target
+        if jump is not None:
+            targets.add(jump)
     if ver >= (3, 11):
         for e in exception_entries(code):
             if ver >= (3, 13):
                 targets.update((e.start, e.end, e.target))
             elif e.end > e.start:
                 targets.add(e.target)
-        if ver >= (3, 13):
-            labels = {offset: k + 1 for k, offset in enumerate(sorted(targets))}
-    out: list[Instruction] = []
-    for offset, begin, op, name, arg, argval, argrepr, jump in decoded:
-        while li < len(lines) and lines[li][1] <= offset:
-            li += 1
-        line = lines[li][2] if li < len(lines) and lines[li][0] <= offset else None
-        if jump is not None and labels:
-            argrepr = f"to L{labels[jump]}"
-        out.append(Instruction(offset, begin, op, name, arg, argval, argrepr, line,
-                               offset in starts, jump, offset in targets, labels.get(offset)))
+    if not targets:
+        return out
+    labels = {offset: k + 1 for k, offset in enumerate(sorted(targets))} \
+        if ver >= (3, 13) else {}
+    for k, item in enumerate(out):
+        if item.offset in targets or labels and item.jump_target is not None:
+            argrepr = item.argrepr
+            if labels and item.jump_target is not None:
+                argrepr = f"to L{labels[item.jump_target]}"
+            out[k] = Instruction(item.offset, item.start, item.opcode, item.opname, item.arg,
+                                 item.argval, argrepr, item.line, item.starts_line,
+                                 item.jump_target, item.offset in targets,
+                                 labels.get(item.offset))
     return out
 
 
