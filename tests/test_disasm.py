@@ -458,3 +458,22 @@ def test_cli_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "cannot be used with" in capsys.readouterr().err
     assert main(["inspect", str(broken), "--target", "2.5"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_many_huge_constants_stay_bounded() -> None:
+    """A crafted module whose 3,000 constants each hold a tuple shared 2**40 times over lists
+    in bounded time and text: the first constants in full up to the budget, the rest cut."""
+    import dataclasses
+    import time
+
+    code = loads(marshal.dumps(compile("\n".join(f"x{i} = {i}.5" for i in range(3000)), "m", "exec")))
+    big: tuple[object, ...] = ("leaf",)
+    for _ in range(40):
+        big = (big, big)
+    consts = tuple((i, big) if isinstance(c, float) else c for i, c in enumerate(code.consts))
+    crafted = dataclasses.replace(code, consts=consts)
+    began = time.process_time()
+    text = disasm.disassemble(crafted)
+    took = time.process_time() - began
+    assert text.count("LOAD_CONST") >= 3000 and text.count("...)") >= 2900
+    assert len(text) < 10_000_000 and took < 10  # about 1 s on this machine

@@ -232,7 +232,9 @@ class _Consts:
     def show(self, index: int) -> str:
         text = self.made.get(index)
         if text is None:
-            text = const_repr(_item(self.code.consts, index))
+            # once the budget is spent, a constant costs no more than its first characters
+            limit = min(_MAX_CONST, max(_SHORT, self.budget.left))
+            text = const_repr(_item(self.code.consts, index), limit)
             self.made[index] = text
         if len(text) > _SHORT:
             if len(text) > self.budget.left:
@@ -422,12 +424,13 @@ def _mark_targets(code: CodeRecord, out: list[Instruction], jumps: list[int]
 
 _SHORT = 200
 """Characters of a constant always shown; longer ones are cut once a listing's budget is spent."""
-_LONG_TEXT = 32_000_000
-"""Characters of long constants one listing may show in full (every real module fits: the
-longest, pydoc's topics, needs well under a tenth); crafted files that repeat a huge constant
-get it cut instead of gigabytes of text."""
-_MAX_CONST = 2_000_000
-"""No one constant's repr grows past this (a shared tuple nested 30 deep is 2**30 items)."""
+_LONG_TEXT = 4_000_000
+"""Characters of long constants one listing may show in full: every real module fits (the
+most, pydoc's topics, shows 0.5 million); a crafted file that repeats a huge constant, or
+holds many, gets the rest cut instead of gigabytes of text and minutes of work."""
+_MAX_CONST = 1_000_000
+"""No one constant's repr grows past this (the longest in the standard library is 66,000;
+a shared tuple nested 30 deep is 2**30 items)."""
 
 
 class _Budget:
@@ -480,17 +483,25 @@ def _const_parts(value: Any, out: list[str], budget: _Budget) -> None:
         out.append("," + closing if kind is tuple and len(value) == 1 else closing)
         budget.left -= 2 + 2 * len(value)
         return
-    if kind is frozenset or kind is set:
+    if kind is frozenset or kind is set or kind is dict:
         if not value:
-            text = "frozenset()" if kind is frozenset else "set()"
+            text = {frozenset: "frozenset()", set: "set()", dict: "{}"}[kind]
         else:
-            items = sorted(value, key=_set_order)
-            inner = ", ".join(const_repr(item, max(budget.left, 0) + 1) for item in items)
-            text = f"frozenset({{{inner}}})" if kind is frozenset else f"{{{inner}}}"
-    elif kind is dict:
-        text = "{" + ", ".join(f"{const_repr(k, max(budget.left, 0) + 1)}: "
-                               f"{const_repr(v, max(budget.left, 0) + 1)}"
-                               for k, v in value.items()) + "}"
+            out.append("frozenset({" if kind is frozenset else "{")
+            items = value.items() if kind is dict else sorted(value, key=_set_order)
+            for k, item in enumerate(items):
+                if k:
+                    out.append(", ")
+                if kind is dict:
+                    _const_parts(item[0], out, budget)
+                    out.append(": ")
+                    _const_parts(item[1], out, budget)
+                else:
+                    _const_parts(item, out, budget)
+                if budget.left < 0:
+                    return
+            text = "})" if kind is frozenset else "}"
+            budget.left -= 2 * len(value)
     elif kind is int:
         try:
             text = repr(value) if value.bit_length() <= 14_000 else show_int(value)
