@@ -8,6 +8,8 @@ syntax 2.7 accepts. Reads pyc paths (one per line) on stdin; for each prints
     I <code qualname-ish> <offset> <opname> <arg> <line> <argval if a name/jump/str>
     M <line> <name> <level> <fromlist>     (one per IMPORT_NAME)
 
+or, with ``--text``, the text of dis.dis and dis.code_info (see main_text).
+
 2.7's dis has no get_instructions, so its loop decodes with 2.7's own opcode tables exactly
 as 2.7's dis.disassemble does.
 """
@@ -155,7 +157,46 @@ def _walk(co, path):
             _walk(const, path + "/" + const.co_name)
 
 
+def _all_codes(co):
+    out = [co]
+    for const in co.co_consts:
+        if isinstance(const, CODE_TYPE):
+            out.extend(_all_codes(const))
+    return out
+
+
+def _emit(kind, path, text):
+    data = text.encode("utf-8", "backslashreplace")
+    sys.stdout.write("%s %d %s\n" % (kind, len(data), path))
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def main_text():
+    """``--text`` (3.x only): for each pyc, ``T <bytes> <path>`` then the text dis.dis prints
+    for its code, and ``C <bytes> <path>`` then dis.code_info of every code object in it,
+    depth first, separated by blank lines. The texts are exactly the interpreter's own; the
+    test normalises them."""
+    import io
+
+    for raw in sys.stdin:
+        path = raw.strip()
+        if not path:
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        code = marshal.loads(data[HSIZE:])
+        out = io.StringIO()
+        dis.dis(code, file=out)
+        _emit("T", path, out.getvalue())
+        _emit("C", path, "\n\n".join(dis.code_info(c) for c in _all_codes(code)))
+
+
 def main():
+    if sys.argv[1:] == ["--text"]:
+        main_text()
+        return
     for raw in sys.stdin:
         path = raw.strip()
         if not path:

@@ -65,14 +65,17 @@ def stdlib_dir(exe: str) -> str:
         capture_output=True, text=True, timeout=30, check=True).stdout.strip()
 
 
-def stdlib_pycs(exe: str, tmpdir: str, every: int = 1, skip_tests: bool = True) -> list[str]:
+def stdlib_pycs(exe: str, tmpdir: str, every: int = 1, skip_tests: bool = True,
+                fresh: bool = False) -> list[str]:
     """Paths of pycs ``exe`` wrote for its stdlib (every Nth source), compiling into tmpdir
-    the ones its install lacks."""
+    the ones its install lacks (all of them with ``fresh``)."""
     here = os.path.dirname(os.path.abspath(__file__))
     cmd = [exe, os.path.join(here, "pyc_digest.py"), stdlib_dir(exe), tmpdir, "--paths-only",
            "--every", str(every)]
     if skip_tests:
         cmd.append("--skip-tests")
+    if fresh:
+        cmd.append("--fresh")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
     return [line for line in out.splitlines() if line]
 

@@ -19,6 +19,20 @@ PROBLEM: dict[str, Spec] = {"path": str, "line": int, "column": int, "kind": str
 ENVELOPE: dict[str, Spec] = {"schema": int, "command": str, "ok": bool}
 TREE = "tree"  # the code tree refers to itself
 TREE_NODE: dict[str, Spec] = {"kind": str, "name": str, "qualname": str, "line": int, "children": [TREE]}
+DIS = "dis"  # so does the structured disassembly
+DIS_NODE: dict[str, Spec] = {
+    "name": str, "qualname": str, "kind": str, "filename": str, "firstlineno": int,
+    "instructions": [{"offset": int, "start_offset": int, "opname": str, "opcode": int, "arg": (int, None),
+                      "argrepr": str, "line": (int, None), "starts_line": bool, "jump_target": (int, None),
+                      "is_jump_target": bool, "label": (int, None)}],
+    "exception_table": [{"start": int, "end": int, "target": int, "depth": int, "lasti": bool}],
+    "children": [DIS]}
+NODES: dict[str, dict[str, Spec]] = {TREE: TREE_NODE, DIS: DIS_NODE}
+"""The recursive shapes, by the name a spec uses for them."""
+_CODE_INFO: dict[str, Spec] = {
+    "name": str, "qualname": str, "filename": str, "argcount": int, "posonlyargcount": int, "kwonlyargcount": int,
+    "nlocals": int, "stacksize": int, "flags": int, "flag_names": str, "consts": [str], "names": [str],
+    "varnames": [str], "freevars": [str], "cellvars": [str]}
 
 _SUMMARY = {k: int for k in ("sources", "pycs", "fresh", "compiled", "linked", "failed", "problems", "warnings")}
 _PLANNED = {"source": str, "target": str, "optimize": int, "pyc": str, "state": str, "reason?": str,
@@ -30,7 +44,8 @@ _HEADER = {"magic": int, "size": int, "mode": str, "flags": (int, None), "mtime"
 _INSPECTED = {"path": str, "magic": int, "python": str, "versions": str, "header_size": int, "mode": str,
               "flags": (int, None), "mtime": (int, None), "source_size": (int, None), "source_hash": (str, None),
               "source": (str, None), "fresh": (bool, None), "freshness": str, "loadable": bool,
-              "tree": (TREE, None), "dis?": str}
+              "tree": (TREE, None), "dis?": [DIS], "info?": [_CODE_INFO]}
+_INSPECTED_SOURCE = {"path": str, "python": str, "dis?": [DIS], "info?": [_CODE_INFO]}
 _UNREADABLE = {"path": str, "error": str}
 _BUNDLE_TARGET = {"target": str, "python": str, "entry": {"kind": str, "module": str, "attribute": str},
                   "modules": int, "code_bytes": int, "distributions": [{"name": str, "version": str}],
@@ -58,7 +73,8 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
     "magic-query": {**ENVELOPE, "query": (str, None), "entries": [_ENTRY], "problems": [PROBLEM]},
     "magic-file": {**ENVELOPE, "path": str, "entry": (_ENTRY, None), "header": (_HEADER, None),
                    "problems": [PROBLEM]},
-    "inspect": {**ENVELOPE, "files": [(_INSPECTED, _BUNDLED, _UNREADABLE)], "problems": [PROBLEM]},
+    "inspect": {**ENVELOPE, "files": [(_INSPECTED, _INSPECTED_SOURCE, _BUNDLED, _UNREADABLE)],
+                "problems": [PROBLEM]},
     "imports": {**ENVELOPE, "summary": {"files": int, "modules": int, "missing": int}, "pythons": [str],
                 "environment": ({"where": str, "python": (str, None), "site_dirs": [str]}, None),
                 "modules": [{"name": str, "kind": str, "distribution": (str, None), "version": (str, None),
@@ -84,8 +100,8 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
 
 def errors(value: Any, spec: Spec, where: str = "$") -> list[str]:
     """Every way ``value`` differs from ``spec``; empty when it conforms."""
-    if spec == TREE:
-        spec = TREE_NODE
+    if isinstance(spec, str):
+        spec = NODES[spec]
     if isinstance(spec, tuple):
         found = [errors(value, one, where) for one in spec]
         return [] if any(not e for e in found) else min(found, key=len)
@@ -126,7 +142,7 @@ def type_name(spec: Spec) -> str:
         return " or ".join(dict.fromkeys(type_name(s) for s in spec))
     if isinstance(spec, list):
         return f"list of {type_name(spec[0])}"
-    if isinstance(spec, dict) or spec == TREE:
+    if isinstance(spec, (dict, str)):
         return "object"
     return _NAMES[spec]
 
@@ -148,7 +164,7 @@ def rows(spec: Spec, prefix: str = "") -> dict[str, str]:
         out[path] = type_name(sub) + (" (optional)" if optional else "")
         inner = sub
         if isinstance(inner, tuple):
-            inner = next((s for s in inner if isinstance(s, (dict, list)) or s == TREE), None)
+            inner = next((s for s in inner if isinstance(s, (dict, list, str))), None)
         if isinstance(inner, list):
             path += "[]"
             inner = inner[0]
@@ -157,9 +173,9 @@ def rows(spec: Spec, prefix: str = "") -> dict[str, str]:
                 continue
         if inner is PROBLEM:
             continue  # one shape everywhere, documented once
-        if inner == TREE:
+        if isinstance(inner, str):
             if name != "children":
-                out.update(rows(TREE_NODE, path + "."))
+                out.update(rows(NODES[inner], path + "."))
         elif isinstance(inner, dict):
             out.update(rows(inner, path + "."))
     return out

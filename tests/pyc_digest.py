@@ -5,10 +5,10 @@ standalone, stdlib-only and in syntax 2.7 accepts. It is also imported by the te
 apply :func:`digest` to what bytecast's reader returns: both sides go through the same
 canonical form, so equal digests mean equal values.
 
-Usage: python pyc_digest.py LIBDIR TMPDIR [--skip-tests] [--every N] [--paths-only]
+Usage: python pyc_digest.py LIBDIR TMPDIR [--skip-tests] [--every N] [--paths-only] [--fresh]
 Prints one line per pyc: "PATH<TAB>DIGEST" (or "PATH<TAB>!ERROR ..."). For each source under
 LIBDIR (site-packages excluded) it uses the interpreter's own cached pyc when there is one,
-and otherwise compiles one into TMPDIR, never writing into LIBDIR.
+and otherwise (always, with --fresh) compiles one into TMPDIR, never writing into LIBDIR.
 """
 
 # Runs under Python 2.7 too, so it keeps the oldest syntax:
@@ -176,6 +176,7 @@ def main(argv):
     libdir, tmpdir = argv[0], argv[1]
     skip_tests = "--skip-tests" in argv[2:]
     paths_only = "--paths-only" in argv[2:]
+    fresh = "--fresh" in argv[2:]
     every = int(argv[argv.index("--every") + 1]) if "--every" in argv else 1
     seen = 0
     magic = _magic()
@@ -193,7 +194,7 @@ def main(argv):
             source = os.path.join(root, name)
             pyc = _cached_pyc(source)
             data = None
-            if os.path.exists(pyc):
+            if not fresh and os.path.exists(pyc):
                 with open(pyc, "rb") as f:
                     data = f.read()
                 if data[:4] != magic:

@@ -106,6 +106,19 @@ def test_inspect(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert [p["path"] for p in doc["problems"]] == [str(bad), str(tree / "gone.pyc")]
 
 
+def test_inspect_dis_and_info(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyc = py_compile.compile(str(tree / "pkg" / "good.py"), doraise=True)
+    assert pyc is not None
+    status, doc = run_json(capsys, "inspect", "--dis", "--info", pyc, str(tree / "pkg" / "good.py"))
+    assert status == 0
+    compiled, source = doc["files"]
+    assert compiled["dis"][0]["kind"] == "module" and compiled["dis"][0]["instructions"]
+    assert compiled["info"][0]["name"] == "<module>"
+    assert set(source) == {"path", "python", "dis", "info"}  # a .py compiled by the target's worker
+    assert [i["opname"] for i in source["dis"][0]["instructions"]] == \
+        [i["opname"] for i in compiled["dis"][0]["instructions"]]
+
+
 def test_imports_problems_have_the_problem_shape(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     py_compile.compile(str(tree / "pkg" / "good.py"), cfile=str(tree / "pkg" / "good.pyc"), doraise=True)
     (tree / "pkg" / "broken.pyc").write_bytes(b"garbage!" * 4)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -21,8 +21,8 @@ from bytecast.fileio import read_regular
 from bytecast.safetext import escape, show_int
 from bytecast.unmarshal import DEFAULT_LIMITS, Limits, loads
 
-__all__ = ["CodeNode", "PycInfo", "code_tree", "inspect_pyc", "source_for", "source_hash",
-           "tree_lines"]
+__all__ = ["CodeNode", "PycInfo", "code_tree", "compile_source", "find_code", "inspect_pyc",
+           "source_for", "source_hash", "source_lines", "tree_lines"]
 
 _DC_OPTS: dict[str, Any] = {"frozen": True}
 if sys.version_info >= (3, 10):
@@ -49,6 +49,8 @@ class CodeNode:
     """First source line."""
     children: tuple[CodeNode, ...]
     """Nested code objects, in constant order."""
+    code: CodeRecord | None = field(default=None, compare=False, repr=False)
+    """The code object itself."""
 
 
 @dataclass(**_DC_OPTS)
@@ -149,9 +151,85 @@ def code_tree(code: CodeRecord) -> CodeNode:
                 placed.add(id(ch))  # a record shared by several parents appears once
                 fresh.append(ch)
         children = tuple(build(ch, child_prefix, False, depth + 1) for ch in fresh)
-        return CodeNode(kind, c.name, qualname, c.firstlineno, children)
+        return CodeNode(kind, c.name, qualname, c.firstlineno, children, c)
 
     return build(code, "", True, 0)
+
+
+def find_code(tree: CodeNode, qualname: str) -> list[CodeNode]:
+    """The nodes of ``tree`` whose qualified name is ``qualname`` (``Path.resolve``,
+    ``main.<locals>.helper``, ``<module>``), in source order; a name defined twice (a property's
+    getter and setter) gives both."""
+    out: list[CodeNode] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node.qualname == qualname:
+            out.append(node)
+        stack.extend(reversed(node.children))
+    return out
+
+
+def source_lines(path: str) -> list[str]:
+    """The lines of a Python source file, decoded as Python decodes it (its coding cookie or
+    UTF-8; undecodable bytes replaced); OSError when it cannot be read."""
+    import io
+    from tokenize import detect_encoding
+
+    data = read_regular(path)
+    try:
+        encoding, _ = detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    try:
+        text = data.decode(encoding, "replace")
+    except LookupError:
+        text = data.decode("utf-8", "replace")
+    return text.splitlines()
+
+
+def compile_source(path: str | os.PathLike[str], target: Any = None, optimize: int = 0,
+                   timeout: float = 120.0) -> CodeRecord:
+    """Compile the source at ``path`` in a fresh worker of ``target`` (a
+    :class:`~bytecast.targets.Target`; the running interpreter when None) and read the code
+    back with bytecast's own reader: the source is never imported or run here.
+
+    Raises :class:`~bytecast.errors.DataError` for a source that does not compile (the message
+    says where: ``path:line:col: SyntaxError: ...``), :class:`~bytecast.errors.WorkerError`
+    when the worker dies or passes ``timeout``, and OSError when the file cannot be read.
+    """
+    from bytecast.compiler import Lane, Outcome, Unit, run_lanes
+    from bytecast.compiler.workers import spawner
+    from bytecast.errors import DataError, WorkerError
+    from bytecast.header import parse_header
+    from bytecast.targets import current
+
+    name = os.fspath(path)
+    st = os.stat(name)
+    if not os.path.isfile(name):
+        raise DataError(f"{name}: not a regular file")
+    target = target or current()
+    absolute = name if os.path.isabs(name) else os.path.join(os.getcwd(), name)
+    unit = Unit(0, absolute, name, 0, False, ((optimize, ""),), give_back=True)
+    box: list[Outcome] = []
+    run_lanes([Lane(spawner(target, optimize), [unit], [st.st_size])], 1, box.append,
+              timeout=timeout)
+    if not box:
+        raise WorkerError(f"{name}: the compile worker gave no answer")
+    outcome = box[0]
+    if outcome.failure is not None:
+        fail = outcome.failure
+        if fail.kind in ("WorkerCrash", "Timeout", "WorkerError"):
+            raise WorkerError(f"{name}: {fail.message}")
+        where = f"{name}:{fail.line}:{fail.column}" if fail.line else name
+        raise DataError(f"{where}: {fail.kind}: {fail.message}")
+    data = outcome.blobs[0][1]
+    header = parse_header(data, name)
+    value = loads(data, target.version, start=header.size)
+    if not isinstance(value, CodeRecord):
+        raise UnmarshalError("expected a code object after the header, found "
+                             f"{type(value).__name__}", header.size)
+    return value
 
 
 # --- inspect ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from bytecast.coderecord import CodeRecord
 
-__all__ = ["ExceptionEntry", "exception_entries", "line_ranges"]
+__all__ = ["ExceptionEntry", "exception_entries", "line_ranges", "line_starts"]
 
 _DC_OPTS: dict[str, Any] = {"frozen": True}
 if sys.version_info >= (3, 10):
@@ -45,8 +45,27 @@ def line_ranges(code: CodeRecord) -> list[tuple[int, int, int | None]]:
     return _lnotab(table, code.firstlineno, len(code.code), signed=code.python >= (3, 6))
 
 
-def _lnotab(table: bytes, first: int, size: int,
-            signed: bool) -> list[tuple[int, int, int | None]]:
+def line_starts(code: CodeRecord, ranges: list[tuple[int, int, int | None]] | None = None
+                ) -> list[tuple[int, int | None]]:
+    """``(offset, line)`` where a new source line starts, as ``dis.findlinestarts`` of the
+    code's own Python gives them: from ``co_lnotab`` before 3.10 (a start may lie at the end of
+    the code), from the line ranges since, where 3.10-3.12 skip instructions without a line and
+    3.13+ also list where such a run starts (with line None). ``ranges``: the code's
+    :func:`line_ranges`, when the caller has them already."""
+    if code.python < (3, 10):
+        return list(_lnotab_starts(code.linetable, code.firstlineno, len(code.code),
+                                   code.python >= (3, 6)))
+    keep_none = code.python >= (3, 13)
+    out: list[tuple[int, int | None]] = []
+    for start, _end, line in line_ranges(code) if ranges is None else ranges:
+        if line is None and not keep_none:
+            continue
+        if not out or line != out[-1][1]:  # None is a "line" of its own from 3.13
+            out.append((start, line))
+    return out
+
+
+def _lnotab_starts(table: bytes, first: int, size: int, signed: bool) -> list[tuple[int, int]]:
     # dis.findlinestarts of 2.7-3.9: (byte increment, line increment) pairs.
     starts: list[tuple[int, int]] = []
     last: int | None = None
@@ -67,6 +86,12 @@ def _lnotab(table: bytes, first: int, size: int,
     else:
         if line != last:
             starts.append((addr, line))
+    return starts
+
+
+def _lnotab(table: bytes, first: int, size: int,
+            signed: bool) -> list[tuple[int, int, int | None]]:
+    starts = _lnotab_starts(table, first, size, signed)
     out: list[tuple[int, int, int | None]] = []
     for k, (begin, ln) in enumerate(starts):
         end = starts[k + 1][0] if k + 1 < len(starts) else max(size, begin)
@@ -170,38 +195,38 @@ def _locations_311(table: bytes, first: int) -> list[tuple[int, int, int | None]
     return out
 
 
-_FAR = 1 << 62
-"""What a longer-than-60-bit exception-table number reads as: beyond every real offset."""
-
-
-def _exception_varint(table: bytes, i: int) -> tuple[int, int]:
-    """The exception table's varint at ``table[i]``: 6-bit chunks, most significant first (the
-    location table's are least significant first), bit 6 set when more follow, bit 7 marking
-    an entry's start. Numbers past 60 bits (crafted tables only) read as :data:`_FAR`, in
-    linear time."""
-    value = chunks = 0
+def _varint_be(table: bytes, i: int) -> tuple[int, int]:
+    """The exception table's varint at ``table[i]``: 6-bit chunks, most significant first
+    (bit 6 set: more follow), unlike the location table's; linear time at any length."""
+    end = i
     n = len(table)
-    while i < n:
-        b = table[i]
-        i += 1
-        chunks += 1
-        if chunks <= 10:
+    while end < n and table[end] & 64:
+        end += 1
+    if end >= n:  # runs off the end: dis stops reading the table here
+        return 0, n + 1
+    end += 1
+    if end - i <= 10:
+        value = 0
+        for b in table[i:end]:
             value = (value << 6) | (b & 63)
-        if not b & 64:
-            break
-    return (value if chunks <= 10 else _FAR), i
+        return value, end
+    return int("".join([format(b & 63, "06b") for b in table[i:end]]), 2), end
 
 
 def exception_entries(code: CodeRecord) -> list[ExceptionEntry]:
-    """The decoded 3.11+ exception table of ``code`` (empty before 3.11)."""
+    """The decoded 3.11+ exception table of ``code`` (empty before 3.11), as ``dis`` reads it;
+    a last entry cut short is dropped, as ``dis`` drops it."""
     table = code.exceptiontable
     out = []
     i = 0
-    while i < len(table):
-        start, i = _exception_varint(table, i)
-        length, i = _exception_varint(table, i)
-        target, i = _exception_varint(table, i)
-        dl, i = _exception_varint(table, i)
+    n = len(table)
+    while i < n:
+        start, i = _varint_be(table, i)
+        length, i = _varint_be(table, i)
+        target, i = _varint_be(table, i)
+        dl, i = _varint_be(table, i)
+        if i > n:
+            break
         out.append(ExceptionEntry(start * 2, (start + length) * 2, target * 2, dl >> 1,
                                   bool(dl & 1)))
     return out

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import TypedDict, Union
 
 __all__ = [
-    "Envelope", "ProblemDoc", "KeptDoc", "ImportsSummaryDoc", "FileDoc", "SummaryDoc", "ReportDoc", "CleanDoc", "MagicEntryDoc", "MagicQueryDoc",
-    "HeaderDoc", "MagicFileDoc", "TreeDoc", "InspectFileDoc", "InspectErrorDoc", "InspectDoc", "SiteDoc",
+    "Envelope", "ProblemDoc", "KeptDoc", "ImportsSummaryDoc", "FileDoc", "SummaryDoc", "ReportDoc", "CleanDoc",
+    "MagicEntryDoc", "MagicQueryDoc", "HeaderDoc", "MagicFileDoc", "TreeDoc", "InspectFileDoc", "InspectErrorDoc",
+    "InspectSourceDoc", "InstructionDoc", "ExceptionEntryDoc", "CodeDisDoc", "CodeInfoDoc", "InspectDoc", "SiteDoc",
     "ModuleDoc", "DynamicDoc", "EnvironmentDoc", "UndeclaredDoc", "UnusedDoc", "DeclaredDoc",
     "ImportsDoc", "TargetDoc", "TargetsDoc",
 ]
@@ -163,10 +164,80 @@ class _InspectBase(TypedDict):
     tree: TreeDoc | None
 
 
-class InspectFileDoc(_InspectBase, total=False):
-    """One file of ``inspect --json``; ``dis`` with ``--dis``."""
+class InstructionDoc(TypedDict):
+    """One instruction of ``inspect --json --dis``, as the code's own ``dis`` sees it."""
 
-    dis: str
+    offset: int
+    start_offset: int
+    opname: str
+    opcode: int
+    arg: int | None
+    argrepr: str
+    line: int | None
+    starts_line: bool
+    jump_target: int | None
+    is_jump_target: bool
+    label: int | None
+
+
+class ExceptionEntryDoc(TypedDict):
+    """One row of a 3.11+ exception table (byte offsets; ``end`` is exclusive)."""
+
+    start: int
+    end: int
+    target: int
+    depth: int
+    lasti: bool
+
+
+class CodeDisDoc(TypedDict):
+    """One code object of ``inspect --json --dis`` and the code nested in it."""
+
+    name: str
+    qualname: str
+    kind: str
+    filename: str
+    firstlineno: int
+    instructions: list[InstructionDoc]
+    exception_table: list[ExceptionEntryDoc]
+    children: list[CodeDisDoc]
+
+
+class CodeInfoDoc(TypedDict):
+    """``inspect --json --info``: what ``dis.code_info`` shows of one code object."""
+
+    name: str
+    qualname: str
+    filename: str
+    argcount: int
+    posonlyargcount: int
+    kwonlyargcount: int
+    nlocals: int
+    stacksize: int
+    flags: int
+    flag_names: str
+    consts: list[str]
+    names: list[str]
+    varnames: list[str]
+    freevars: list[str]
+    cellvars: list[str]
+
+
+class InspectFileDoc(_InspectBase, total=False):
+    """One file of ``inspect --json``; ``dis`` with ``--dis``, ``info`` with ``--info`` (one
+    entry per code object shown: the module, or each match of ``--function``)."""
+
+    dis: list[CodeDisDoc]
+    info: list[CodeInfoDoc]
+
+
+class InspectSourceDoc(TypedDict, total=False):
+    """A ``.py`` file of ``inspect --json``, compiled by a worker of ``python``."""
+
+    path: str
+    python: str
+    dis: list[CodeDisDoc]
+    info: list[CodeInfoDoc]
 
 
 class InspectErrorDoc(TypedDict):
@@ -179,7 +250,7 @@ class InspectErrorDoc(TypedDict):
 class InspectDoc(Envelope):
     """``inspect --json``."""
 
-    files: list[Union[InspectFileDoc, InspectErrorDoc]]
+    files: list[Union[InspectFileDoc, InspectSourceDoc, InspectErrorDoc]]
     problems: list[ProblemDoc]
 
 
