@@ -1,0 +1,587 @@
+"""Sourceless trees: every module as ``NAME.pyc`` where ``NAME.py`` was, sources removed.
+
+:func:`convert` turns a tree the caller owns sourceless in place (a staging copy, or an
+installed ``site-packages`` being slimmed); :func:`build` copies sources to a staging folder
+beside ``out``, converts it and renames it into place, so ``out`` is complete or absent;
+:func:`verify_tree` says whether every ``NAME.pyc`` of a tree is valid bytecode for a target.
+
+The rules, in one place:
+
+- Every ``NAME.pyc`` is compiled for one target at one level, written atomically, then read
+  back with bytecast's own readers (header magic and flags for the target, code object
+  parsed) before any source is removed. Any problem (a syntax error, a pyc that does not read
+  back) and nothing is removed: the tree keeps its sources and loses the pycs of the run.
+- The path baked into code objects is ``<NAME/rel/path.py>`` by default: linecache skips a
+  name in angle brackets, so no file of the current folder or of ``sys.path`` can stand in
+  for the source in a traceback. Or an absolute install prefix (``prefix/rel/path.py``).
+- Kept as source (said, with the reason): ``.py`` files the package's own code names (a string
+  constant ending in ``.py`` naming a file of the same top-level package, ``__init__.py``
+  aside), files matching a ``keep`` pattern, and scripts (a ``#!`` first line, or a file under
+  a ``bin`` or ``scripts`` folder, in a folder that is not a package).
+- Warned about: code that may need its source at run time (``getsource``, ``linecache``, a
+  ``*.py`` glob, ``__file__`` with ``.py``), ghost modules (a ``NAME.pyc`` with no
+  ``NAME.py``: dropped, or left alone in place), and levels above 0.
+- ``__pycache__`` folders and stale legacy pycs go; the ``RECORD`` of each installed
+  distribution the run touched is rewritten last (``.py`` rows become ``NAME.pyc`` rows with
+  their sha256 and size; ``__pycache__`` and removed pyc rows go).
+"""
+
+from __future__ import annotations
+
+import os
+import stat as _stat
+
+from bytecast._frozen import Frozen, init
+from bytecast.errors import UsageError
+from bytecast.problem import Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
+    from typing import Callable
+
+    from bytecast.coderecord import CodeRecord
+    from bytecast.discover import Source
+    from bytecast.targets import Target
+
+__all__ = ["Report", "VerifyReport", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
+           "read_back"]
+
+_NOT_NAMES = frozenset(("__init__.py",))  # code naming it looks for packages, not a file to run
+_SCRIPT_FOLDERS = frozenset(("bin", "scripts", "Scripts"))
+
+
+class Report(Frozen):
+    """What a sourceless conversion did and found."""
+
+    __slots__ = ("compiled", "kept", "warnings", "problems", "removed", "records")
+
+    compiled: list[str]
+    """Posix paths (relative to the tree) of the ``.py`` files turned into ``NAME.pyc``."""
+    kept: dict[str, str]
+    """Posix relative path of each ``.py`` file kept as source -> why."""
+    warnings: list[Problem]
+    """What the user should know: code that may need its source, ghost modules, ``-O``."""
+    problems: list[Problem]
+    """Files that could not be compiled or read back; any one and no source was removed."""
+    removed: list[str]
+    """Posix relative paths removed besides the sources: ghost and stale pycs, ``__pycache__``."""
+    records: list[str]
+    """Posix relative paths of the ``RECORD`` files rewritten."""
+
+    def __init__(self, compiled: list[str], kept: dict[str, str], warnings: list[Problem],
+                 problems: list[Problem], removed: list[str] | None = None,
+                 records: list[str] | None = None) -> None:
+        init(self, "compiled", compiled)
+        init(self, "kept", kept)
+        init(self, "warnings", warnings)
+        init(self, "problems", problems)
+        init(self, "removed", removed or [])
+        init(self, "records", records or [])
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class VerifyReport(Frozen):
+    """What :func:`verify_tree` found."""
+
+    __slots__ = ("pycs", "problems")
+
+    pycs: list[str]
+    """Every legacy ``NAME.pyc`` checked (paths as found)."""
+    problems: list[Problem]
+    """Pycs that are not valid bytecode for the target, sources beside them, or an empty tree."""
+
+    def __init__(self, pycs: list[str], problems: list[Problem]) -> None:
+        init(self, "pycs", pycs)
+        init(self, "problems", problems)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# --- the baked path ------------------------------------------------------------------------------
+
+
+def default_baked(name: str) -> Callable[[str], str]:
+    """``relpath -> <NAME/relpath>``: a name linecache never looks up as a file (it skips names
+    in angle brackets), so no file anywhere can shadow the source in a traceback."""
+    if not name or "/" in name or name.startswith("frozen "):
+        raise UsageError(f"tree name {name!r} cannot name baked paths (one folder name, expected)", "name")
+    return lambda relpath: f"<{name}/{relpath}>"
+
+
+def prefix_baked(prefix: str) -> Callable[[str], str]:
+    """``relpath -> PREFIX/relpath`` for the folder the tree will be installed in (absolute: a
+    relative name makes a traceback print lines of whatever file of that name is nearby)."""
+    import posixpath
+
+    if not (prefix.startswith("/") or (len(prefix) > 2 and prefix[1] == ":" and prefix[2] in "/\\")):
+        raise UsageError(f"prefix {prefix!r} is not an absolute path", "prefix")
+    return lambda relpath: posixpath.join(prefix, relpath)
+
+
+# --- reading back ---------------------------------------------------------------------------------
+
+
+def read_back(path: str, target: Target) -> CodeRecord:
+    """The module code of the sourceless pyc at ``path``, read with bytecast's own readers.
+
+    Raises :class:`~bytecast.errors.DataError` (or OSError) unless the header has ``target``'s
+    magic and flags the sourceless loader accepts, and the rest is one code object.
+    """
+    from bytecast.coderecord import CodeRecord
+    from bytecast.errors import PycFormatError
+    from bytecast.fileio import read_regular
+    from bytecast.header import parse_header
+    from bytecast.unmarshal import loads
+
+    data = read_regular(path)
+    header = parse_header(data, path)
+    if data[:4] != target.magic:
+        from bytecast.magic import python_for_magic
+
+        found = python_for_magic(header.magic)
+        was = f"Python {found[0]}.{found[1]}" if found else "an unknown Python"
+        raise PycFormatError(f"{path}: magic {header.magic} is bytecode of {was}, expected {target.label} "
+                             f"({int.from_bytes(target.magic[:2], 'little')})")
+    code = loads(data, target.version, start=header.size)
+    if not isinstance(code, CodeRecord):
+        raise PycFormatError(f"{path}: holds a {type(code).__name__}, expected a code object")
+    return code
+
+
+class _Scan:
+    """What a module's code says about its need for sources."""
+
+    __slots__ = ("py_names", "needs")
+
+    def __init__(self, code: CodeRecord) -> None:
+        from bytecast.coderecord import walk_code
+
+        names: set[str] = set()
+        strings: set[str] = set()
+        for co in walk_code(code):
+            names.update(co.names)
+            strings.update(c for c in co.consts if isinstance(c, str))
+        self.py_names = sorted(s for s in strings if s.endswith(".py") and not any(ch in s for ch in "*?[\n"))
+        needs = []
+        if names & {"getsource", "getsourcelines", "findsource"}:
+            needs.append("inspect.getsource")
+        if "linecache" in names:
+            needs.append("linecache")
+        if any(s.endswith(".py") and "*" in s for s in strings):
+            needs.append("a '*.py' glob")
+        if "__file__" in names and any(s in (".py", "py") or (s.endswith(".py") and len(s) < 4) for s in strings):
+            needs.append("__file__ compared with '.py'")
+        self.needs = needs
+
+
+# --- convert ------------------------------------------------------------------------------------
+
+
+def _posix(relpath: str) -> str:
+    return relpath.replace(os.sep, "/")
+
+
+def _is_script(src: Source, rel: str, packages: set[str]) -> bool:
+    """A file run by path, not imported: outside any package, with ``#!`` or in bin/scripts."""
+    folder = rel.rpartition("/")[0]
+    if folder in packages:
+        return False
+    if folder and folder.rpartition("/")[2] in _SCRIPT_FOLDERS:
+        return True
+    try:
+        with open(src.path, "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return False  # compiling it says why
+
+
+def _scope(rel: str) -> str:
+    """The top-level package a file belongs to ('' for a top-level module)."""
+    return rel.partition("/")[0] if "/" in rel else ""
+
+
+def _named_files(name: str, rel: str, by_scope: dict[str, dict[str, list[str]]]) -> list[str]:
+    """The ``.py`` files of the referring module's top-level package that a constant names."""
+    base = name.replace("\\", "/").rpartition("/")[2]
+    if base in _NOT_NAMES:
+        return []
+    candidates = by_scope.get(_scope(rel), {}).get(base, [])
+    if "/" in name.replace("\\", "/"):
+        tail = "/" + name.replace("\\", "/").lstrip("./")
+        candidates = [c for c in candidates if ("/" + c).endswith(tail)] or candidates
+    return candidates
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequence[str] = (),
+            baked: Callable[[str], str] | None = None, jobs: int | None = None,
+            drop_ghosts: bool = True) -> Report:
+    """Turn the tree at ``root`` sourceless, in place (a tree the caller owns).
+
+    ``NAME.pyc`` beside each module for ``target`` at level ``optimize``; ``NAME.py`` removed
+    unless kept; ``__pycache__`` folders, stale legacy pycs and (with ``drop_ghosts``) ghost
+    pycs removed; the ``RECORD`` of every distribution touched rewritten. ``keep``: gitignore-style
+    patterns of sources to keep. ``baked(relpath)`` gives the path baked into code objects for
+    a posix relative path (default ``<ROOT NAME/relpath>``). ``jobs``: worker processes (None:
+    every usable CPU). When anything fails to compile or read back, the sources all stay and
+    the pycs of the run are removed: the report says why (``problems``).
+    """
+    from bytecast.discover import Entry, Source, walk
+    from bytecast.engine import compile_jobs
+    from bytecast.excludes import compile_excludes
+    from bytecast.options import Options
+    from bytecast.place.sourceless import SourcelessLayout, legacy_name
+    from bytecast.plan import Job
+
+    top = os.fspath(root)
+    if not os.path.isdir(top):
+        raise UsageError(f"{top}: not a folder")
+    if isinstance(optimize, bool) or optimize not in (0, 1, 2):
+        raise UsageError(f"optimization level must be 0, 1 or 2, not {optimize!r}", "optimize")
+    keep_match = compile_excludes(tuple(keep)) if keep else None
+    if baked is None:
+        baked = default_baked(os.path.basename(os.path.abspath(top)))
+    layout = SourcelessLayout()
+    options = Options(optimize=(optimize,), targets=(target,), jobs=jobs or 0, invalidation_mode="unchecked-hash")
+    layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
+
+    problems: list[Problem] = []
+    sources: list[tuple[Source, str]] = []
+    pycs: list[str] = []  # legacy pycs found (posix relpaths)
+    caches: list[str] = []
+    rel_of: dict[str, str] = {}
+    for item in walk([top], problems, kinds=("source", "file", "cache")):
+        rel = _posix(item.relpath)
+        if isinstance(item, Source):
+            sources.append((item, rel))
+        elif isinstance(item, Entry) and item.kind == "cache":
+            caches.append(rel)
+        elif rel.endswith((".pyc", ".pyo")):
+            pycs.append(rel)
+        rel_of[item.path] = rel
+    here = {rel for _, rel in sources}
+    packages = {rel.rpartition("/")[0] for rel in here if rel.rpartition("/")[2] == "__init__.py"}
+
+    warnings: list[Problem] = []
+    if optimize:
+        warnings.append(Problem(top, "OptimizeWarning",
+                                f"level {optimize}: a sourceless module ignores the interpreter's -O; "
+                                + ("docstrings and asserts are" if optimize == 2 else "asserts are")
+                                + " gone for good"))
+    kept: dict[str, str] = {}
+    chosen: list[tuple[Source, str]] = []
+    for src, rel in sources:
+        if keep_match is not None and keep_match(rel.replace("/", os.sep), False):
+            kept[rel] = "matches --keep"
+        elif _is_script(src, rel, packages):
+            kept[rel] = "a script, not a module"
+        else:
+            chosen.append((src, rel))
+    job_list = [Job(src, target, optimize, legacy_name(src.path), baked(rel), "missing") for src, rel in chosen]
+    result = compile_jobs(job_list, [], options, layout=layout)
+    for p in result.problems:
+        problems.append(p)
+    written = [(src, rel) for src, rel in chosen if src.path not in result.failures]
+
+    # Read every pyc back before any source goes; what the code names decides what stays.
+    by_scope: dict[str, dict[str, list[str]]] = {}
+    for rel in here:
+        by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
+    needs: dict[str, list[str]] = {}
+    for src, rel in written:
+        cfile = legacy_name(src.path)
+        try:
+            scan = _Scan(read_back(cfile, target))
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(cfile, "BadBytecode", _message(exc, cfile)))
+            continue
+        for name in scan.py_names:
+            for named in _named_files(name, rel, by_scope):
+                kept.setdefault(named, f"named by {rel} ({name!r})")
+        if scan.needs:
+            needs[rel] = scan.needs
+    compiled = sorted(rel for _, rel in written if rel not in kept)
+    for rel in compiled:
+        if rel in needs:
+            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
+                                    "may need its source at run time: uses " + ", ".join(needs[rel])))
+
+    if problems:
+        for src, _ in written:
+            _remove(legacy_name(src.path))
+        return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
+
+    removed: list[str] = []
+    gone: set[str] = set()  # relpaths of sources removed
+    for src, rel in written:
+        if rel in kept:
+            _remove(legacy_name(src.path))
+        else:
+            os.unlink(src.path)
+            gone.add(rel)
+    made = {rel[:-3] + ".pyc" for rel in gone}
+    for rel in pycs:
+        if rel in made:
+            continue
+        stem = rel[:-4]
+        if stem + ".py" in here:
+            removed.append(rel)  # stale: its source is here (kept, or compiled again)
+        elif drop_ghosts:
+            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "GhostModule",
+                                    "bytecode without its source: dropped"))
+            removed.append(rel)
+        else:
+            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "GhostModule",
+                                    "bytecode without its source: left as it is"))
+            continue
+        _remove(os.path.join(top, rel.replace("/", os.sep)))
+    import shutil
+
+    for rel in caches:
+        shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
+        removed.append(rel)
+    records = _rewrite_records(top, gone, set(removed), problems)
+    warnings.sort(key=lambda p: p.path)
+    return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
+                  sorted(removed), records)
+
+
+def _message(exc: BaseException, path: str) -> str:
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    prefix = path + ": "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+# --- RECORD ---------------------------------------------------------------------------------------
+
+
+def record_hash(path: str) -> tuple[str, int]:
+    """``sha256=`` urlsafe-base64 (no padding) digest and size of a file, as RECORD writes them."""
+    import base64
+    import hashlib
+
+    with open(path, "rb") as f:
+        data = f.read()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+    return f"sha256={digest}", len(data)
+
+
+def _records(top: str) -> Iterable[str]:
+    """The ``*.dist-info/RECORD`` files at the top of the tree (a ``site-packages`` layout)."""
+    try:
+        names = sorted(os.listdir(top))
+    except OSError:
+        return []
+    return [f"{name}/RECORD" for name in names
+            if name.endswith(".dist-info") and os.path.isfile(os.path.join(top, name, "RECORD"))]
+
+
+def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list[Problem]) -> list[str]:
+    import csv
+    import io
+    import posixpath
+
+    from bytecast.place.atomic import write_atomic
+
+    rewritten: list[str] = []
+    for record in _records(top):
+        path = os.path.join(top, record.replace("/", os.sep))
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                rows = list(csv.reader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            problems.append(Problem(path, "RecordError", _message(exc, path)))
+            continue
+        out: list[list[str]] = []
+        changed = False
+        for row in rows:
+            if not row:
+                continue
+            name = row[0]
+            rel = posixpath.normpath(name) if not posixpath.isabs(name) else name
+            if rel in gone:
+                pyc = name[:-3] + ".pyc"
+                digest, size = record_hash(os.path.join(top, (rel[:-3] + ".pyc").replace("/", os.sep)))
+                out.append([pyc, digest, str(size)])
+                changed = True
+            elif "__pycache__" in rel.split("/") or rel in removed:
+                changed = True
+            else:
+                out.append(row)
+        if not changed:
+            continue
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerows(out)
+        mode = _stat.S_IMODE(os.stat(path).st_mode)
+        write_atomic(path, buf.getvalue().encode("utf-8"), mode)
+        rewritten.append(record)
+    return rewritten
+
+
+# --- build ----------------------------------------------------------------------------------------
+
+
+def _copy_into(sources: Sequence[Path | str], staging: str) -> dict[str, str]:
+    """Copy every source (a folder's contents, or a file) into ``staging``; returns
+    staging path -> the path it came from. Two sources with the same file are a usage error."""
+    import shutil
+
+    origin: dict[str, str] = {}
+
+    def copy(src: str, dst: str) -> str:
+        if os.path.lexists(dst):
+            raise UsageError(f"{src}: {origin.get(dst, dst)} has a file of the same name; not merging them")
+        shutil.copy2(src, dst, follow_symlinks=False)
+        origin[dst] = src
+        return dst
+
+    def skip(folder: str, names: list[str]) -> set[str]:
+        return {"__pycache__"} & set(names)
+
+    for source in sources:
+        path = os.fspath(source)
+        if os.path.isdir(path):
+            shutil.copytree(path, staging, symlinks=True, ignore=skip, copy_function=copy, dirs_exist_ok=True)
+        elif os.path.isfile(path):
+            copy(path, os.path.join(staging, os.path.basename(path)))
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return origin
+
+
+def _relocated(problem: Problem, staging: str, out: str, origin: dict[str, str]) -> Problem:
+    """A problem of the staging tree, named by the input file (or by ``out`` for the tree)."""
+    path = problem.path
+    if path in origin:
+        new = origin[path]
+    elif path.endswith(".pyc") and path[:-1] in origin:
+        new = origin[path[:-1]][:-1] if origin[path[:-1]].endswith(".py") else origin[path[:-1]]
+    elif path == staging or path.startswith(staging + os.sep):
+        new = out + path[len(staging):]
+    else:
+        return problem
+    return Problem(new, problem.kind, problem.message, problem.line, problem.column, problem.target)
+
+
+def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, optimize: int = 0,
+          keep: Sequence[str] = (), baked: Callable[[str], str] | None = None, jobs: int | None = None,
+          force: bool = False) -> Report:
+    """A fresh sourceless tree at ``out`` from ``sources`` (folders, whose contents are merged,
+    or files), built in a staging folder beside ``out`` and renamed into place: ``out`` is
+    complete or absent. An existing ``out`` that is not empty is refused unless ``force``
+    (then replaced whole, never merged into). With problems, ``out`` is not made.
+    Options as :func:`convert`; the default baked path is ``<OUT NAME/relpath>``.
+    """
+    import shutil
+    import tempfile
+
+    dest = os.path.abspath(os.fspath(out))
+    if not sources:
+        raise UsageError("no source folders or files given")
+    for source in sources:
+        src = os.path.abspath(os.fspath(source))
+        if not os.path.lexists(src):
+            raise UsageError(f"{os.fspath(source)}: no such file or directory")
+        if dest == src or dest.startswith(src.rstrip(os.sep) + os.sep) or src.startswith(dest + os.sep):
+            raise UsageError(f"{os.fspath(out)}: the output cannot be inside a source, nor a source inside it")
+    if os.path.lexists(dest):
+        if not os.path.isdir(dest) or os.path.islink(dest):
+            raise UsageError(f"{os.fspath(out)}: exists and is not a folder")
+        if os.listdir(dest) and not force:
+            raise UsageError(f"{os.fspath(out)}: exists and is not empty (--force replaces it)")
+    if baked is None:
+        baked = default_baked(os.path.basename(dest))
+    parent = os.path.dirname(dest)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.", suffix=".bytecast-tmp", dir=parent)
+    try:
+        origin = _copy_into(sources, staging)
+        report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs)
+        report = Report(report.compiled, report.kept,
+                        [_relocated(p, staging, os.fspath(out), origin) for p in report.warnings],
+                        [_relocated(p, staging, os.fspath(out), origin) for p in report.problems],
+                        report.removed, report.records)
+        if report.problems:
+            shutil.rmtree(staging, ignore_errors=True)
+            return report
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0o700 is not what a tree wants
+        _move_into_place(staging, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return report
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _move_into_place(staging: str, dest: str) -> None:
+    """Rename ``staging`` to ``dest``; an old ``dest`` is moved aside first, removed after."""
+    import shutil
+
+    if not os.path.lexists(dest):
+        os.rename(staging, dest)
+        return
+    if not os.listdir(dest):
+        os.rmdir(dest)
+        os.rename(staging, dest)
+        return
+    aside = staging + ".old"
+    os.rename(dest, aside)
+    try:
+        os.rename(staging, dest)
+    except BaseException:
+        os.rename(aside, dest)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+# --- verify ---------------------------------------------------------------------------------------
+
+
+def verify_tree(paths: Sequence[str], target: Target) -> VerifyReport:
+    """Whether every legacy ``NAME.pyc`` under ``paths`` is valid sourceless bytecode for
+    ``target``: header magic and flags, one code object that parses, and no ``NAME.py`` beside
+    it (importlib would load the source and ignore the pyc). A tree with no such pyc at all is a
+    problem too: nothing was checked."""
+    from bytecast.discover import Source, walk
+
+    problems: list[Problem] = []
+    checked: list[str] = []
+    sources: set[str] = set()
+    found: list[str] = []
+    for item in walk(paths, problems, kinds=("source", "bytecode")):
+        if isinstance(item, Source):
+            sources.add(item.path)
+        elif item.path.endswith(".pyc"):
+            found.append(item.path)
+    for pyc in found:
+        checked.append(pyc)
+        if pyc[:-1] in sources:
+            problems.append(Problem(pyc, "NotSourceless", "its source is beside it: importlib loads that instead"))
+            continue
+        try:
+            read_back(pyc, target)
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(pyc, "BadBytecode", _message(exc, pyc)))
+    if not found:
+        for path in paths:
+            problems.append(Problem(path, "NoBytecode", "no sourceless NAME.pyc found: nothing to check"))
+    return VerifyReport(checked, sorted(problems, key=lambda p: p.path))
