@@ -143,6 +143,15 @@ def _stage(root: str, member: Member, rel: str) -> None:
     os.utime(path, (when, when))  # a timestamp pyc records it: the same input gives the same bytes
 
 
+def _relocated(problem: Problem, root: str, wheel: str, lib: str) -> Problem:
+    """``problem`` about a staged file, named as the member of ``wheel`` it came from."""
+    path = problem.path
+    if os.path.isabs(path):
+        rel = os.path.relpath(path, root)
+        path = "" if rel == "." else rel.replace(os.sep, "/")
+    return problem.replace(path=f"{wheel}/{lib}{path}".rstrip("/") if path else wheel)
+
+
 def _read_back(root: str) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for folder, dirs, files in os.walk(root):
@@ -190,6 +199,7 @@ def convert_wheel(wheel: Wheel, target: Target, output_dir: str, *, optimize: in
             out[member.name] = member.data
         elif not _is_bytecode(member.name[len(lib):]):
             libs.setdefault(lib, []).append(member)
+    problems_before = len(problems)
     compiled: list[str] = []
     kept: dict[str, str] = {}
     warnings: list[str] = []
@@ -208,19 +218,17 @@ def convert_wheel(wheel: Wheel, target: Target, output_dir: str, *, optimize: in
 
             report = convert(Path(root), target=target, optimize=optimize, keep=keep,
                              baked=baked, jobs=jobs)
-            for problem in report.problems:
-                rel = os.path.relpath(problem.path, root) if os.path.isabs(problem.path) else problem.path
-                problems.append(problem.replace(path=f"{wheel.path}:{lib}{rel.replace(os.sep, '/')}"))
+            problems.extend(_relocated(p, root, wheel.path, lib) for p in report.problems)
             compiled.extend(lib + str(rel).replace(os.sep, "/") + "c" for rel in report.compiled)
             kept.update({lib + str(rel).replace(os.sep, "/"): why for rel, why in report.kept.items()})
-            warnings.extend(str(w) for w in report.warnings)
+            warnings.extend(str(_relocated(w, root, wheel.path, lib)) for w in report.warnings)
             for rel, data in _read_back(root).items():
                 out[lib + rel] = data
                 library.append(rel)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if any(p.path.startswith(f"{wheel.path}:") for p in problems):
-        return None
+    if len(problems) > problems_before:
+        return None  # a wheel missing a module is not complete: none is written
     info = wheel.dist_info
     out[f"{info}/WHEEL"] = _retag(out[f"{info}/WHEEL"], tags)
     if f"{info}/top_level.txt" not in out:
