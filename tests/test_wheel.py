@@ -4,10 +4,8 @@ archives, and real wheels from PyPI installed with pip, uv and installer into re
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -357,7 +355,7 @@ class Installed:
 
 
 def _uv() -> str:
-    from uv import find_uv_bin  # type: ignore[import-untyped]
+    from uv import find_uv_bin
 
     return str(find_uv_bin())
 

@@ -63,8 +63,7 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
 
     from bytecast.errors import UsageError
     from bytecast.wheels.build import BuildError, build_wheel, is_project
-    from bytecast.wheels.convert import convert_wheel
-    from bytecast.wheels.reader import WheelError, read_wheel
+    from bytecast.wheels.reader import WheelError
 
     if optimize not in (0, 1, 2):
         raise UsageError(f"optimization level {optimize} is not 0, 1 or 2", "optimize")
@@ -81,11 +80,10 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise UsageError(f"{output_dir}: exists and is not a folder", "output")
     os.makedirs(output_dir, exist_ok=True)
-    written: list[Converted] = []
     problems: list[Problem] = []
     built: dict[str, str] = {}
     scratch: str | None = None
-    names: dict[str, str] = {}
+    wheels: list[str] = []
     try:
         for path in inputs:
             if os.path.isdir(path):
@@ -97,29 +95,46 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
                     problems.append(_problem(exc, path))
                     continue
                 built[path] = os.path.basename(wheel_path)
+                wheels.append(wheel_path)
             else:
-                wheel_path = path
-            try:
-                wheel = read_wheel(wheel_path)
-            except WheelError as exc:
-                problems.append(_problem(exc, wheel_path))
-                continue
-            for target in targets:
-                try:
-                    done = convert_wheel(wheel, target, output_dir, optimize=optimize, prefix=prefix, keep=keep,
-                                         jobs=jobs, problems=problems)
-                except WheelError as exc:
-                    problems.append(_problem(exc, wheel_path, target.label))
-                    continue
-                if done is None:
-                    continue
-                earlier = names.get(done.output)
-                if earlier is not None:
-                    problems.append(_problem(WheelError(f"{done.output} was also written for {earlier}; "
-                                                        "the last one is kept"), wheel_path, target.label))
-                names[done.output] = wheel_path
-                written.append(done)
+                wheels.append(path)
+        results = [_convert_one(w, targets, output_dir, optimize, prefix, keep, jobs) for w in wheels]
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+    written: list[Converted] = []
+    names: dict[str, str] = {}
+    for wheel_path, (done, failed) in zip(wheels, results):
+        problems.extend(failed)
+        for converted in done:
+            earlier = names.get(converted.output)
+            if earlier is not None:
+                problems.append(_problem(WheelError(f"{converted.output} was also written for {earlier}; "
+                                                    "the last one is kept"), wheel_path, converted.target))
+            names[converted.output] = wheel_path
+            written.append(converted)
     return WheelReport(tuple(written), tuple(problems), built)
+
+
+def _convert_one(wheel_path: str, targets: Sequence[Target], output_dir: str, optimize: int, prefix: str | None,
+                 keep: Sequence[str], jobs: int | None) -> tuple[list[Converted], list[Problem]]:
+    """The conversions of one wheel for every target, and its problems."""
+    from bytecast.wheels.convert import convert_wheel
+    from bytecast.wheels.reader import WheelError, read_wheel
+
+    problems: list[Problem] = []
+    done: list[Converted] = []
+    try:
+        wheel = read_wheel(wheel_path)
+    except WheelError as exc:
+        return done, [_problem(exc, wheel_path)]
+    for target in targets:
+        try:
+            converted = convert_wheel(wheel, target, output_dir, optimize=optimize, prefix=prefix, keep=keep,
+                                      jobs=jobs, problems=problems)
+        except WheelError as exc:
+            problems.append(_problem(exc, wheel_path, target.label))
+            continue
+        if converted is not None:
+            done.append(converted)
+    return done, problems

@@ -126,7 +126,7 @@ def _date_time(members: Sequence[Member]) -> tuple[int, int, int, int, int, int]
     newest = max((m.date_time for m in members), default=(1980, 1, 1, 0, 0, 0))
     if newest < (1980, 1, 1, 0, 0, 0):
         return (1980, 1, 1, 0, 0, 0)
-    return (*newest[:5], newest[5] & ~1)  # type: ignore[return-value]
+    return (*newest[:5], newest[5] & ~1)
 
 
 def _stage(root: str, member: Member, rel: str) -> None:

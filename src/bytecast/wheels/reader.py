@@ -184,5 +184,5 @@ def read_wheel(path: str) -> Wheel:
         raise WheelError(f"{path}: Wheel-Version {wheel_version or '(none)'} is not one bytecast knows (1.x)")
     purelib = (wheel.get("root-is-purelib") or ["false"])[0].lower() == "true"
     metadata = _headers(path, by_name[f"{dist_info}/METADATA"].data, "METADATA")
-    requires = (metadata.get("requires-python") or [None])[0]
+    requires = next(iter(metadata.get("requires-python") or ()), None)
     return Wheel(path, name, version, build, frozenset(tags), dist_info, purelib, requires or None, tuple(members))
