@@ -16,8 +16,9 @@ The rules, in one place:
   for the source in a traceback. Or an absolute install prefix (``prefix/rel/path.py``).
 - Kept as source (said, with the reason): ``.py`` files the package's own code names (a string
   constant ending in ``.py`` naming a file of the same top-level package, ``__init__.py``
-  aside), files matching a ``keep`` pattern, and scripts (a ``#!`` first line, or a file under
-  a ``bin`` or ``scripts`` folder, in a folder that is not a package).
+  and ``__main__.py`` aside), files matching a ``keep`` pattern, and scripts (a ``#!``
+  first line, or a file under a ``bin`` or ``scripts`` folder, in a folder that is not a
+  package).
 - Warned about: code that may need its source at run time (``getsource``, ``linecache``, a
   ``*.py`` glob, ``__file__`` with ``.py``), ghost modules (a ``NAME.pyc`` with no
   ``NAME.py``: dropped, or left alone in place), and levels above 0.
@@ -43,12 +44,17 @@ if TYPE_CHECKING:
 
     from bytecast.coderecord import CodeRecord
     from bytecast.discover import Source
+    from bytecast.options import Options
+    from bytecast.place.sourceless import SourcelessLayout as Layout
+    from bytecast.plan import Job
     from bytecast.targets import Target
 
 __all__ = ["Report", "VerifyReport", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
            "read_back"]
 
-_NOT_NAMES = frozenset(("__init__.py",))  # code naming it looks for packages, not a file to run
+# Code naming these looks for packages or for what ``-m`` runs (runpy loads those sourceless), not
+# for a file it opens or runs by path.
+_NOT_NAMES = frozenset(("__init__.py", "__main__.py"))
 _SCRIPT_FOLDERS = frozenset(("bin", "scripts", "Scripts"))
 
 
@@ -134,24 +140,30 @@ def read_back(path: str, target: Target) -> CodeRecord:
     Raises :class:`~bytecast.errors.DataError` (or OSError) unless the header has ``target``'s
     magic and flags the sourceless loader accepts, and the rest is one code object.
     """
+    from bytecast.fileio import read_regular
+    from bytecast.unmarshal import DEFAULT_LIMITS
+
+    return read_code(read_regular(path, limit=DEFAULT_LIMITS.max_size + 16), target, path)
+
+
+def read_code(data: bytes, target: Target, name: str) -> CodeRecord:
+    """:func:`read_back` of bytes (``name`` says whose in errors)."""
     from bytecast.coderecord import CodeRecord
     from bytecast.errors import PycFormatError
-    from bytecast.fileio import read_regular
     from bytecast.header import parse_header
     from bytecast.unmarshal import loads
 
-    data = read_regular(path)
-    header = parse_header(data, path)
+    header = parse_header(data, name)
     if data[:4] != target.magic:
         from bytecast.magic import python_for_magic
 
         found = python_for_magic(header.magic)
         was = f"Python {found[0]}.{found[1]}" if found else "an unknown Python"
-        raise PycFormatError(f"{path}: magic {header.magic} is bytecode of {was}, expected {target.label} "
+        raise PycFormatError(f"{name}: magic {header.magic} is bytecode of {was}, expected {target.label} "
                              f"({int.from_bytes(target.magic[:2], 'little')})")
     code = loads(data, target.version, start=header.size)
     if not isinstance(code, CodeRecord):
-        raise PycFormatError(f"{path}: holds a {type(code).__name__}, expected a code object")
+        raise PycFormatError(f"{name}: holds a {type(code).__name__}, expected a code object")
     return code
 
 
@@ -228,7 +240,7 @@ def _remove(path: str) -> None:
 
 def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequence[str] = (),
             baked: Callable[[str], str] | None = None, jobs: int | None = None,
-            drop_ghosts: bool = True) -> Report:
+            drop_ghosts: bool = True, dry_run: bool = False) -> Report:
     """Turn the tree at ``root`` sourceless, in place (a tree the caller owns).
 
     ``NAME.pyc`` beside each module for ``target`` at level ``optimize``; ``NAME.py`` removed
@@ -237,13 +249,13 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     patterns of sources to keep. ``baked(relpath)`` gives the path baked into code objects for
     a posix relative path (default ``<ROOT NAME/relpath>``). ``jobs``: worker processes (None:
     every usable CPU). When anything fails to compile or read back, the sources all stay and
-    the pycs of the run are removed: the report says why (``problems``).
+    the pycs of the run are removed: the report says why (``problems``). ``dry_run``: compile
+    and read back in memory, write and remove nothing, report what a run would do.
     """
     from bytecast.discover import Entry, Source, walk
-    from bytecast.engine import compile_jobs
     from bytecast.excludes import compile_excludes
     from bytecast.options import Options
-    from bytecast.place.sourceless import SourcelessLayout, legacy_name
+    from bytecast.place.sourceless import SourcelessLayout, legacy_name, staged_name
     from bytecast.plan import Job
 
     top = os.fspath(root)
@@ -254,7 +266,16 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     keep_match = compile_excludes(tuple(keep)) if keep else None
     if baked is None:
         baked = default_baked(os.path.basename(os.path.abspath(top)))
-    layout = SourcelessLayout()
+    scans: dict[str, _Scan | Problem] = {}  # source path -> what its pyc read back says
+
+    def written(job: Job, data: bytes | None) -> None:
+        try:
+            code = read_back(job.cfile, target) if data is None else read_code(data, target, job.cfile)
+            scans[job.source.path] = _Scan(code)
+        except (OSError, ValueError) as exc:
+            scans[job.source.path] = Problem(job.source.path, "BadBytecode", _message(exc, job.cfile))
+
+    layout = SourcelessLayout(written, write=not dry_run)
     options = Options(optimize=(optimize,), targets=(target,), jobs=jobs or 0, invalidation_mode="unchecked-hash")
     layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
 
@@ -262,7 +283,6 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     sources: list[tuple[Source, str]] = []
     pycs: list[str] = []  # legacy pycs found (posix relpaths)
     caches: list[str] = []
-    rel_of: dict[str, str] = {}
     for item in walk([top], problems, kinds=("source", "file", "cache")):
         rel = _posix(item.relpath)
         if isinstance(item, Source):
@@ -271,7 +291,6 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             caches.append(rel)
         elif rel.endswith((".pyc", ".pyo")):
             pycs.append(rel)
-        rel_of[item.path] = rel
     here = {rel for _, rel in sources}
     packages = {rel.rpartition("/")[0] for rel in here if rel.rpartition("/")[2] == "__init__.py"}
 
@@ -290,73 +309,92 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
             kept[rel] = "a script, not a module"
         else:
             chosen.append((src, rel))
-    job_list = [Job(src, target, optimize, legacy_name(src.path), baked(rel), "missing") for src, rel in chosen]
-    result = compile_jobs(job_list, [], options, layout=layout)
-    for p in result.problems:
-        problems.append(p)
-    written = [(src, rel) for src, rel in chosen if src.path not in result.failures]
+    job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
+    try:
+        done, needs = _compile_and_read(job_list, chosen, here, options, layout, problems, kept, scans, written)
+    except BaseException:  # interrupted: the staged pycs go, the tree is as it was
+        for src, _ in chosen:
+            _remove(staged_name(src.path))
+        raise
+    compiled = sorted(rel for _, rel in done if rel not in kept)
+    for rel in compiled:
+        if rel in needs:
+            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
+                                    "may need its source at run time: uses " + ", ".join(needs[rel])))
 
-    # Read every pyc back before any source goes; what the code names decides what stays.
+    if problems:  # nothing of the tree changed: its sources and pycs are as they were
+        for src, _ in chosen:
+            _remove(staged_name(src.path))
+        return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
+
+    removed: list[str] = []
+    gone = {rel for _, rel in done if rel not in kept}  # relpaths of the sources that go
+    if not dry_run:
+        for src, rel in done:  # every pyc is in place before the first source goes
+            if rel in kept:
+                _remove(staged_name(src.path))
+            else:
+                os.replace(staged_name(src.path), legacy_name(src.path))
+        for src, rel in done:
+            if rel in gone:
+                os.unlink(src.path)
+    made = {rel[:-3] + ".pyc" for rel in gone}
+    for rel in pycs:
+        if rel in made:
+            continue  # replaced by this run's
+        path = os.path.join(top, rel.replace("/", os.sep))
+        if rel[:-4] + ".py" in here:
+            removed.append(rel)  # stale: its source is here (kept, or compiled again)
+        elif drop_ghosts:
+            warnings.append(Problem(path, "GhostModule", "bytecode without its source: dropped"))
+            removed.append(rel)
+        else:
+            warnings.append(Problem(path, "GhostModule", "bytecode without its source: left as it is"))
+            continue
+        if not dry_run:
+            _remove(path)
+    import shutil
+
+    for rel in caches:
+        if not dry_run:
+            shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
+        removed.append(rel)
+    records = _rewrite_records(top, gone, set(removed), problems, dry_run)
+    warnings.sort(key=lambda p: p.path)
+    return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
+                  sorted(removed), records)
+
+
+def _compile_and_read(jobs: list[Job], chosen: list[tuple[Source, str]], here: set[str], options: Options,
+                      layout: Layout, problems: list[Problem], kept: dict[str, str],
+                      scans: dict[str, _Scan | Problem], written: Callable[[Job, bytes | None], None]
+                      ) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
+    """Compile the staged pycs (each read back as it lands); then what the code of each names
+    decides what stays as source. Returns the modules compiled and what each may need."""
+    from bytecast.engine import compile_jobs
+
+    result = compile_jobs(jobs, [], options, layout=layout)
+    problems.extend(result.problems)
+    failed = {p.path for p in result.problems}
+    done = [(src, rel) for src, rel in chosen if src.path not in failed]
     by_scope: dict[str, dict[str, list[str]]] = {}
     for rel in here:
         by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
     needs: dict[str, list[str]] = {}
-    for src, rel in written:
-        cfile = legacy_name(src.path)
-        try:
-            scan = _Scan(read_back(cfile, target))
-        except (OSError, ValueError) as exc:
-            problems.append(Problem(cfile, "BadBytecode", _message(exc, cfile)))
+    by_path = {job.source.path: job for job in jobs}
+    for src, rel in done:
+        if src.path not in scans:  # not read back as it landed (never expected): now
+            written(by_path[src.path], None)
+        scan = scans[src.path]
+        if isinstance(scan, Problem):
+            problems.append(scan)
             continue
         for name in scan.py_names:
             for named in _named_files(name, rel, by_scope):
                 kept.setdefault(named, f"named by {rel} ({name!r})")
         if scan.needs:
             needs[rel] = scan.needs
-    compiled = sorted(rel for _, rel in written if rel not in kept)
-    for rel in compiled:
-        if rel in needs:
-            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
-                                    "may need its source at run time: uses " + ", ".join(needs[rel])))
-
-    if problems:
-        for src, _ in written:
-            _remove(legacy_name(src.path))
-        return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
-
-    removed: list[str] = []
-    gone: set[str] = set()  # relpaths of sources removed
-    for src, rel in written:
-        if rel in kept:
-            _remove(legacy_name(src.path))
-        else:
-            os.unlink(src.path)
-            gone.add(rel)
-    made = {rel[:-3] + ".pyc" for rel in gone}
-    for rel in pycs:
-        if rel in made:
-            continue
-        stem = rel[:-4]
-        if stem + ".py" in here:
-            removed.append(rel)  # stale: its source is here (kept, or compiled again)
-        elif drop_ghosts:
-            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "GhostModule",
-                                    "bytecode without its source: dropped"))
-            removed.append(rel)
-        else:
-            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "GhostModule",
-                                    "bytecode without its source: left as it is"))
-            continue
-        _remove(os.path.join(top, rel.replace("/", os.sep)))
-    import shutil
-
-    for rel in caches:
-        shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
-        removed.append(rel)
-    records = _rewrite_records(top, gone, set(removed), problems)
-    warnings.sort(key=lambda p: p.path)
-    return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
-                  sorted(removed), records)
+    return done, needs
 
 
 def _message(exc: BaseException, path: str) -> str:
@@ -389,7 +427,10 @@ def _records(top: str) -> Iterable[str]:
             if name.endswith(".dist-info") and os.path.isfile(os.path.join(top, name, "RECORD"))]
 
 
-def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list[Problem]) -> list[str]:
+def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list[Problem],
+                     dry_run: bool = False) -> list[str]:
+    """Rewrite the RECORD files whose rows name what the run removed or made; with ``dry_run``
+    only say which."""
     import csv
     import io
     import posixpath
@@ -413,22 +454,26 @@ def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list
             name = row[0]
             rel = posixpath.normpath(name) if not posixpath.isabs(name) else name
             if rel in gone:
+                changed = True
+                if dry_run:
+                    break
                 pyc = name[:-3] + ".pyc"
                 digest, size = record_hash(os.path.join(top, (rel[:-3] + ".pyc").replace("/", os.sep)))
                 out.append([pyc, digest, str(size)])
-                changed = True
             elif "__pycache__" in rel.split("/") or rel in removed:
                 changed = True
             else:
                 out.append(row)
         if not changed:
             continue
+        rewritten.append(record)
+        if dry_run:
+            continue
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerows(out)
         mode = _stat.S_IMODE(os.stat(path).st_mode)
         write_atomic(path, buf.getvalue().encode("utf-8"), mode)
-        rewritten.append(record)
     return rewritten
 
 
@@ -479,12 +524,13 @@ def _relocated(problem: Problem, staging: str, out: str, origin: dict[str, str])
 
 def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, optimize: int = 0,
           keep: Sequence[str] = (), baked: Callable[[str], str] | None = None, jobs: int | None = None,
-          force: bool = False) -> Report:
+          force: bool = False, dry_run: bool = False) -> Report:
     """A fresh sourceless tree at ``out`` from ``sources`` (folders, whose contents are merged,
     or files), built in a staging folder beside ``out`` and renamed into place: ``out`` is
     complete or absent. An existing ``out`` that is not empty is refused unless ``force``
     (then replaced whole, never merged into). With problems, ``out`` is not made.
-    Options as :func:`convert`; the default baked path is ``<OUT NAME/relpath>``.
+    Options as :func:`convert`; the default baked path is ``<OUT NAME/relpath>``. ``dry_run``:
+    the report of a run, and ``out`` left as it is (the staging copy is removed).
     """
     import shutil
     import tempfile
@@ -510,12 +556,13 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.", suffix=".bytecast-tmp", dir=parent)
     try:
         origin = _copy_into(sources, staging)
-        report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs)
+        report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs,
+                         dry_run=dry_run)
         report = Report(report.compiled, report.kept,
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.warnings],
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.problems],
                         report.removed, report.records)
-        if report.problems:
+        if report.problems or dry_run:
             shutil.rmtree(staging, ignore_errors=True)
             return report
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0o700 is not what a tree wants

@@ -20,7 +20,7 @@ from bytecast.errors import UsageError
 __all__ = ["COMMANDS", "FlagError", "command_module", "declarers", "build_parser", "add_selection",
            "add_target", "add_walk", "add_verbosity", "check_verbosity", "selection_flags", "flag_of"]
 
-COMMANDS = ("compile", "check", "clean", "inspect", "imports", "magic", "targets", "wheel")
+COMMANDS = ("compile", "check", "clean", "inspect", "imports", "magic", "targets", "sourceless", "wheel")
 """Every command, in the order ``bytecast --help`` lists them; each is ``bytecast.cli.NAME``."""
 
 

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
+    from bytecast.discover import Kind
+
 __all__ = ["add", "run"]
 
 
@@ -18,6 +20,9 @@ def add(sub: Any) -> None:
     p = sub.add_parser("check", help="report sources whose bytecode is missing or stale",
                        description="Exit 1 if any source under PATHs lacks fresh bytecode (a CI gate).")
     add_selection(p)
+    p.add_argument("--sourceless", action="store_true",
+                   help="check a sourceless tree: every NAME.pyc is valid bytecode for the one target "
+                   "(automatic when PATHs hold no source)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; the exit status says it")
 
 
@@ -32,8 +37,12 @@ def run(args: argparse.Namespace) -> int:
 
     options = config.merge(selection_flags(args), config.load())
     start = time.perf_counter()
+    if args.sourceless:
+        return _sourceless(args, options, start)
     report = check_tree(args.paths or ["."], options,
                         record="all" if args.json else "changed")
+    if report.sources == 0 and not report.problems and _has_bytecode(args.paths or ["."]):
+        return _sourceless(args, options, start)  # a tree of NAME.pyc files: check those, not nothing
     elapsed = time.perf_counter() - start
     not_fresh = [j for j in report.jobs if j.state != "fresh"]
     if args.json:
@@ -47,3 +56,44 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"{count(report.sources, 'source')}, {report.pycs} pyc: "
                              f"{report.fresh} fresh, {len(not_fresh)} not\n")
     return EXIT_OK if report.ok and not not_fresh else EXIT_PROBLEMS
+
+
+def _has_bytecode(paths: list[str]) -> bool:
+    from bytecast.discover import walk
+
+    kinds: tuple[Kind, ...] = ("bytecode",)
+    return next(iter(walk(paths, [], kinds=kinds)), None) is not None
+
+
+def _sourceless(args: argparse.Namespace, options: Any, start: float) -> int:
+    """``check --sourceless``: every legacy NAME.pyc read back for the one target."""
+    import time
+
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, count, err, print_json, problem_json, problem_line
+    from bytecast.cli._parser import FlagError
+    from bytecast.sourceless import verify_tree
+
+    targets = options.resolved_targets()
+    if len(targets) != 1:
+        raise FlagError(f"a sourceless tree is checked for one target, not {len(targets)}: give one --target")
+    report = verify_tree(args.paths or ["."], targets[0])
+    elapsed = time.perf_counter() - start
+    bad = {p.path for p in report.problems}
+    if args.json:
+        print_json({
+            "command": "check",
+            "ok": report.ok,
+            "elapsed": round(elapsed, 4),
+            "sourceless": True,
+            "target": targets[0].label,
+            "summary": {"pycs": len(report.pycs), "problems": len(report.problems)},
+            "problems": [problem_json(p) for p in report.problems],
+            "files": [{"pyc": pyc, "ok": pyc not in bad} for pyc in report.pycs],
+        })
+    elif not args.quiet:
+        for problem in report.problems:
+            err(problem_line(problem))
+        if sys.stdout.isatty():
+            sys.stdout.write(f"{count(len(report.pycs), 'sourceless pyc')} for {targets[0].label}: "
+                             f"{len(report.pycs) - len(bad & set(report.pycs))} valid\n")
+    return EXIT_OK if report.ok else EXIT_PROBLEMS

@@ -2,9 +2,11 @@
 
 The only layout importlib loads without sources (``SourcelessFileLoader``): ``__pycache__``
 without a source beside it is ignored. One target and one optimization level per tree (a
-sourceless module ignores the interpreter's ``-O``). The workers write each ``NAME.pyc`` in
-place, atomically, beside its source in a tree the caller owns (a staging copy, or a tree
-slimmed in place); :mod:`bytecast.sourceless` then verifies them and removes the sources.
+sourceless module ignores the interpreter's ``-O``). The workers write each pyc atomically
+beside its source, in a tree the caller owns (a staging copy, or a tree slimmed in place),
+under a staged name (:func:`staged_name`): nothing of the tree is replaced until
+:mod:`bytecast.sourceless` has read every one back; it then renames them to ``NAME.pyc`` and
+removes the sources.
 From Python 3.7 on the pycs are unchecked-hash: no mtime in them (the same source gives the
 same bytes) and flags that importlib's ``_classify_pyc`` accepts; the sourceless loader reads
 no source field at all.
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
     from bytecast.problem import Problem
     from bytecast.targets import Target
 
-__all__ = ["SourcelessLayout", "legacy_name"]
+__all__ = ["SourcelessLayout", "legacy_name", "staged_name"]
+
+_STAGED = ".bytecast-new"
 
 
 def legacy_name(path: str) -> str:
@@ -33,16 +37,31 @@ def legacy_name(path: str) -> str:
     return (path[:-3] if path.endswith(".py") else path) + ".pyc"
 
 
-class SourcelessLayout:
-    """``NAME.pyc`` beside each source, written by the workers; one target, one level."""
+def staged_name(path: str) -> str:
+    """Where the workers write it first: ``NAME.pyc.bytecast-new`` (a stale ``NAME.pyc`` of the
+    tree stays as it was if the run goes no further)."""
+    return legacy_name(path) + _STAGED
 
-    in_worker = True
+
+class SourcelessLayout:
+    """``NAME.pyc`` beside each source (staged); one target, one level.
+
+    Without ``written`` the workers write the files. With it, they give the bytes back and the
+    layout writes each file, then calls ``written(job, None)``: the caller reads it back while
+    the workers compile the next ones (the parent is otherwise idle, waiting on them). With
+    ``write=False`` (a dry run) nothing is written: ``written(job, data)`` gets the bytes.
+    """
+
     incremental = False
     takes_files = False
     mode: Mode | None = "unchecked-hash"  # before 3.7 the planner writes timestamp pycs (flags 0)
 
-    def __init__(self) -> None:
+    def __init__(self, written: Callable[[Job, bytes | None], None] | None = None, write: bool = True) -> None:
         self._target: Target | None = None
+        self._written = written
+        self._write = write
+        self.in_worker = written is None
+        self.problems: list[Problem] = []
 
     def levels(self, target: Target, levels: Sequence[int]) -> list[int]:
         if self._target is not None and self._target != target:
@@ -56,13 +75,31 @@ class SourcelessLayout:
         return list(levels)
 
     def namer(self, target: Target, levels: Sequence[int]) -> Callable[[Source], list[str]]:
-        return lambda source: [legacy_name(source.path)]
+        return lambda source: [staged_name(source.path)]
 
-    def accept(self, job: Job, data: bytes) -> None:  # pragma: no cover - workers write these
-        raise AssertionError("the sourceless layout is written by the workers")
+    def accept(self, job: Job, data: bytes) -> None:
+        import os
+        import stat
+
+        from bytecast.place.atomic import write_atomic
+        from bytecast.problem import Problem
+
+        if not self._write:
+            if self._written is not None:
+                self._written(job, data)
+            return
+        try:
+            # importlib's _calc_mode: the source's mode, always writable by the owner
+            write_atomic(job.cfile, data, stat.S_IMODE(os.stat(job.source.path).st_mode) | 0o200)
+        except (OSError, UsageError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.problems.append(Problem(job.source.path, "PlacementError", message))
+            return
+        if self._written is not None:
+            self._written(job, None)
 
     def copy(self, entry: Entry) -> None:  # pragma: no cover - takes_files is False
         raise AssertionError("the sourceless layout copies no files: the tree is the caller's")
 
     def finish(self) -> list[Problem]:
-        return []
+        return self.problems

@@ -1,0 +1,125 @@
+"""Benchmark: a sourceless tree of a real application, bytecast against the manual way.
+
+The input is an application with its dependencies (flask and what it needs, installed by pip
+into a folder, with RECORD and all). Each run makes a fresh OUT from it, three ways, and the
+medians of several runs are printed with their ratios:
+
+  - ``bytecast sourceless IN -o OUT``: copy, compile (every core), read every pyc back with
+    bytecast's own reader, find the files to keep, remove sources, rewrite RECORD, rename;
+  - the manual way: ``cp -a IN OUT``, ``python -m compileall -q -b -j0 OUT``, then delete every
+    ``.py`` and ``__pycache__`` (no check, nothing kept, RECORD left wrong);
+  - the tool-free limit: ``cp -a IN OUT``, then one plain process per core, each compiling an
+    even share of the modules (largest first, dealt round) and writing its ``NAME.pyc`` files
+    (temporary file + rename) and removing the sources. No tool does less and ships the tree.
+
+Every command runs under the same interpreter (the real binary behind ``sys.executable``, in a
+fresh virtual environment, bytecast from this checkout), with caches dropped between runs.
+
+    python bench/bench_sourceless.py [--runs 5] [--dir /dev/shm] [--app flask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_compile import bench_env, cores, timed  # a sibling script, not a package
+
+LIMIT = textwrap.dedent(
+    """
+    import importlib.util, marshal, os, sys
+    root, share, shares = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    paths = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        paths += [os.path.join(folder, n) for n in sorted(files) if n.endswith(".py")]
+    paths.sort(key=lambda p: -os.path.getsize(p))  # dealt largest first: even shares
+    head = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little")
+    for path in paths[share::shares]:
+        with open(path, "rb") as f:
+            data = f.read()
+        body = marshal.dumps(compile(data, path, "exec", dont_inherit=True))
+        cfile = path + "c"
+        tmp = cfile + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(head + importlib.util.source_hash(data) + body)
+        os.replace(tmp, cfile)
+        os.unlink(path)
+    """
+)
+"""One share of the limit: compile, write NAME.pyc atomically (unchecked-hash), remove the source."""
+
+MANUAL = ('cp -a "$1" "$2" && "$0" -m compileall -q -b -j0 "$2" >/dev/null && '
+          'find "$2" -name "*.py" -delete && find "$2" -name __pycache__ -prune -exec rm -rf {} +')
+
+
+def install_app(py: str, app: str, dest: Path, env: dict[str, str]) -> int:
+    """Install ``app`` and its dependencies into ``dest`` with pip; returns how many modules."""
+    done = subprocess.run([py, "-m", "pip", "install", "-q", "--no-compile", "--target", str(dest), app],
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench_sourceless: pip could not install {app}: "
+                         f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    for cache in dest.rglob("__pycache__"):
+        shutil.rmtree(cache)
+    return sum(1 for _ in dest.rglob("*.py"))
+
+
+def limit_argv(py: str, inp: Path, out: Path, shares: int) -> list[str]:
+    each = " ".join(f'"$0" -I -S -c "$1" "$3" {i} {shares} &' for i in range(shares))
+    return ["sh", "-c", f'cp -a "$2" "$3" && {{ {each} wait; }}', py, LIMIT, str(inp), str(out)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--dir", default=None, help="folder to hold the trees (default: the system's temp)")
+    parser.add_argument("--app", default="flask", help="what pip installs as the application (default flask)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-sourceless-", dir=args.dir))
+    try:
+        py, env = bench_env(work)
+        pip_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        inp = work / "app"
+        modules = install_app(os.path.realpath(sys.executable), args.app, inp, pip_env)
+        n = cores()
+        runs: dict[str, list[float]] = {"bytecast": [], "manual": [], "limit": []}
+        argvs = {
+            "bytecast": lambda out: [py, "-m", "bytecast", "sourceless", str(inp), "-o", str(out), "-q"],
+            "manual": lambda out: ["sh", "-c", MANUAL, py, str(inp), str(out)],
+            "limit": lambda out: limit_argv(py, inp, out, n),
+        }
+        for i in range(args.runs):
+            for name, argv in argvs.items():
+                out = work / f"out-{name}-{i}"
+                runs[name].append(timed(argv(out), env))
+                left = sum(1 for _ in out.rglob("*.py"))
+                pycs = sum(1 for _ in out.rglob("*.pyc"))
+                if pycs == 0:
+                    raise SystemExit(f"bench_sourceless: {name} made no pyc")
+                if i == 0:
+                    print(f"  {name:<9} {pycs} pyc, {left} .py left")
+                shutil.rmtree(out)
+        med = {name: statistics.median(times) for name, times in runs.items()}
+        print(f"{args.app} and its dependencies: {modules} modules, {n} cores, median of {args.runs} runs")
+        for name in runs:
+            spread = f"{min(runs[name]):.3f}-{max(runs[name]):.3f}"
+            print(f"  {name:<9} {med[name]:.3f} s  ({spread})")
+        print(f"  bytecast / manual: {med['bytecast'] / med['manual']:.2f}x   "
+              f"bytecast / limit: {med['bytecast'] / med['limit']:.2f}x   "
+              f"manual / limit: {med['manual'] / med['limit']:.2f}x")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
