@@ -295,6 +295,7 @@ def test_project_is_built_with_pypa_build(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     document = json.loads(proc.stdout)
     assert document["built"] == {str(project): "hello-0.1-py3-none-any.whl"}
+    assert document["wheels"][0]["source"] == str(project / "hello-0.1-py3-none-any.whl")
     with zipfile.ZipFile(document["wheels"][0]["output"]) as zf:
         names = zf.namelist()
         assert "hello/__init__.pyc" in names and "hello/__init__.py" not in names

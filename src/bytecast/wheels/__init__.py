@@ -84,6 +84,7 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
     built: dict[str, str] = {}
     scratch: str | None = None
     wheels: list[str] = []
+    origin: dict[str, str] = {}
     try:
         for path in inputs:
             if os.path.isdir(path):
@@ -95,6 +96,7 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
                     problems.append(_problem(exc, path))
                     continue
                 built[path] = os.path.basename(wheel_path)
+                origin[wheel_path] = os.path.join(path, built[path])  # the scratch copy goes at the end
                 wheels.append(wheel_path)
             else:
                 wheels.append(path)
@@ -105,6 +107,11 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
     written: list[Converted] = []
     names: dict[str, str] = {}
     for wheel_path, (done, failed) in zip(wheels, results):
+        named = origin.get(wheel_path)
+        if named is not None:  # name a built wheel by its project, not by a folder that is gone
+            failed = [p.replace(path=named + p.path[len(wheel_path):]) if p.path.startswith(wheel_path) else p
+                      for p in failed]
+            done = [c.replace(source=named) for c in done]
         problems.extend(failed)
         for converted in done:
             earlier = names.get(converted.output)

@@ -38,7 +38,7 @@ class Converted(Frozen):
     __slots__ = ("source", "target", "output", "tags", "compiled", "kept", "warnings")
 
     source: str
-    """The input wheel."""
+    """The input wheel; for a project, ``PROJECT/NAME.whl`` names the wheel built of it (not kept)."""
     target: str
     """The target's label (``cpython-3.11``)."""
     output: str
