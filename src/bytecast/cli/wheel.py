@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in report.problems:
             err(problem_line(problem))
         if not args.quiet:
+            said: set[str] = set()  # a warning about an input holds for each of its targets: said once
             for w in report.wheels:
                 kept = f", {len(w.kept)} kept as source" if w.kept else ""
                 sys.stdout.write(f"{w.output} ({w.target}: {count(len(w.compiled), 'module')} compiled{kept})\n")
@@ -91,5 +92,7 @@ def run(args: argparse.Namespace) -> int:
                     for name, why in w.kept.items():
                         sys.stdout.write(f"  kept {name}: {why}\n")
                 for warning in w.warnings:
-                    err(f"bytecast: warning: {warning}")
+                    if warning not in said:
+                        said.add(warning)
+                        err(f"bytecast: warning: {warning}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
