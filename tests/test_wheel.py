@@ -214,6 +214,7 @@ def test_record_verifier_finds_what_is_wrong(demo: Path, tmp_path: Path) -> None
     ("no-record", {"demo-1.0.dist-info/RECORD": None}, "demo-1.0.dist-info/RECORD is missing"),
     ("no-dist-info", {k: None for k in _members() if "dist-info" in k}, "expected one demo-1.0.dist-info folder"),
     ("version-2", {"demo-1.0.dist-info/WHEEL": b"Wheel-Version: 2.0\n"}, "Wheel-Version 2.0"),
+    ("file-and-folder", {"demo/core.py/inner.py": b"x = 1\n"}, "cannot be unpacked"),
 ])
 def test_unsafe_or_broken_wheels_are_one_line_and_the_others_go_on(
         tmp_path: Path, demo: Path, name: str, members: dict[str, bytes | None], said: str) -> None:

@@ -130,17 +130,28 @@ def _date_time(members: Sequence[Member]) -> tuple[int, int, int, int, int, int]
 
 
 def _stage(root: str, member: Member, rel: str) -> None:
+    """Write ``member`` at ``rel`` under the private staging folder ``root``.
+
+    A plain exclusive create, not write_atomic: no one else sees the folder, and it is removed
+    whatever happens (names were checked by the reader, and O_EXCL|O_NOFOLLOW refuses anything
+    already there)."""
     import calendar
 
-    from bytecast.place.atomic import write_atomic
-
     path = os.path.join(root, *rel.split("/"))
-    write_atomic(path, member.data, 0o755 if member.executable else 0o644)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o755 if member.executable else 0o644)
+    try:
+        view = memoryview(member.data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
     try:
         when = calendar.timegm((*member.date_time, 0, 0, 0))
     except (OverflowError, ValueError):
         when = 315532800
-    os.utime(path, (when, when))  # a timestamp pyc records it: the same input gives the same bytes
+    os.utime(path, (when, when))  # as the input had it: the same input gives the same bytes
 
 
 def _relocated(problem: Problem, root: str, wheel: str, lib: str) -> Problem:
@@ -210,7 +221,11 @@ def convert_wheel(wheel: Wheel, target: Target, output_dir: str, *, optimize: in
             root = os.path.join(staging, str(number))
             os.mkdir(root)
             for member in members:
-                _stage(root, member, member.name[len(lib):])
+                try:
+                    _stage(root, member, member.name[len(lib):])
+                except OSError as exc:  # a member that is also a folder of another: the archive lies
+                    raise WheelError(f"{wheel.path}: member {member.name!r} cannot be unpacked "
+                                     f"({exc.strerror or exc})") from None
 
             def baked(relpath: str) -> str:
                 rel = relpath.replace(os.sep, "/")
