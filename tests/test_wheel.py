@@ -175,6 +175,21 @@ def test_source_date_epoch_sets_the_timestamp(demo: Path, tmp_path: Path, monkey
         assert {i.date_time for i in zf.infolist()} == {(2023, 11, 14, 22, 13, 20)}
 
 
+def test_stray_and_ghost_pycs_of_the_input_go_and_a_ghost_is_said(tmp_path: Path) -> None:
+    members = _members(**{"demo__ghost.pyc": current().magic + bytes(12) + b"junk",
+                          "demo__core.pyc": b"stale bytes beside core.py"})
+    path = _zip(tmp_path / "demo-1.0-py3-none-any.whl", members)
+    report = convert_wheels([str(path)], str(tmp_path / "out"), targets=[current()])
+    assert report.ok, report.problems
+    (done,) = report.wheels
+    with zipfile.ZipFile(done.output) as zf:
+        names = zf.namelist()
+        core = zf.read("demo/core.pyc")
+    assert "demo/ghost.pyc" not in names and not [n for n in names if "__pycache__" in n]
+    assert core != b"stale bytes beside core.py" and core[:4] == current().magic
+    assert [w for w in done.warnings if "demo/ghost.pyc" in w], done.warnings
+
+
 def test_prefix_is_baked(demo: Path, tmp_path: Path) -> None:
     report = convert_wheels([str(demo)], str(tmp_path / "out"), targets=[current()], prefix="/opt/app")
     with zipfile.ZipFile(report.wheels[0].output) as zf:

@@ -89,10 +89,6 @@ def _lib_of(wheel: Wheel, name: str) -> str | None:
     return ""
 
 
-def _is_bytecode(name: str) -> bool:
-    return name.endswith((".pyc", ".pyo")) or "__pycache__" in name.split("/")
-
-
 def _retag(text: bytes, tags: tuple[Tag, ...]) -> bytes:
     """WHEEL with its ``Tag:`` lines replaced by ``tags``, every other line as it was."""
     lines = text.decode("utf-8").splitlines()
@@ -208,7 +204,7 @@ def convert_wheel(wheel: Wheel, target: Target, output_dir: str, *, optimize: in
                 if rest == "RECORD" or rest in _SIGNATURES:
                     continue
             out[member.name] = member.data
-        elif not _is_bytecode(member.name[len(lib):]):
+        else:  # stray pycs and __pycache__ go too, by sourceless' rule (a ghost module is said)
             libs.setdefault(lib, []).append(member)
     problems_before = len(problems)
     compiled: list[str] = []
