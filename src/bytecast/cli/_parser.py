@@ -21,8 +21,8 @@ __all__ = ["COMMANDS", "FlagError", "command_module", "declarers", "build_parser
            "add_target", "add_config", "add_walk", "add_verbosity", "check_verbosity", "selection_flags", "flag_of",
            "settings_of", "unusable"]
 
-COMMANDS = ("compile", "check", "clean", "inspect", "imports", "magic", "targets", "sourceless", "bundle",
-            "cache")
+COMMANDS = ("compile", "check", "clean", "inspect", "imports", "magic", "targets", "sourceless", "wheel",
+            "bundle", "cache")
 """Every command, in the order ``bytecast --help`` lists them; each is ``bytecast.cli.NAME``."""
 
 

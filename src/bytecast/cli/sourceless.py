@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise FlagError(f"-j/--jobs must be 0 or more, not {args.jobs}")
     flags: dict[str, Any] = {"targets": args.target or None, "jobs": args.jobs,
                              "optimize": [args.optimize] if args.optimize is not None else None}
-    options = config.merge(flags, config.load())
+    options = config.merge(flags, config.load_for(args.paths), args.paths)
     targets = options.resolved_targets()
     if len(targets) != 1:
         raise FlagError(f"a sourceless tree is for one target, not {len(targets)} "

@@ -16,6 +16,7 @@ from bytecast.place.atomic import temp_name
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Collection
+    from typing import Any, Callable
 
 __all__ = ["ReproducibleZip", "fixed_date_time"]
 
@@ -89,11 +90,16 @@ class ReproducibleZip:
             offsets[name] = at + 30 + name_size + extra_size
         return raw, offsets
 
-    def write(self, path: str) -> None:
-        """Write the archive to ``path`` atomically (complete or absent)."""
+    def write(self, path: str, *, date_time: tuple[int, int, int, int, int, int] | None = None,
+              order: Callable[[str], Any] | None = None) -> None:
+        """Write the archive to ``path`` atomically (complete or absent).
+
+        ``date_time`` replaces :func:`fixed_date_time` for every member; ``order`` is a sort key
+        of member names (a wheel wants its ``.dist-info`` folder last), names themselves by default.
+        """
         import zipfile
 
-        stamp = fixed_date_time()
+        stamp = fixed_date_time() if date_time is None else date_time
         tmp = temp_name(path)
         folder = os.path.dirname(path)
         if folder:
@@ -102,7 +108,7 @@ class ReproducibleZip:
             with open(tmp, "wb") as raw:
                 raw.write(self.prefix)
                 with zipfile.ZipFile(raw, "w") as zf:
-                    for name in sorted(self.members):
+                    for name in sorted(self.members, key=order):
                         data, executable = self.members[name]
                         info = zipfile.ZipInfo(name, stamp)
                         info.compress_type = zipfile.ZIP_DEFLATED

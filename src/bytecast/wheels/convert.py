@@ -1,0 +1,260 @@
+"""One wheel, one target: the pyc-only wheel.
+
+The input's library files (the wheel root, ``.data/purelib``, ``.data/platlib``) are staged in
+a private folder and made sourceless there by :func:`bytecast.sourceless.convert`; every other
+member (``.data/scripts``, ``.data/data``, ``.data/headers``) goes through untouched with its
+executable bit. Then the ``.dist-info`` edits: ``WHEEL`` retagged, ``top_level.txt`` added
+when missing (Python 3.11's ``packages_distributions()`` sees a pyc-only install only through
+it), signatures of the old RECORD dropped, and RECORD written last. The archive is a
+:class:`~bytecast.place.archive.ReproducibleZip`: sorted, ``.dist-info`` last, no folder entries,
+one timestamp (``SOURCE_DATE_EPOCH``, else the input's newest member), and is read back and
+its RECORD verified before it counts as done.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bytecast._frozen import Frozen, init
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging.tags import Tag
+
+    from bytecast.problem import Problem
+    from bytecast.targets import Target
+    from bytecast.wheels.reader import Member, Wheel
+
+__all__ = ["Converted", "convert_wheel", "output_name"]
+
+_SIGNATURES = ("RECORD.jws", "RECORD.p7s")
+
+
+class Converted(Frozen):
+    """A pyc-only wheel written for one target."""
+
+    __slots__ = ("source", "target", "output", "tags", "compiled", "kept", "warnings")
+
+    source: str
+    """The input wheel; for a project, ``PROJECT/NAME.whl`` names the wheel built of it (not kept)."""
+    target: str
+    """The target's label (``cpython-3.11``)."""
+    output: str
+    """The wheel written."""
+    tags: tuple[str, ...]
+    """Its tags, one per ``Tag:`` line of WHEEL."""
+    compiled: tuple[str, ...]
+    """Members now bytecode (``pkg/mod.pyc``), sorted."""
+    kept: dict[str, str]
+    """Sources kept as sources (member -> why)."""
+    warnings: tuple[str, ...]
+    """What the conversion noticed and did not refuse."""
+
+    def __init__(self, source: str, target: str, output: str, tags: tuple[str, ...], compiled: tuple[str, ...],
+                 kept: dict[str, str], warnings: tuple[str, ...]) -> None:
+        init(self, "source", source)
+        init(self, "target", target)
+        init(self, "output", output)
+        init(self, "tags", tags)
+        init(self, "compiled", compiled)
+        init(self, "kept", kept)
+        init(self, "warnings", warnings)
+
+
+def output_name(wheel: Wheel, tags: tuple[Tag, ...]) -> str:
+    """The output's file name: the input's name, version and build tag, the new tags."""
+    from bytecast.wheels.tags import file_tags
+
+    build = f"-{wheel.build}" if wheel.build else ""
+    return f"{wheel.name}-{wheel.version}{build}-{file_tags(tags)}.whl"
+
+
+def _lib_prefixes(wheel: Wheel) -> list[str]:
+    """Member prefixes of the folders whose modules install on ``sys.path`` (the root: ``""``)."""
+    return ["", f"{wheel.data_dir}/purelib/", f"{wheel.data_dir}/platlib/"]
+
+
+def _lib_of(wheel: Wheel, name: str) -> str | None:
+    """The library prefix ``name`` lies under, or None when it is not a library file."""
+    top = name.split("/", 1)[0]
+    if top == wheel.dist_info:
+        return None
+    if top == wheel.data_dir:
+        for prefix in _lib_prefixes(wheel)[1:]:
+            if name.startswith(prefix):
+                return prefix
+        return None
+    return ""
+
+
+def _retag(text: bytes, tags: tuple[Tag, ...]) -> bytes:
+    """WHEEL with its ``Tag:`` lines replaced by ``tags``, every other line as it was."""
+    lines = text.decode("utf-8").splitlines()
+    kept = [line for line in lines if not line.lower().startswith("tag:")]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    kept.extend(f"Tag: {t}" for t in tags)
+    return ("\n".join(kept) + "\n").encode("utf-8")
+
+
+def _top_level(names: Sequence[str]) -> bytes:
+    """``top_level.txt`` for library members ``names`` (relative to their library folder)."""
+    tops: set[str] = set()
+    for name in names:
+        first, sep, _ = name.partition("/")
+        if sep:
+            if first.isidentifier() and name.endswith((".pyc", ".py", ".so", ".pyd")):
+                tops.add(first)
+        elif name.endswith((".pyc", ".py", ".so", ".pyd")):
+            module = first.split(".", 1)[0]
+            if module.isidentifier():
+                tops.add(module)
+    return "".join(f"{t}\n" for t in sorted(tops)).encode("utf-8")
+
+
+def _date_time(members: Sequence[Member]) -> tuple[int, int, int, int, int, int]:
+    from bytecast.place.archive import fixed_date_time
+
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return fixed_date_time()
+    newest = max((m.date_time for m in members), default=(1980, 1, 1, 0, 0, 0))
+    if newest < (1980, 1, 1, 0, 0, 0):
+        return (1980, 1, 1, 0, 0, 0)
+    return (*newest[:5], newest[5] & ~1)
+
+
+def _stage(root: str, member: Member, rel: str) -> None:
+    """Write ``member`` at ``rel`` under the private staging folder ``root``.
+
+    A plain exclusive create, not write_atomic: no one else sees the folder, and it is removed
+    whatever happens (names were checked by the reader, and O_EXCL|O_NOFOLLOW refuses anything
+    already there)."""
+    import calendar
+
+    path = os.path.join(root, *rel.split("/"))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o755 if member.executable else 0o644)
+    try:
+        view = memoryview(member.data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    try:
+        when = calendar.timegm((*member.date_time, 0, 0, 0))
+    except (OverflowError, ValueError):
+        when = 315532800
+    os.utime(path, (when, when))  # as the input had it: the same input gives the same bytes
+
+
+def _relocated(problem: Problem, root: str, wheel: str, lib: str) -> Problem:
+    """``problem`` about a staged file, named as the member of ``wheel`` it came from."""
+    path = problem.path
+    if os.path.isabs(path):
+        rel = os.path.relpath(path, root)
+        path = "" if rel == "." else rel.replace(os.sep, "/")
+    return problem.replace(path=f"{wheel}/{lib}{path}".rstrip("/") if path else wheel)
+
+
+def _read_back(root: str) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for file in sorted(files):
+            path = os.path.join(folder, file)
+            with open(path, "rb") as f:
+                found[os.path.relpath(path, root).replace(os.sep, "/")] = f.read()
+    return found
+
+
+def convert_wheel(wheel: Wheel, target: Target, output_dir: str, *, optimize: int = 0,
+                  prefix: str | None = None, keep: Sequence[str] = (), jobs: int | None = None,
+                  problems: list[Problem]) -> Converted | None:
+    """Write the pyc-only wheel of ``wheel`` for ``target`` into ``output_dir``.
+
+    A wheel that is not for ``target`` raises WheelError; files that could not be converted are
+    added to ``problems`` and no wheel is written (None).
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from bytecast.place.archive import ReproducibleZip
+    from bytecast.sourceless import convert
+    from bytecast.wheels.reader import WheelError
+    from bytecast.wheels.record import make_record, verify_record
+    from bytecast.wheels.tags import output_tags
+
+    tags = output_tags(wheel, target)
+    output = os.path.join(output_dir, output_name(wheel, tags))
+    if os.path.exists(output) and os.path.samefile(output, wheel.path):
+        raise WheelError(f"{wheel.path}: the output for {target.label} would replace the input; choose another folder")
+    base = prefix if prefix is not None else f"{wheel.name}-{wheel.version}"
+    executable = {m.name for m in wheel.members if m.executable}
+    out: dict[str, bytes] = {}
+    libs: dict[str, list[Member]] = {}
+    for member in wheel.members:
+        lib = _lib_of(wheel, member.name)
+        if lib is None:
+            if member.name.startswith(wheel.dist_info + "/"):
+                rest = member.name[len(wheel.dist_info) + 1:]
+                if rest == "RECORD" or rest in _SIGNATURES:
+                    continue
+            out[member.name] = member.data
+        else:  # stray pycs and __pycache__ go too, by sourceless' rule (a ghost module is said)
+            libs.setdefault(lib, []).append(member)
+    problems_before = len(problems)
+    compiled: list[str] = []
+    kept: dict[str, str] = {}
+    warnings: list[str] = []
+    library: list[str] = []
+    staging = tempfile.mkdtemp(prefix="bytecast-wheel-")
+    try:
+        for number, (lib, members) in enumerate(sorted(libs.items())):
+            root = os.path.join(staging, str(number))
+            os.mkdir(root)
+            for member in members:
+                try:
+                    _stage(root, member, member.name[len(lib):])
+                except OSError as exc:  # a member that is also a folder of another: the archive lies
+                    raise WheelError(f"{wheel.path}: member {member.name!r} cannot be unpacked "
+                                     f"({exc.strerror or exc})") from None
+
+            def baked(relpath: str) -> str:
+                rel = relpath.replace(os.sep, "/")
+                return f"{base}/{rel}" if base else rel
+
+            report = convert(Path(root), target=target, optimize=optimize, keep=keep,
+                             baked=baked, jobs=jobs)
+            problems.extend(_relocated(p, root, wheel.path, lib) for p in report.problems)
+            compiled.extend(lib + str(rel).replace(os.sep, "/") + "c" for rel in report.compiled)
+            kept.update({lib + str(rel).replace(os.sep, "/"): why for rel, why in report.kept.items()})
+            warnings.extend(str(_relocated(w, root, wheel.path, lib)) for w in report.warnings)
+            for rel, data in _read_back(root).items():
+                out[lib + rel] = data
+                library.append(rel)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if len(problems) > problems_before:
+        return None  # a wheel missing a module is not complete: none is written
+    info = wheel.dist_info
+    out[f"{info}/WHEEL"] = _retag(out[f"{info}/WHEEL"], tags)
+    if f"{info}/top_level.txt" not in out:
+        out[f"{info}/top_level.txt"] = _top_level(library)
+    record = f"{info}/RECORD"
+    record_bytes = make_record(out, record)  # last: after every other edit
+    archive = ReproducibleZip()
+    for name, data in out.items():
+        archive.add(name, data, name in executable)
+    archive.add(record, record_bytes)
+    archive.write(output, date_time=_date_time(wheel.members),
+                  order=lambda name: (name.startswith(info + "/"), name == record, name))
+    wrong = verify_record(output, record)
+    if wrong:
+        os.unlink(output)
+        raise WheelError(f"{output}: written wheel fails its own RECORD check: {wrong[0]}")
+    return Converted(wheel.path, target.label, output, tuple(str(t) for t in tags), tuple(sorted(compiled)),
+                     dict(sorted(kept.items())), tuple(warnings))
