@@ -325,7 +325,7 @@ def _bundle(name: str, args: argparse.Namespace, document: Any) -> int:
         rows.append((str(t.get("python")), point, str(t.get("modules")), f"{t.get('index_bytes', 0) / 1e6:.1f} MB",
                      str(len(t.get("distributions", []))), str(len(t.get("native", [])))))
     print_rows([[escape(c) for c in row] for row in rows])
-    newest = about["targets"][0] if about["targets"] else {}
+    newest = about["targets"][-1] if about["targets"] else {}  # listed oldest first
     for dist in newest.get("distributions", []):
         out(escape(f"  {dist.get('name')} {dist.get('version')}") + "\n")
     for native in newest.get("native", []):
