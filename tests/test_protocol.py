@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bytecast.remote
-from bytecast.compiler.protocol import Failure, Outcome, Unit, decode_outcome
+from bytecast.compiler.protocol import CodeFacts, Failure, Outcome, Unit, decode_outcome
 
 
 def load_worker() -> ModuleType:
@@ -44,6 +44,7 @@ units = st.builds(
     hardlink=st.booleans(),
     outputs=st.lists(st.tuples(st.integers(0, 2), texts), max_size=3).map(tuple),
     give_back=st.booleans(),
+    facts=st.booleans(),
 )
 
 failures = st.builds(Failure, kind=texts, message=texts, line=ints, column=ints)
@@ -67,14 +68,17 @@ def worker_form(outcome: Outcome) -> list[object]:
     f = outcome.failure
     error = None if f is None else [f.kind, f.message, f.line, f.column]
     blobs = [[level, data] for level, data in outcome.blobs] or None
+    if blobs and outcome.facts:
+        blobs = [blob + [[sorted(f.names), sorted(f.strings)]] for blob, f in zip(blobs, outcome.facts)]
     return [outcome.uid, outcome.written, outcome.linked, error, blobs]
 
 
 @given(units)
 def test_unit_round_trip_as_the_worker_unpacks_it(unit: Unit) -> None:
     sent = wire(unit.encode())
-    uid, path, dfile, flags, hardlink, outputs, give_back = sent  # compile_unit's own unpacking
-    back = Unit(uid, path, dfile, flags, hardlink, tuple((level, cfile) for level, cfile in outputs), give_back)
+    uid, path, dfile, flags, hardlink, outputs, give_back, facts = sent  # compile_unit's own unpacking
+    back = Unit(uid, path, dfile, flags, hardlink, tuple((level, cfile) for level, cfile in outputs), give_back,
+                facts)
     assert back == unit
     assert back.as_dict() == unit.as_dict()
 
@@ -82,6 +86,38 @@ def test_unit_round_trip_as_the_worker_unpacks_it(unit: Unit) -> None:
 @given(outcomes)
 def test_outcome_round_trip(outcome: Outcome) -> None:
     assert decode_outcome(wire(worker_form(outcome))) == outcome
+
+
+def test_outcome_with_facts_round_trip() -> None:
+    sent = Outcome(3, blobs=((0, b"pyc"),), facts=(CodeFacts(frozenset({"open"}), frozenset({"x.py"})),))
+    assert decode_outcome(wire(worker_form(sent))) == sent
+    with pytest.raises(ValueError, match="facts"):
+        decode_outcome([3, 0, 0, None, [[0, b"pyc", [["open"], [7]]]]])
+
+
+def test_worker_checks_its_own_bytes_and_says_what_the_code_names(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("import linecache\nRUN = 'helper.py'\nDOC = 'not a name'\n\ndef f():\n    return __file__\n")
+    unit = Unit(5, str(source), "<t/m.py>", 1, False, ((0, ""),), give_back=True, facts=True)
+    outcome = decode_outcome(wire(WORKER.compile_unit(wire(unit.encode()))))
+    assert outcome.failure is None and len(outcome.facts) == 1
+    assert {"linecache", "__file__"} <= outcome.facts[0].names
+    assert outcome.facts[0].strings == {"helper.py"}
+    assert marshal.loads(outcome.blobs[0][1][16:]) == compile(source.read_bytes(), "<t/m.py>", "exec", dont_inherit=True)
+
+    class Corrupting:  # a marshal whose bytes are not those of the code compiled
+        loads = staticmethod(marshal.loads)
+
+        @staticmethod
+        def dumps(value: Any, *args: int) -> bytes:
+            data = marshal.dumps(value, *args)
+            return data if args else data.replace(b"helper.py", b"helpet.py")
+
+    monkeypatch.setattr(WORKER, "marshal", Corrupting)
+    bad = decode_outcome(wire(WORKER.compile_unit(wire(unit.encode()))))
+    assert bad.failure is not None and bad.failure.kind == "BadBytecode" and not bad.blobs
+    assert "other code" in bad.failure.message
 
 
 def test_failure_without_a_place() -> None:

@@ -312,18 +312,38 @@ def test_in_place_with_a_bad_file_changes_nothing(app: Path) -> None:
 def test_interrupted_in_place_leaves_the_tree_as_it_was(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = _files(app)
     calls = []
-    real = sourceless.read_back
+    real = sourceless._check_written
 
-    def interrupted(path: str, target: Target) -> object:
+    def interrupted(path: str, data: bytes, target: Target) -> None:
         calls.append(path)
         if len(calls) == 3:  # midway through reading the pycs back
             raise KeyboardInterrupt
-        return real(path, target)
+        real(path, data, target)
 
-    monkeypatch.setattr(sourceless, "read_back", interrupted)
+    monkeypatch.setattr(sourceless, "_check_written", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sourceless.convert(app, target=current(), drop_ghosts=False)
     assert _files(app) == before and len(calls) == 3
+
+
+def test_a_pyc_changed_between_write_and_read_back_is_caught(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bytecast.place import atomic
+
+    before = _files(app)
+    real = atomic.write_atomic
+
+    def corrupting(path: str, data: bytes, mode: int = 0o644) -> None:
+        real(path, data, mode)
+        if path.endswith("mod.pyc.bytecast-new"):  # the disk, or another process, changed it
+            with open(path, "r+b") as f:
+                f.seek(len(data) - 1)
+                f.write(bytes([data[-1] ^ 1]))
+
+    monkeypatch.setattr(atomic, "write_atomic", corrupting)
+    report = sourceless.convert(app, target=current(), drop_ghosts=False)
+    assert [(Path(p.path).name, p.kind) for p in report.problems] == [("mod.py", "BadBytecode")]
+    assert "not the" in report.problems[0].message
+    assert _files(app) == before
 
 
 def test_dry_run_writes_nothing_and_says_what_a_run_does(app: Path, tmp_path: Path) -> None:

@@ -14,14 +14,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-__all__ = ["Unit", "Outcome", "Failure", "decode_outcome"]
+__all__ = ["Unit", "Outcome", "Failure", "CodeFacts", "decode_outcome"]
 
 
 class Unit(Record):
     """One source to compile, for one kind of worker, into one or more pyc files (immutable:
     its fields are ``Final``)."""
 
-    __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back")
+    __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back", "facts")
 
     uid: Final[int]
     """Unique within a run: outcomes name it."""
@@ -38,9 +38,12 @@ class Unit(Record):
     (empty) when the bytes are given back."""
     give_back: Final[bool]
     """Send the bytes back instead of writing the files."""
+    facts: Final[bool]
+    """With ``give_back``: the worker checks that its bytes load back (its own ``marshal``) as the
+    code it compiled, and sends :class:`CodeFacts` with each."""
 
     def __init__(self, uid: int, path: str, dfile: str, flags: int, hardlink: bool,
-                 outputs: tuple[tuple[int, str], ...], give_back: bool = False) -> None:
+                 outputs: tuple[tuple[int, str], ...], give_back: bool = False, facts: bool = False) -> None:
         self.uid = uid
         self.path = path
         self.dfile = dfile
@@ -48,11 +51,12 @@ class Unit(Record):
         self.hardlink = hardlink
         self.outputs = outputs
         self.give_back = give_back
+        self.facts = facts
 
     def encode(self) -> list[object]:
         """The unit as the worker reads it."""
         return [self.uid, self.path, self.dfile, self.flags, self.hardlink,
-                [[level, cfile] for level, cfile in self.outputs], self.give_back]
+                [[level, cfile] for level, cfile in self.outputs], self.give_back, self.facts]
 
 
 class Failure(Frozen):
@@ -72,10 +76,26 @@ class Failure(Frozen):
         init(self, "column", column)
 
 
+class CodeFacts(Frozen):
+    """What the code of one pyc names, from the target interpreter that compiled it, which
+    checked first that the bytes it gives back load (with its own ``marshal``) as that code."""
+
+    __slots__ = ("names", "strings")
+
+    names: frozenset[str]
+    """Every name the module's code objects use (``co_names``, nested code included)."""
+    strings: frozenset[str]
+    """Every text constant of that code that ends in ``py``."""
+
+    def __init__(self, names: frozenset[str], strings: frozenset[str]) -> None:
+        init(self, "names", names)
+        init(self, "strings", strings)
+
+
 class Outcome(Frozen):
     """What a worker did with one unit."""
 
-    __slots__ = ("uid", "written", "linked", "failure", "blobs")
+    __slots__ = ("uid", "written", "linked", "failure", "blobs", "facts")
 
     uid: int
     written: int
@@ -86,14 +106,17 @@ class Outcome(Frozen):
     """Why the unit failed; None when every file was made."""
     blobs: tuple[tuple[int, bytes], ...]
     """``(level, pyc bytes)`` for a unit that asked for its bytes back; else empty."""
+    facts: tuple[CodeFacts, ...]
+    """One per blob for a unit that asked for facts (its bytes checked); else empty."""
 
     def __init__(self, uid: int, written: int = 0, linked: int = 0, failure: Failure | None = None,
-                 blobs: tuple[tuple[int, bytes], ...] = ()) -> None:
+                 blobs: tuple[tuple[int, bytes], ...] = (), facts: tuple[CodeFacts, ...] = ()) -> None:
         init(self, "uid", uid)
         init(self, "written", written)
         init(self, "linked", linked)
         init(self, "failure", failure)
         init(self, "blobs", blobs)
+        init(self, "facts", facts)
 
 
 def decode_outcome(message: object) -> Outcome:
@@ -108,12 +131,22 @@ def decode_outcome(message: object) -> Outcome:
         kind, text, line, column = error
         failure = Failure(str(kind), str(text), _count(line or 0), _count(column or 0))
     got: tuple[tuple[int, bytes], ...] = ()
+    facts: tuple[CodeFacts, ...] = ()
     if blobs is not None:
         if not isinstance(blobs, list) or not all(
-                isinstance(b, list) and len(b) == 2 and isinstance(b[1], bytes) for b in blobs):
+                isinstance(b, list) and len(b) in (2, 3) and isinstance(b[1], bytes) for b in blobs):
             raise ValueError(f"not an outcome's blobs: {blobs!r:.80}")
-        got = tuple((_count(level), data) for level, data in blobs)
-    return Outcome(_count(uid), _count(written), _count(linked), failure, got)
+        got = tuple((_count(b[0]), b[1]) for b in blobs)
+        if any(len(b) == 3 for b in blobs):
+            facts = tuple(_facts(b[2] if len(b) == 3 else None) for b in blobs)
+    return Outcome(_count(uid), _count(written), _count(linked), failure, got, facts)
+
+
+def _facts(message: object) -> CodeFacts:
+    if (not isinstance(message, list) or len(message) != 2
+            or not all(isinstance(part, list) and all(isinstance(s, str) for s in part) for part in message)):
+        raise ValueError(f"not a blob's facts: {message!r:.80}")
+    return CodeFacts(frozenset(message[0]), frozenset(message[1]))
 
 
 def _count(value: object) -> int:

@@ -13,15 +13,19 @@ only in a process whose state does not depend on what ran before it.
 A *unit* is one source and the .pyc files to make of it (the parent encodes it, see
 :mod:`bytecast.compiler.protocol`)::
 
-    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...], give_back]
+    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...], give_back, facts]
 
 ``flags`` is the PEP 552 flags word: 0 timestamp, 1 unchecked-hash, 3 checked-hash. With
 ``give_back`` false the worker writes each pyc to its ``cfile`` (atomically: the
 ``__pycache__`` layout, where writing here keeps a cold compile at the machine's limit);
 with ``give_back`` true it writes nothing and sends the bytes back (layouts that place them
-elsewhere: a zip, a wheel). An *outcome* is ``[unit_id, written, linked, error, blobs]``:
-``error`` is ``None`` or ``[kind, message, line, column]``, ``blobs`` ``None`` or
-``[[optimize, pyc_bytes], ...]``.
+elsewhere: a zip, a wheel). With ``facts`` true (and ``give_back``) the worker checks its own
+bytes: ``marshal.loads`` of what it just made must equal the code it compiled (these are its
+own output, not untrusted input), and it sends what the code names with each blob (see
+:func:`code_facts`). An *outcome* is ``[unit_id, written, linked, error, blobs]``: ``error``
+is ``None`` or ``[kind, message, line, column]``, ``blobs`` ``None`` or
+``[[optimize, pyc_bytes], ...]``, with ``facts``
+``[[optimize, pyc_bytes, [names, strings]], ...]``.
 
 The worker ends quietly, without a traceback, however its parent goes: end of input, a
 closed pipe (the parent was killed), an interrupt (Ctrl-C reaches the whole process group).
@@ -223,6 +227,8 @@ def _error(exc, path):
         return [_text(kind), _text(exc.strerror or str(exc)), 0, 0]
     if isinstance(exc, _Refused):
         return [u"FileExistsError", _text(str(exc)), 0, 0]
+    if isinstance(exc, _Mismatch):
+        return [u"BadBytecode", _text(str(exc)), 0, 0]
     return [_text(kind), _text(str(exc) or kind), 0, 0]
 
 
@@ -287,10 +293,50 @@ def read_source(path):
         os.close(fd)
 
 
+_TEXT = type(u"")
+
+
+def code_facts(code):
+    """``[names, strings]`` of a module's code and every code object nested in it: each name it
+    uses (text), and each text constant ending in ``py`` (what a sourceless conversion asks: which
+    ``.py`` files the code names, whether it compares ``__file__`` with ``'.py'``), sorted."""
+    names = set()
+    strings = set()
+    todo = [code]
+    while todo:
+        co = todo.pop()
+        names.update(co.co_names)
+        for const in co.co_consts:
+            if isinstance(const, _TEXT):
+                if const.endswith(u"py"):
+                    strings.add(const)
+            elif hasattr(const, "co_consts"):
+                todo.append(const)
+    return [sorted(_text(n) for n in names), sorted(strings)]
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _checked(code, body):
+    """The facts of ``code`` once ``body`` (the bytes just marshalled of it) loads back equal."""
+    try:
+        loaded = marshal.loads(body)
+    except Exception as exc:  # no "raise from" in 2.7: raised below
+        loaded = exc
+    if isinstance(loaded, Exception):
+        raise _Mismatch("its own bytecode does not load back: %s" % (loaded,))
+    if loaded != code or type(loaded) is not type(code):
+        raise _Mismatch("its own bytecode loads back as other code than it compiled")
+    return code_facts(loaded)
+
+
 def compile_unit(unit):
     """Compile one unit and write (or give back) its files; returns the outcome (never raises
     on bad input)."""
-    unit_id, path, dfile, flags, hardlink, outputs, give_back = unit
+    unit_id, path, dfile, flags, hardlink, outputs, give_back = unit[:7]
+    facts = give_back and len(unit) > 7 and unit[7]
     if not _PY3:
         path = _native_path(path)
         dfile = dfile and _native_path(dfile)
@@ -308,9 +354,11 @@ def compile_unit(unit):
         head = header(flags, st.st_mtime, st.st_size, source)
         for optimize, cfile in outputs:
             code = _compile(source, dfile or path, optimize)
-            data = head + marshal.dumps(code)
-            del code
-            if blobs is not None:
+            body = marshal.dumps(code)
+            data = head + body
+            if facts:
+                blobs.append([optimize, data, _checked(code, body)])
+            elif blobs is not None:
                 blobs.append([optimize, data])
             elif hardlink and previous is not None and previous[1] == data and _linked(previous[0], cfile):
                 linked += 1
@@ -318,6 +366,7 @@ def compile_unit(unit):
                 write_atomic(cfile, data, mode)
                 written += 1
             previous = (cfile, data)
+            del code, body
     except Exception as exc:  # every failure is reported for this file; the others go on
         return [unit_id, written, linked, _error(exc, path), None]
     return [unit_id, written, linked, None, blobs]
