@@ -39,8 +39,7 @@ class Unit(Record):
     give_back: Final[bool]
     """Send the bytes back instead of writing the files."""
     facts: Final[bool]
-    """With ``give_back``: the worker checks that its bytes load back (its own ``marshal``) as the
-    code it compiled, and sends :class:`CodeFacts` with each."""
+    """With ``give_back``: the worker sends :class:`CodeFacts` of the code with its bytes."""
 
     def __init__(self, uid: int, path: str, dfile: str, flags: int, hardlink: bool,
                  outputs: tuple[tuple[int, str], ...], give_back: bool = False, facts: bool = False) -> None:
@@ -77,8 +76,8 @@ class Failure(Frozen):
 
 
 class CodeFacts(Frozen):
-    """What the code of one pyc names, from the target interpreter that compiled it, which
-    checked first that the bytes it gives back load (with its own ``marshal``) as that code."""
+    """What the code of one pyc names, from the code object the target interpreter compiled
+    (trusted: bytecast's own worker, not bytes read from a file)."""
 
     __slots__ = ("names", "strings")
 

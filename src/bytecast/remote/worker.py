@@ -19,13 +19,13 @@ A *unit* is one source and the .pyc files to make of it (the parent encodes it, 
 ``give_back`` false the worker writes each pyc to its ``cfile`` (atomically: the
 ``__pycache__`` layout, where writing here keeps a cold compile at the machine's limit);
 with ``give_back`` true it writes nothing and sends the bytes back (layouts that place them
-elsewhere: a zip, a wheel). With ``facts`` true (and ``give_back``) the worker checks its own
-bytes: ``marshal.loads`` of what it just made must equal the code it compiled (these are its
-own output, not untrusted input), and it sends what the code names with each blob (see
-:func:`code_facts`). An *outcome* is ``[unit_id, written, linked, error, blobs]``: ``error``
-is ``None`` or ``[kind, message, line, column]``, ``blobs`` ``None`` or
-``[[optimize, pyc_bytes], ...]``, with ``facts``
-``[[optimize, pyc_bytes, [names, strings]], ...]``.
+elsewhere: a zip, a wheel). With ``facts`` true (and ``give_back``) it also sends what the
+code it compiled names with each blob (see :func:`code_facts`). It does not ``marshal.loads``
+its own bytes to check them: on 3.13 that changes the bytes of modules it compiles after
+(2 of flask's 131, no longer what a fresh ``py_compile`` writes). An *outcome* is
+``[unit_id, written, linked, error, blobs]``: ``error`` is ``None`` or
+``[kind, message, line, column]``, ``blobs`` ``None`` or ``[[optimize, pyc_bytes], ...]``,
+with ``facts`` ``[[optimize, pyc_bytes, [names, strings]], ...]``.
 
 The worker ends quietly, without a traceback, however its parent goes: end of input, a
 closed pipe (the parent was killed), an interrupt (Ctrl-C reaches the whole process group).
@@ -227,8 +227,6 @@ def _error(exc, path):
         return [_text(kind), _text(exc.strerror or str(exc)), 0, 0]
     if isinstance(exc, _Refused):
         return [u"FileExistsError", _text(str(exc)), 0, 0]
-    if isinstance(exc, _Mismatch):
-        return [u"BadBytecode", _text(str(exc)), 0, 0]
     return [_text(kind), _text(str(exc) or kind), 0, 0]
 
 
@@ -315,23 +313,6 @@ def code_facts(code):
     return [sorted(_text(n) for n in names), sorted(strings)]
 
 
-class _Mismatch(Exception):
-    pass
-
-
-def _checked(code, body):
-    """The facts of ``code`` once ``body`` (the bytes just marshalled of it) loads back equal."""
-    try:
-        loaded = marshal.loads(body)
-    except Exception as exc:  # no "raise from" in 2.7: raised below
-        loaded = exc
-    if isinstance(loaded, Exception):
-        raise _Mismatch("its own bytecode does not load back: %s" % (loaded,))
-    if loaded != code or type(loaded) is not type(code):
-        raise _Mismatch("its own bytecode loads back as other code than it compiled")
-    return code_facts(loaded)
-
-
 def compile_unit(unit):
     """Compile one unit and write (or give back) its files; returns the outcome (never raises
     on bad input)."""
@@ -354,10 +335,9 @@ def compile_unit(unit):
         head = header(flags, st.st_mtime, st.st_size, source)
         for optimize, cfile in outputs:
             code = _compile(source, dfile or path, optimize)
-            body = marshal.dumps(code)
-            data = head + body
+            data = head + marshal.dumps(code)
             if facts:
-                blobs.append([optimize, data, _checked(code, body)])
+                blobs.append([optimize, data, code_facts(code)])
             elif blobs is not None:
                 blobs.append([optimize, data])
             elif hardlink and previous is not None and previous[1] == data and _linked(previous[0], cfile):
@@ -366,7 +346,7 @@ def compile_unit(unit):
                 write_atomic(cfile, data, mode)
                 written += 1
             previous = (cfile, data)
-            del code, body
+            del code
     except Exception as exc:  # every failure is reported for this file; the others go on
         return [unit_id, written, linked, _error(exc, path), None]
     return [unit_id, written, linked, None, blobs]
