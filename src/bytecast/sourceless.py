@@ -8,8 +8,11 @@ beside ``out``, converts it and renames it into place, so ``out`` is complete or
 The rules, in one place:
 
 - Every ``NAME.pyc`` is compiled for one target at one level, written atomically, then read
-  back with bytecast's own readers (header magic and flags for the target, code object
-  parsed) before any source is removed. Any problem (a syntax error, a pyc that does not read
+  back and compared byte for byte with the bytes the worker made, which are checked first
+  (header magic and flags for the target, one code object: ``marshal.loads`` of our own bytes
+  on the running Python, bytecast's reader for another) before any source is removed. What
+  the code names (files to keep, needs of its source) comes from the worker, which has the
+  code object it compiled. Any problem (a syntax error, a pyc that does not read
   back) and nothing is removed: the tree keeps its sources and loses the pycs of the run.
 - The path baked into code objects is ``<NAME/rel/path.py>`` by default: linecache skips a
   name in angle brackets, so no file of the current folder or of ``sys.path`` can stand in
