@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bytecast.remote
-from bytecast.compiler.protocol import WARNING_POLICIES, Failure, Outcome, Unit, Warned, decode_outcome
+from bytecast.compiler.protocol import WARNING_POLICIES, CodeFacts, Failure, Outcome, Unit, Warned, decode_outcome
 
 
 def load_worker() -> ModuleType:
@@ -46,6 +46,7 @@ units = st.builds(
     outputs=st.lists(st.tuples(st.integers(0, 2), texts), max_size=3).map(tuple),
     give_back=st.booleans(),
     warnings=st.sampled_from(WARNING_POLICIES),
+    facts=st.booleans(),
 )
 
 failures = st.builds(Failure, kind=texts, message=texts, line=ints, column=ints)
@@ -71,6 +72,8 @@ def worker_form(outcome: Outcome) -> list[object]:
     f = outcome.failure
     error = None if f is None else [f.kind, f.message, f.line, f.column]
     blobs = [[level, data] for level, data in outcome.blobs] or None
+    if blobs and outcome.facts:
+        blobs = [blob + [[sorted(f.names), sorted(f.strings)]] for blob, f in zip(blobs, outcome.facts)]
     warned = [[w.category, w.message, w.line, w.column] for w in outcome.warnings] or None
     return [outcome.uid, outcome.written, outcome.linked, error, blobs, warned]
 
@@ -80,8 +83,9 @@ def test_unit_round_trip_as_the_worker_unpacks_it(unit: Unit) -> None:
     sent = wire(unit.encode())
     uid, path, dfile, flags, hardlink, outputs, give_back = sent[:7]  # compile_unit's own unpacking
     policy = sent[7] if len(sent) > 7 else "ignore"
+    facts = bool(sent[8]) if len(sent) > 8 else False
     back = Unit(uid, path, dfile, flags, hardlink, tuple((level, cfile) for level, cfile in outputs), give_back,
-                policy)
+                policy, facts)
     assert back == unit
     assert back.as_dict() == unit.as_dict()
 
@@ -123,6 +127,24 @@ def test_real_worker_records_warnings_as_asked(tmp_path: Path, policy: str) -> N
         assert got.failure is not None and got.failure.kind == "SyntaxWarning" and got.failure.line == 1
         assert got.written == 0 and not cfile.exists()
         assert categories == ["SyntaxWarning"] and got.warnings[0].line == 2
+
+
+def test_outcome_with_facts_round_trip() -> None:
+    sent = Outcome(3, blobs=((0, b"pyc"),), facts=(CodeFacts(frozenset({"open"}), frozenset({"x.py"})),))
+    assert decode_outcome(wire(worker_form(sent))) == sent
+    with pytest.raises(ValueError, match="facts"):
+        decode_outcome([3, 0, 0, None, [[0, b"pyc", [["open"], [7]]]]])
+
+
+def test_worker_says_what_the_code_names(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("import linecache\nRUN = 'helper.py'\nDOC = 'not a name'\n\ndef f():\n    return __file__\n")
+    unit = Unit(5, str(source), "<t/m.py>", 1, False, ((0, ""),), give_back=True, facts=True)
+    outcome = decode_outcome(wire(WORKER.compile_unit(wire(unit.encode()))))
+    assert outcome.failure is None and len(outcome.facts) == 1
+    assert {"linecache", "__file__"} <= outcome.facts[0].names
+    assert outcome.facts[0].strings == {"helper.py"}
+    assert marshal.loads(outcome.blobs[0][1][16:]) == compile(source.read_bytes(), "<t/m.py>", "exec", dont_inherit=True)
 
 
 def test_failure_without_a_place() -> None:

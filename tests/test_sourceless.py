@@ -176,6 +176,29 @@ def test_other_targets_import_and_name_their_frames(tmp_path: Path, version: str
         assert int.from_bytes((out / "pkg" / "mod.pyc").read_bytes()[4:8], "little") == 0b01
 
 
+@pytest.mark.parametrize("version", ["2.7", "3.6", "3.11", "3.13"])
+def test_facts_from_the_worker_agree_with_the_reader(tmp_path: Path, version: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the workers say the code names decides the same as bytecast's reader of the pyc."""
+    from bytecast.place.sourceless import SourcelessLayout
+
+    (target,) = resolve([require(version)])
+    tree = tmp_path / "in"
+    _write(tree / "pkg" / "__init__.py", "")
+    _write(tree / "pkg" / "helper.py", "X = 1\n")
+    _write(tree / "pkg" / "data.py", "Y = 2\n")
+    _write(tree / "pkg" / "uses.py", "import linecache, glob, os\n\n\ndef f():\n"
+           "    class C:\n        def g(self):\n            return u'helper.py', glob.glob(u'*.py')\n"
+           "    return os.path.join(os.path.dirname(__file__), u'data.py'), __file__.endswith(u'.py')\n")
+    _write(tree / "pkg" / "bytes_only.py", "import inspect\nN = b'helper.py'\nG = inspect.getsource\n")
+    fast = sourceless.convert(tree, target=target, dry_run=True)
+    monkeypatch.delattr(SourcelessLayout, "accept_checked")  # the engine falls back to accept
+    slow = sourceless.convert(tree, target=target, dry_run=True)
+    assert fast.ok and fast.as_dict() == slow.as_dict()
+    assert set(fast.kept) == {"pkg/helper.py", "pkg/data.py"}
+    assert {Path(w.path).name for w in fast.warnings} == {"uses.py", "bytes_only.py"}
+
+
 def test_python_2_sourceless_is_level_0(tmp_path: Path) -> None:
     (target,) = resolve([require("2.7")])
     _write(tmp_path / "in" / "m.py", "X = 1\n")
@@ -312,18 +335,54 @@ def test_in_place_with_a_bad_file_changes_nothing(app: Path) -> None:
 def test_interrupted_in_place_leaves_the_tree_as_it_was(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = _files(app)
     calls = []
-    real = sourceless.read_back
+    real = sourceless._check_written
 
-    def interrupted(path: str, target: Target) -> object:
+    def interrupted(path: str, data: bytes, target: Target) -> None:
         calls.append(path)
         if len(calls) == 3:  # midway through reading the pycs back
             raise KeyboardInterrupt
-        return real(path, target)
+        real(path, data, target)
 
-    monkeypatch.setattr(sourceless, "read_back", interrupted)
+    monkeypatch.setattr(sourceless, "_check_written", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sourceless.convert(app, target=current(), drop_ghosts=False)
     assert _files(app) == before and len(calls) == 3
+
+
+def test_a_pyc_changed_between_write_and_read_back_is_caught(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bytecast.place import atomic
+
+    before = _files(app)
+    real = atomic.write_atomic
+
+    def corrupting(path: str, data: bytes, mode: int = 0o644) -> None:
+        real(path, data, mode)
+        if path.endswith("mod.pyc.bytecast-new"):  # the disk, or another process, changed it
+            with open(path, "r+b") as f:
+                f.seek(len(data) - 1)
+                f.write(bytes([data[-1] ^ 1]))
+
+    monkeypatch.setattr(atomic, "write_atomic", corrupting)
+    report = sourceless.convert(app, target=current(), drop_ghosts=False)
+    assert [(Path(p.path).name, p.kind) for p in report.problems] == [("mod.py", "BadBytecode")]
+    assert "not the" in report.problems[0].message
+    assert _files(app) == before
+
+
+def test_bytes_from_a_worker_that_are_no_code_are_caught(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bytecast.place.sourceless import SourcelessLayout
+
+    before = _files(app)
+    real = SourcelessLayout.accept_checked
+
+    def truncating(self: SourcelessLayout, job: object, data: bytes, facts: object) -> None:
+        real(self, job, data[:-3] if str(job.cfile).endswith("mod.pyc.bytecast-new") else data, facts)  # type: ignore[attr-defined, arg-type]
+
+    monkeypatch.setattr(SourcelessLayout, "accept_checked", truncating)
+    report = sourceless.convert(app, target=current(), drop_ghosts=False)
+    assert [(Path(p.path).name, p.kind) for p in report.problems] == [("mod.py", "BadBytecode")]
+    assert "no code object" in report.problems[0].message
+    assert _files(app) == before
 
 
 def test_dry_run_writes_nothing_and_says_what_a_run_does(app: Path, tmp_path: Path) -> None:

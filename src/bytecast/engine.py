@@ -286,6 +286,8 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
     lane_of = {key: i for i, key in enumerate(keys)}
     several = len(planner.lanes) > 1
     give_back = not layout.in_worker
+    # a layout that takes bytes their worker checked, with what their code names (sourceless)
+    accept_checked = getattr(layout, "accept_checked", None) if give_back else None
     inflight: dict[int, tuple[Job, ...]] = {}  # unit id -> its jobs, until its outcome arrives
     failed: list[Problem] = []
     warned: list[Problem] = []
@@ -313,7 +315,7 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
                     src = group[0].source
                     outputs = tuple((j.optimize, "" if give_back else j.cfile) for j in group)
                     unit = Unit(uid, src.path, group[0].dfile, flags, options.hardlink_dupes, outputs, give_back,
-                                warning_policy)
+                                warning_policy, accept_checked is not None)
                     out.append((lane, unit, src.size))
                     inflight[uid] = tuple(group)
                     uid += 1
@@ -342,8 +344,12 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
                                   target.label if several else None))
             failed_pycs.update(j.cfile for j in group)
         elif give_back:
-            for job, (_, data) in zip(group, outcome.blobs):
-                layout.accept(job, data)
+            if accept_checked is not None and len(outcome.facts) == len(outcome.blobs):
+                for job, (_, data), facts in zip(group, outcome.blobs, outcome.facts):
+                    accept_checked(job, data, facts)
+            else:
+                for job, (_, data) in zip(group, outcome.blobs):
+                    layout.accept(job, data)
             counts[1] += len(outcome.blobs)
             mine.compiled += len(outcome.blobs)
         if progress is not None:

@@ -68,20 +68,6 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _venv_root(path: str) -> str | None:
-    """The venv a folder or an interpreter belongs to: ``pyvenv.cfg`` beside it or one folder up
-    (CPython's own rule for an interpreter), or in a folder above it (a path inside the venv)."""
-    folder = path if os.path.isdir(path) else os.path.dirname(path)
-    folder = os.path.abspath(folder)
-    while True:
-        if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
-
-
 def _venv_config(root: str) -> dict[str, str]:
     from bytecast.fileio import read_regular
 
@@ -161,19 +147,14 @@ def environment(path: str) -> Environment:
 
 
 def default_environment(paths: Sequence[str]) -> Environment:
-    """The environment a scan of ``paths`` judges against when none is named: the active
-    ``VIRTUAL_ENV``, else the venv that contains a scanned path, else the running Python.
+    """The environment a scan of ``paths`` judges against when none is named: the one the
+    default compile target comes from (:func:`bytecast.targets.environment_for`: the venv
+    holding the first path, else the active ``VIRTUAL_ENV``), else the running Python."""
+    from bytecast.targets import environment_for
 
-    The same rule as the default compile target (``targets.default_for``, added on its own
-    branch): join the two when both exist.
-    """
-    active = os.environ.get("VIRTUAL_ENV")
-    if active and os.path.isfile(os.path.join(active, "pyvenv.cfg")):
-        return _venv_environment(os.path.abspath(active))
-    for path in paths:
-        root = _venv_root(path) if os.path.exists(path) else None
-        if root is not None:
-            return _venv_environment(root)
+    found = environment_for([p for p in paths if os.path.exists(p)][:1])
+    if found is not None and os.path.isfile(os.path.join(found[0], "pyvenv.cfg")):
+        return _venv_environment(os.path.abspath(found[0]))
     dirs = tuple(dict.fromkeys(os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)))
     return Environment("the running Python", dirs, f"{sys.version_info[0]}.{sys.version_info[1]}")
 

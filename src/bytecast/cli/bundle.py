@@ -7,7 +7,7 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
-__all__ = ["add", "run"]
+__all__ = ["add", "run", "show"]
 
 
 def add(sub: Any) -> None:
@@ -84,3 +84,43 @@ def run(args: argparse.Namespace) -> int:
             held = ", ".join(t["python"] for t in report.targets)
             sys.stderr.write(f"wrote {args.output}: {report.size / 1e6:.1f} MB, code for Python {held}\n")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def show(name: str, as_json: bool, document: Any) -> int:
+    """``bytecast inspect`` of a bundle: what it holds (from its ``bundle.json``; nothing in it is
+    run or unmarshalled), added to ``document`` with ``as_json``, else printed; 1 when it
+    cannot be read."""
+    import sys
+
+    from bytecast.bundle import describe
+    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_rows, problem_json, split_problem
+    from bytecast.errors import DataError
+    from bytecast.safetext import escape
+
+    try:
+        about = describe(name)
+    except DataError as exc:
+        err(escape(str(exc)))
+        document["files"].append({"path": name, "error": str(exc)})
+        document["problems"].append(problem_json(split_problem(str(exc), "DataError")))
+        return EXIT_PROBLEMS
+    if as_json:
+        document["files"].append({"path": name, "bundle": about})
+        return EXIT_OK
+    out = sys.stdout.write
+    out(escape(f"{name}: bundle of {about.get('name')} (format {about.get('format')}), "
+               f"{about['size'] / 1e6:.1f} MB, Requires-Python {about.get('requires_python') or 'any'}"
+               f"{', fast start' if about.get('fast_start') else ''}") + "\n")
+    rows = [("PYTHON", "ENTRY POINT", "MODULES", "CODE", "DISTRIBUTIONS", "NATIVE")]
+    for t in about["targets"]:
+        entry = t.get("entry", {})
+        point = f"{entry.get('module')}:{entry.get('attribute')}" if entry.get("attribute") else f"-m {entry.get('module')}"
+        rows.append((str(t.get("python")), point, str(t.get("modules")), f"{t.get('index_bytes', 0) / 1e6:.1f} MB",
+                     str(len(t.get("distributions", []))), str(len(t.get("native", [])))))
+    print_rows([[escape(c) for c in row] for row in rows])
+    newest = about["targets"][-1] if about["targets"] else {}  # listed oldest first
+    for dist in newest.get("distributions", []):
+        out(escape(f"  {dist.get('name')} {dist.get('version')}") + "\n")
+    for native in newest.get("native", []):
+        out(escape(f"  native: {native}") + "\n")
+    return EXIT_OK

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sourceless:
         return _sourceless(args, options, start)
     report = check_tree(paths, options, record="all" if args.json else "changed")
-    if report.sources == 0 and not report.problems and _has_bytecode(paths):
+    if report.sources == 0 and all(p.kind == NOTHING_TO_CHECK for p in report.problems) and _has_bytecode(paths):
         return _sourceless(args, options, start)  # a tree of NAME.pyc files: check those, not nothing
     elapsed = time.perf_counter() - start
     not_fresh = [j for j in report.jobs if j.state != "fresh"]

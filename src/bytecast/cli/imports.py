@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
-    from bytecast.cli._documents import ImportsDoc
+    from bytecast.cli._documents_imports import ImportsDoc
     from bytecast.imports import ImportsReport
 
 __all__ = ["add", "run"]

@@ -291,43 +291,9 @@ def _show(info: PycInfo) -> None:
 
 def _is_bundle(name: str) -> bool:
     from bytecast.bundle import is_bundle
-
     return is_bundle(name)
 
 
 def _bundle(name: str, args: argparse.Namespace, document: Any) -> int:
-    """A bundle: what it holds (``bytecast bundle`` made it); 1 when it cannot be read."""
-    import sys
-
-    from bytecast.bundle import describe
-    from bytecast.cli._output import EXIT_OK, EXIT_PROBLEMS, err, print_rows, problem_json, split_problem
-    from bytecast.errors import DataError
-    from bytecast.safetext import escape
-
-    try:
-        about = describe(name)
-    except DataError as exc:
-        err(escape(str(exc)))
-        document["files"].append({"path": name, "error": str(exc)})
-        document["problems"].append(problem_json(split_problem(str(exc), "DataError")))
-        return EXIT_PROBLEMS
-    if args.json:
-        document["files"].append({"path": name, "bundle": about})
-        return EXIT_OK
-    out = sys.stdout.write
-    out(escape(f"{name}: bundle of {about.get('name')} (format {about.get('format')}), "
-               f"{about['size'] / 1e6:.1f} MB, Requires-Python {about.get('requires_python') or 'any'}"
-               f"{', fast start' if about.get('fast_start') else ''}") + "\n")
-    rows = [("PYTHON", "ENTRY POINT", "MODULES", "CODE", "DISTRIBUTIONS", "NATIVE")]
-    for t in about["targets"]:
-        entry = t.get("entry", {})
-        point = f"{entry.get('module')}:{entry.get('attribute')}" if entry.get("attribute") else f"-m {entry.get('module')}"
-        rows.append((str(t.get("python")), point, str(t.get("modules")), f"{t.get('index_bytes', 0) / 1e6:.1f} MB",
-                     str(len(t.get("distributions", []))), str(len(t.get("native", [])))))
-    print_rows([[escape(c) for c in row] for row in rows])
-    newest = about["targets"][-1] if about["targets"] else {}  # listed oldest first
-    for dist in newest.get("distributions", []):
-        out(escape(f"  {dist.get('name')} {dist.get('version')}") + "\n")
-    for native in newest.get("native", []):
-        out(escape(f"  native: {native}") + "\n")
-    return EXIT_OK
+    from bytecast.cli.bundle import show  # what a bundle holds: the bundle command's own view
+    return show(name, args.json, document)

@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-__all__ = ["Unit", "Outcome", "Failure", "decode_outcome", "WARNING_POLICIES"]
+__all__ = ["Unit", "Outcome", "Failure", "CodeFacts", "decode_outcome", "WARNING_POLICIES"]
 
 WARNING_POLICIES = ("ignore", "show", "error")
 """What a worker does with compiler warnings: drop them, send them back, fail the file."""
@@ -24,7 +24,7 @@ class Unit(Record):
     """One source to compile, for one kind of worker, into one or more pyc files (immutable:
     its fields are ``Final``)."""
 
-    __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back", "warnings")
+    __slots__ = ("uid", "path", "dfile", "flags", "hardlink", "outputs", "give_back", "warnings", "facts")
 
     uid: Final[int]
     """Unique within a run: outcomes name it."""
@@ -44,9 +44,12 @@ class Unit(Record):
     warnings: Final[str]
     """A :data:`WARNING_POLICIES` word: ``ignore`` compiler warnings, ``show`` them (the
     outcome lists them), or fail the file at the first (``error``, no pyc written)."""
+    facts: Final[bool]
+    """With ``give_back``: the worker sends :class:`CodeFacts` of the code with its bytes."""
 
     def __init__(self, uid: int, path: str, dfile: str, flags: int, hardlink: bool,
-                 outputs: tuple[tuple[int, str], ...], give_back: bool = False, warnings: str = "ignore") -> None:
+                 outputs: tuple[tuple[int, str], ...], give_back: bool = False, warnings: str = "ignore",
+                 facts: bool = False) -> None:
         self.uid = uid
         self.path = path
         self.dfile = dfile
@@ -55,13 +58,17 @@ class Unit(Record):
         self.outputs = outputs
         self.give_back = give_back
         self.warnings = warnings
+        self.facts = facts
 
     def encode(self) -> list[object]:
-        """The unit as the worker reads it."""
+        """The unit as the worker reads it: seven fields, then the warnings policy and the
+        facts flag when either is not its default (units that need neither stay as they were)."""
         unit: list[object] = [self.uid, self.path, self.dfile, self.flags, self.hardlink,
                               [[level, cfile] for level, cfile in self.outputs], self.give_back]
-        if self.warnings != "ignore":  # the worker's default: units that ignore them stay as they were
+        if self.warnings != "ignore" or self.facts:
             unit.append(self.warnings)
+        if self.facts:
+            unit.append(True)
         return unit
 
 
@@ -102,10 +109,26 @@ class Warned(Frozen):
         init(self, "column", column)
 
 
+class CodeFacts(Frozen):
+    """What the code of one pyc names, from the code object the target interpreter compiled
+    (trusted: bytecast's own worker, not bytes read from a file)."""
+
+    __slots__ = ("names", "strings")
+
+    names: frozenset[str]
+    """Every name the module's code objects use (``co_names``, nested code included)."""
+    strings: frozenset[str]
+    """Every text constant of that code that ends in ``py``."""
+
+    def __init__(self, names: frozenset[str], strings: frozenset[str]) -> None:
+        init(self, "names", names)
+        init(self, "strings", strings)
+
+
 class Outcome(Frozen):
     """What a worker did with one unit."""
 
-    __slots__ = ("uid", "written", "linked", "failure", "blobs", "warnings")
+    __slots__ = ("uid", "written", "linked", "failure", "blobs", "warnings", "facts")
 
     uid: int
     written: int
@@ -118,15 +141,19 @@ class Outcome(Frozen):
     """``(level, pyc bytes)`` for a unit that asked for its bytes back; else empty."""
     warnings: tuple[Warned, ...]
     """The compiler's warnings, each once, for a unit that asked for them; else empty."""
+    facts: tuple[CodeFacts, ...]
+    """One per blob for a unit that asked for facts (its bytes checked); else empty."""
 
     def __init__(self, uid: int, written: int = 0, linked: int = 0, failure: Failure | None = None,
-                 blobs: tuple[tuple[int, bytes], ...] = (), warnings: tuple[Warned, ...] = ()) -> None:
+                 blobs: tuple[tuple[int, bytes], ...] = (), warnings: tuple[Warned, ...] = (),
+                 facts: tuple[CodeFacts, ...] = ()) -> None:
         init(self, "uid", uid)
         init(self, "written", written)
         init(self, "linked", linked)
         init(self, "failure", failure)
         init(self, "blobs", blobs)
         init(self, "warnings", warnings)
+        init(self, "facts", facts)
 
 
 def decode_outcome(message: object) -> Outcome:
@@ -145,12 +172,15 @@ def decode_outcome(message: object) -> Outcome:
             raise ValueError(f"not an outcome's warnings: {noted!r:.80}")
         warned = tuple(Warned(*_quad(item, "warning")) for item in noted)
     got: tuple[tuple[int, bytes], ...] = ()
+    facts: tuple[CodeFacts, ...] = ()
     if blobs is not None:
         if not isinstance(blobs, list) or not all(
-                isinstance(b, list) and len(b) == 2 and isinstance(b[1], bytes) for b in blobs):
+                isinstance(b, list) and len(b) in (2, 3) and isinstance(b[1], bytes) for b in blobs):
             raise ValueError(f"not an outcome's blobs: {blobs!r:.80}")
-        got = tuple((_count(level), data) for level, data in blobs)
-    return Outcome(_count(uid), _count(written), _count(linked), failure, got, warned)
+        got = tuple((_count(b[0]), b[1]) for b in blobs)
+        if any(len(b) == 3 for b in blobs):
+            facts = tuple(_facts(b[2] if len(b) == 3 else None) for b in blobs)
+    return Outcome(_count(uid), _count(written), _count(linked), failure, got, warned, facts)
 
 
 def _quad(item: object, what: str) -> tuple[str, str, int, int]:
@@ -159,6 +189,13 @@ def _quad(item: object, what: str) -> tuple[str, str, int, int]:
         raise ValueError(f"not an outcome's {what}: {item!r:.80}")
     kind, text, line, column = item
     return str(kind), str(text), _count(line or 0), _count(column or 0)
+
+
+def _facts(message: object) -> CodeFacts:
+    if (not isinstance(message, list) or len(message) != 2
+            or not all(isinstance(part, list) and all(isinstance(s, str) for s in part) for part in message)):
+        raise ValueError(f"not a blob's facts: {message!r:.80}")
+    return CodeFacts(frozenset(message[0]), frozenset(message[1]))
 
 
 def _count(value: object) -> int:

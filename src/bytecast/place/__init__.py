@@ -8,6 +8,9 @@ A layout answers three questions and the engine does the rest:
 - who writes it: the worker, in place (``in_worker``: the ``__pycache__`` layout, where
   writing in the worker keeps a cold compile at the machine's limit), or the layout itself,
   from the bytes the worker gives back (:meth:`Layout.accept`: an archive, a wheel);
+- a layout that gives bytes back may also have ``accept_checked(job, data, facts)``: the engine
+  then asks the workers what each module's code names (:class:`~bytecast.compiler.protocol.CodeFacts`)
+  and passes it with the bytes (the sourceless layout: no second parse of its own pycs);
 - what else of the tree it takes (``takes_files``: every file that is not a source, copied
   as it is, through :meth:`Layout.copy`), and what finishing means (:meth:`Layout.finish`:
   an archive written and renamed into place).

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Callable
 
+    from bytecast.compiler.protocol import CodeFacts
     from bytecast.discover import Entry, Source
     from bytecast.options import Mode
     from bytecast.plan import Job
@@ -50,13 +51,15 @@ class SourcelessLayout:
     layout writes each file, then calls ``written(job, None)``: the caller reads it back while
     the workers compile the next ones (the parent is otherwise idle, waiting on them). With
     ``write=False`` (a dry run) nothing is written: ``written(job, data)`` gets the bytes.
+    The workers check their own bytes and send what the code names (:meth:`accept_checked`):
+    then ``written(job, data, facts)`` is called, with the bytes written to the file.
     """
 
     incremental = False
     takes_files = False
     mode: Mode | None = "unchecked-hash"  # before 3.7 the planner writes timestamp pycs (flags 0)
 
-    def __init__(self, written: Callable[[Job, bytes | None], None] | None = None, write: bool = True) -> None:
+    def __init__(self, written: Callable[..., None] | None = None, write: bool = True) -> None:
         self._target: Target | None = None
         self._written = written
         self._write = write
@@ -78,6 +81,16 @@ class SourcelessLayout:
         return lambda source: [staged_name(source.path)]
 
     def accept(self, job: Job, data: bytes) -> None:
+        if self._place(job, data) and self._written is not None:
+            self._written(job, None if self._write else data)
+
+    def accept_checked(self, job: Job, data: bytes, facts: CodeFacts) -> None:
+        """:meth:`accept` of bytes the target's worker checked, with what their code names."""
+        if self._place(job, data) and self._written is not None:
+            self._written(job, data, facts)
+
+    def _place(self, job: Job, data: bytes) -> bool:
+        """Write the staged file (unless a dry run); False with a problem when it can't be."""
         import os
         import stat
 
@@ -85,18 +98,15 @@ class SourcelessLayout:
         from bytecast.problem import Problem
 
         if not self._write:
-            if self._written is not None:
-                self._written(job, data)
-            return
+            return True
         try:
             # importlib's _calc_mode: the source's mode, always writable by the owner
             write_atomic(job.cfile, data, stat.S_IMODE(os.stat(job.source.path).st_mode) | 0o200)
         except (OSError, UsageError) as exc:
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self.problems.append(Problem(job.source.path, "PlacementError", message))
-            return
-        if self._written is not None:
-            self._written(job, None)
+            return False
+        return True
 
     def copy(self, entry: Entry) -> None:  # pragma: no cover - takes_files is False
         raise AssertionError("the sourceless layout copies no files: the tree is the caller's")

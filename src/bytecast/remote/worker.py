@@ -13,7 +13,7 @@ only in a process whose state does not depend on what ran before it.
 A *unit* is one source and the .pyc files to make of it (the parent encodes it, see
 :mod:`bytecast.compiler.protocol`)::
 
-    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...], give_back, warnings]
+    [unit_id, path, dfile, flags, hardlink_dupes, [[optimize, cfile], ...], give_back, warnings, facts]
 
 ``flags`` is the PEP 552 flags word: 0 timestamp, 1 unchecked-hash, 3 checked-hash. With
 ``give_back`` false the worker writes each pyc to its ``cfile`` (atomically: the
@@ -22,12 +22,17 @@ with ``give_back`` true it writes nothing and sends the bytes back (layouts that
 elsewhere: a zip, a wheel). ``warnings`` (optional, default ``ignore``) says what to do with
 the compiler's warnings (``SyntaxWarning: invalid escape sequence``...): ``ignore`` them,
 ``show`` them (send them back), or make them an ``error`` of the file, as ``-W error`` does:
-the file fails at its first warning and none of its pycs is written.
+the file fails at its first warning and none of its pycs is written. With ``facts`` true
+(optional, and ``give_back``) it also sends what the code it compiled names with each blob
+(see :func:`code_facts`). It does not ``marshal.loads`` its own bytes to check them: on 3.13
+that changes the bytes of modules it compiles after (2 of flask's 131, no longer what a fresh
+``py_compile`` writes).
 
 An *outcome* is ``[unit_id, written, linked, error, blobs, warnings]``: ``error`` is ``None``
-or ``[kind, message, line, column]``, ``blobs`` ``None`` or ``[[optimize, pyc_bytes], ...]``,
-``warnings`` ``None`` or ``[[category, message, line, column], ...]`` (each once, in the order
-the compiler gave them; column 0: the warnings module gives none).
+or ``[kind, message, line, column]``, ``blobs`` ``None`` or ``[[optimize, pyc_bytes], ...]``
+(with ``facts``: ``[[optimize, pyc_bytes, [names, strings]], ...]``), ``warnings`` ``None`` or
+``[[category, message, line, column], ...]`` (each once, in the order the compiler gave them;
+column 0: the warnings module gives none).
 
 The worker ends quietly, without a traceback, however its parent goes: end of input, a
 closed pipe (the parent was killed), an interrupt (Ctrl-C reaches the whole process group).
@@ -294,12 +299,35 @@ def read_source(path):
         os.close(fd)
 
 
+_TEXT = type(u"")
+
+
+def code_facts(code):
+    """``[names, strings]`` of a module's code and every code object nested in it: each name it
+    uses (text), and each text constant ending in ``py`` (what a sourceless conversion asks: which
+    ``.py`` files the code names, whether it compares ``__file__`` with ``'.py'``), sorted."""
+    names = set()
+    strings = set()
+    todo = [code]
+    while todo:
+        co = todo.pop()
+        names.update(co.co_names)
+        for const in co.co_consts:
+            if isinstance(const, _TEXT):
+                if const.endswith(u"py"):
+                    strings.add(const)
+            elif hasattr(const, "co_consts"):
+                todo.append(const)
+    return [sorted(_text(n) for n in names), sorted(strings)]
+
+
 def compile_unit(unit):
     """Compile one unit and write (or give back) its files; returns the outcome (never raises
     on bad input)."""
     unit_id, path, dfile, flags, hardlink, outputs, give_back = unit[:7]
     policy = unit[7] if len(unit) > 7 else u"ignore"
     noted = None if policy == u"ignore" else []
+    facts = give_back and len(unit) > 8 and unit[8]
     if not _PY3:
         path = _native_path(path)
         dfile = dfile and _native_path(dfile)
@@ -323,8 +351,9 @@ def compile_unit(unit):
                 if noted and policy == u"error":  # -W error: the file fails, nothing more is written
                     return [unit_id, written, linked, noted[0], None, noted[1:] or None]
             data = head + marshal.dumps(code)
-            del code
-            if blobs is not None:
+            if facts:
+                blobs.append([optimize, data, code_facts(code)])
+            elif blobs is not None:
                 blobs.append([optimize, data])
             elif hardlink and previous is not None and previous[1] == data and _linked(previous[0], cfile):
                 linked += 1
@@ -332,6 +361,7 @@ def compile_unit(unit):
                 write_atomic(cfile, data, mode)
                 written += 1
             previous = (cfile, data)
+            del code
     except Exception as exc:  # every failure is reported for this file; the others go on
         return [unit_id, written, linked, _error(exc, path), None, noted or None]
     return [unit_id, written, linked, None, blobs, noted or None]
