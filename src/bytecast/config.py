@@ -189,7 +189,7 @@ def load_for(paths: Sequence[str] = (), config: str | None = None, no_config: bo
         return _read(config, named=True)
     starts = list(paths) or [os.curdir]
     nearest = list(dict.fromkeys(find_pyproject(start) for start in starts))
-    first = find_pyproject(starts[0])
+    first = nearest[0]  # the first path's (dict.fromkeys keeps the order)
     settings = Settings(None, {}) if first is None else _read(first, named=False)
     for other in nearest:
         if other is None or other == first:

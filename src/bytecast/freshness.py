@@ -119,8 +119,12 @@ class Rule:
                 return "invalid"
             if self.flags is not None and (flags & 1 or self.flags & 1):
                 return "mode"
+        elif self.flags is not None:
+            flags = self.flags
+        elif head[4:8] == b"\0\0\0\0":  # any mode taken, and this pyc is a timestamp one (most are)
+            return "fresh" if head[8:16] == source_stamp else "stale"
         else:
-            flags = self.flags if self.flags is not None else int.from_bytes(head[4:8], "little")
+            flags = int.from_bytes(head[4:8], "little")
             if flags not in _DEFINED_FLAGS:
                 return "invalid"
         if flags & 1:
