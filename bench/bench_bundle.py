@@ -56,7 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "tests" / "data" / "bundleapp"
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 MAIN = "3.11"
-TOOLS = ["shiv", "pex", "pyinstaller"]
+TOOLS = ["shiv", "pex", "pyinstaller", "wheel==0.37.1"]
+"""The anchors, downloaded into the wheelhouse (pex builds a project folder with this wheel pinned)."""
 
 
 class App:
@@ -72,7 +73,7 @@ class App:
 
 
 APPS = {
-    "flake8": App(["flake8==7.5.0"], "flake8", "flake8.main.cli:main",
+    "flake8": App(["flake8==7.*"], "flake8", "flake8.main.cli:main",
                   ["flake8", "pyflakes", "pycodestyle", "mccabe"], ["flake8", "pyflakes", "pycodestyle", "mccabe"]),
     "bundleapp": App([], "bundleapp", "bundleapp.cli:main",  # inputs: the copy of tests/data/bundleapp
                      ["bundleapp", "PyYAML", "MarkupSafe", "certifi"], ["bundleapp", "yaml", "markupsafe", "certifi"]),
@@ -111,7 +112,7 @@ def run(cmd: Sequence[str], env: dict[str, str], cwd: Path | None = None, check:
     done = subprocess.run(list(cmd), env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
         tail = " / ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-        raise RuntimeError(f"{' '.join(cmd[:3])}... exited {done.returncode}: {tail}")
+        raise RuntimeError(f"{' '.join([os.path.basename(cmd[0]), *cmd[1:3]])}... exited {done.returncode}: {tail}")
     return done
 
 
@@ -186,7 +187,7 @@ class Bench:
         if (self.house / ".done").exists():
             return
         self.house.mkdir(parents=True, exist_ok=True)
-        wanted = ["flake8==7.5.0", "pyyaml>=6", "markupsafe>=2", "certifi", "setuptools>=61"]
+        wanted = ["flake8==7.*", "pyyaml>=6", "markupsafe>=2", "certifi", "setuptools>=61"]
         for exe in self.pythons.values():
             run([exe, "-m", "pip", "download", "-q", "-d", str(self.house), *wanted], self.online)
         done = run([self.py, "-m", "pip", "download", "-q", "-d", str(self.house), *TOOLS], self.online, check=False)
@@ -465,7 +466,8 @@ def main() -> int:
         timings = {app: bench.build_times(app, builds) for app in apps if builds and tool in (None, "bytecast")}
         load = os.getloadavg()
 
-        print(f"Python {MAIN} ({pythons[MAIN]}), {os.cpu_count()} cores, load average "
+        release = Path(pythons[MAIN]).parent.parent.name
+        print(f"Python {release}, {os.cpu_count()} cores, load average "
               f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (after the runs); medians of {runs} interleaved "
               f"rounds; instructions: callgrind, {icount} run(s)" + (" (skipped)" if not icount else ""))
         print("warm = CPU (user+sys) of a start with a warm cache; first = the same with an empty cache, "
@@ -484,7 +486,7 @@ def main() -> int:
                   f"pip install --target + bytecast compile {pip:.2f} s, bytecast bundle {bundle:.2f} s, "
                   f"{bundle / pip:.2f}x (goal <= 1.2x)")
         for line in bench.skipped:
-            print(f"skipped: {line}")
+            print(f"skipped: {line.replace(str(work), '<work>').replace(sys.executable, 'python')}")
     finally:
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
