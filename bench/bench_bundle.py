@@ -21,8 +21,10 @@ Printed, medians of interleaved rounds (the tools in a rotating order each round
 - instructions: ``valgrind --tool=callgrind`` (``--trace-children=yes``, ``PYTHONHASHSEED=0``)
   of every process of one start, and the ratio to the venv (not with ``--quick``);
 - first run: the same start with an empty cache (``BYTECAST_CACHE``, ``SHIV_ROOT``,
-  ``PEX_ROOT``, onefile's ``TMPDIR`` a fresh folder each time), its ratio to the venv's warm
-  start, and the bytes it leaves under that root;
+  ``PEX_ROOT``, onefile's ``TMPDIR`` a fresh folder each time), its ratio to the venv's start
+  in the same pass (the venv has no cache: that is a warm start, taken beside the first runs,
+  so a change of load between the passes cancels out), and the bytes it leaves under that
+  root; for bytecast's bundles, the instructions of a first run too;
 - for flake8, whether a file with an error exits 1 (zipapp's ``-m`` drops the return value);
 - five versions against one: the 3.11 start of both bundles;
 - build time: ``pip install --target`` plus ``bytecast compile`` of that folder against
@@ -153,6 +155,7 @@ class Row:
         self.warm: list[float] = []
         self.first: list[float] = []
         self.ins: list[float] = []
+        self.first_ins: list[float] = []
         self.left = 0
         self.status: int | None = None
 
@@ -380,6 +383,15 @@ class Bench:
                     rows[v.name].ins.append(instructions([*v.cmd, *args], self.env, self.work))
                 except RuntimeError as e:
                     self.skipped.append(f"{app}: {v.name}: instructions: {e}")
+            for v in variants:
+                if v.name.startswith("bytecast") and v.cache:
+                    env, root = self.fresh(v, runs)
+                    try:
+                        rows[v.name].first_ins.append(instructions([*v.cmd, *args], env, self.work))
+                    except RuntimeError as e:
+                        self.skipped.append(f"{app}: {v.name}: first-run instructions: {e}")
+                    if root is not None:
+                        shutil.rmtree(root, ignore_errors=True)
         if app == "flake8":
             bad = self.args(app, bad=True)
             for v in variants:
@@ -408,7 +420,7 @@ class Bench:
 
 def table(app: str, rows: dict[str, Row]) -> list[str]:
     base = rows["venv"]
-    warm0, ins0 = med(base.warm), med(base.ins)
+    warm0, ins0, same_pass = med(base.warm), med(base.ins), med(base.first)
     lines = [f"{app}:",
              f"  {'tool':<22}{'warm CPU':>10}{'ratio':>8}{'instructions':>15}{'ratio':>8}"
              f"{'first':>9}{'ratio':>8}{'left on disk':>14}{'exit 1':>8}"]
@@ -421,11 +433,18 @@ def table(app: str, rows: dict[str, Row]) -> list[str]:
             f"{ins / 1e6:13.1f}M" if ins else f"{'-':>14}",
             f"{ins / ins0:7.3f}x" if ins and ins0 else f"{'-':>8}",
             f"{first * 1000:7.1f}ms" if first is not None else f"{'-':>9}",
-            f"{first / warm0:7.3f}x" if first and warm0 else f"{'-':>8}",
+            f"{first / same_pass:7.3f}x" if first and same_pass else f"{'-':>8}",
             f"{row.left:>14,}" if name != "venv" else f"{'-':>14}",
             f"{'yes' if status == 1 else f'no ({status})':>8}" if status is not None else "",
         ]
         lines.append(f"  {name:<22}" + "".join(cells))
+    counted = []
+    for name, row in rows.items():
+        first_ins = med(row.first_ins)
+        if first_ins and ins0:
+            counted.append(f"{name} {first_ins / 1e6:.1f}M {first_ins / ins0:.3f}x")
+    if counted:
+        lines.append("  first run, instructions (ratio to the venv's): " + ", ".join(counted))
     return lines
 
 
@@ -471,7 +490,7 @@ def main() -> int:
               f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (after the runs); medians of {runs} interleaved "
               f"rounds; instructions: callgrind, {icount} run(s)" + (" (skipped)" if not icount else ""))
         print("warm = CPU (user+sys) of a start with a warm cache; first = the same with an empty cache, "
-              "ratio to the venv's warm start; left on disk = bytes under the cache root after one first run")
+              "ratio to the venv's start in the same pass; left on disk = bytes under the cache root after one first run")
         for app, rows in results.items():
             print("\n".join(table(app, rows)))
             one, five = rows.get("bytecast"), rows.get("bytecast 5 versions")
