@@ -174,6 +174,11 @@ def test_archive_is_a_valid_zip_and_python_runs_it(app: Path, tmp_path: Path) ->
     with zipfile.ZipFile(app) as zf:
         assert zf.testzip() is None
         names = zf.namelist()
+        native = [i for i in zf.infolist() if i.filename.startswith(".bytecast/files/")
+                  and zf.read(i)[:4] == b"\x7fELF"]
+        assert native and all(i.compress_type == zipfile.ZIP_STORED for i in native)  # no inflating on a first run
+        indexes = [i for i in zf.infolist() if i.filename.startswith(".bytecast/cpython-")]
+        assert len(indexes) == len(VERSIONS) and all(i.compress_type == zipfile.ZIP_STORED for i in indexes)
     assert "__main__.py" in names and ".bytecast/bundle.json" in names
     assert not any(n.endswith((".py", ".pyc")) and n != "__main__.py" for n in names)  # no sources
     exe = require(VERSIONS[-1])
