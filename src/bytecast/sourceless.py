@@ -471,13 +471,11 @@ def _message(exc: BaseException, path: str) -> str:
 
 def record_hash(path: str) -> tuple[str, int]:
     """``sha256=`` urlsafe-base64 (no padding) digest and size of a file, as RECORD writes them."""
-    import base64
-    import hashlib
+    from bytecast.wheels.record import digest
 
     with open(path, "rb") as f:
         data = f.read()
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
-    return f"sha256={digest}", len(data)
+    return digest(data), len(data)
 
 
 def _records(top: str) -> Iterable[str]:

@@ -19,10 +19,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from packaging.specifiers import SpecifierSet
+
     from bytecast.discovery import Discovery
 
 __all__ = ["Target", "current", "default_for", "environment_for", "find_interpreters", "resolve", "cache_file",
-           "SUPPORTED_FROM", "which"]
+           "SUPPORTED_FROM", "admits", "which"]
 
 SUPPORTED_FROM = (3, 9)
 """The oldest Python ``all`` takes when no ``requires-python`` says otherwise.
@@ -306,6 +308,12 @@ def resolve(specs: Sequence[str], *, cache: bool = True, requires_python: str | 
     return tuple(chosen.values())
 
 
+def admits(spec: SpecifierSet, target: Target) -> bool:
+    """Whether ``spec`` (a ``packaging`` SpecifierSet: a ``Requires-Python``) admits ``target``,
+    by its full release when known (pre-releases too: a 3.14.0rc1 target is a 3.14)."""
+    return spec.contains(target.release or f"{target.version[0]}.{target.version[1]}", prereleases=True)
+
+
 def _supported(ranked: Sequence[Target], requires_python: str | None, requires_from: str) -> list[Target]:
     """The targets ``all`` takes: those ``requires_python`` allows, else the supported ones."""
     if requires_python is None:
@@ -318,8 +326,7 @@ def _supported(ranked: Sequence[Target], requires_python: str | None, requires_f
         from bytecast.errors import UsageError
 
         raise UsageError(f"{requires_from}: {requires_python!r} is not a version specifier") from None
-    return [t for t in ranked
-            if allowed.contains(t.release or "{}.{}".format(*t.version), prereleases=True)]
+    return [t for t in ranked if admits(allowed, t)]
 
 
 def _unique_tags(targets: Sequence[Target]) -> list[Target]:

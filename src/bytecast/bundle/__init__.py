@@ -41,7 +41,6 @@ from bytecast.bundle.read import describe, is_bundle
 from bytecast.bundle.stage import (
     entry_point,
     headers,
-    normalize,
     prebuild,
     read_dists,
     requirement_name,
@@ -73,12 +72,12 @@ class BundleReport:
 
 def default_targets() -> tuple[Target, ...]:
     """Every CPython found, 3.9 or later (older ones only when named)."""
-    from bytecast.targets import find_interpreters
+    from bytecast.targets import SUPPORTED_FROM, find_interpreters
 
     found = find_interpreters().targets
     chosen: dict[str, Target] = {}
     for target in sorted(found, key=lambda t: (t.version, not t.is_current)):
-        if target.implementation == "cpython" and target.version >= (3, 9):
+        if target.implementation == "cpython" and target.version >= SUPPORTED_FROM:
             chosen.setdefault(target.cache_tag, target)
     return tuple(chosen.values())
 
@@ -86,12 +85,13 @@ def default_targets() -> tuple[Target, ...]:
 def _allows(requires: str, target: Target) -> bool:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+    from bytecast.targets import admits
+
     try:
         spec = SpecifierSet(requires)
     except InvalidSpecifier:
         return True
-    release = target.release or f"{target.version[0]}.{target.version[1]}"
-    return spec.contains(release, prereleases=True)
+    return admits(spec, target)
 
 
 def build(
@@ -122,6 +122,7 @@ def build(
     if not targets:
         raise UsageError("no target to bundle for", "targets")
     app = name or requirement_name(inputs[0])
+    from bytecast.import_classify import normalize
     from bytecast.place.archive import ReproducibleZip
 
     report = BundleReport(output)

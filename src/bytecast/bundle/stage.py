@@ -189,6 +189,8 @@ def entry_point(dists: Sequence[_Dist], *, script: str | None, function: str | N
             known = ", ".join(sorted(scripts)) or "none"
             raise UsageError(f"no console script named {script!r} (the distributions have: {known})", "entry")
         return ("console", *scripts[script])
+    from bytecast.import_classify import normalize  # PEP 503 names: their one home
+
     names = {normalize(w) for w in wanted}
     own = console_scripts([d for d in dists if normalize(d.name) in names]) if names else {}
     choice = own or scripts
@@ -198,11 +200,6 @@ def entry_point(dists: Sequence[_Dist], *, script: str | None, function: str | N
     raise UsageError(f"say which entry point to run: -c SCRIPT, -e MODULE:FUNCTION or -m MODULE "
                      f"(console scripts: {known})", "entry")
 
-
-def normalize(name: str) -> str:
-    import re
-
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def requirement_name(spec: str) -> str:

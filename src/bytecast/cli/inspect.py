@@ -75,22 +75,26 @@ def run(args: argparse.Namespace) -> int:
     target = None
     many = len(args.files) > 1
 
+    def refuse(name: str, why: str) -> int:
+        """A named file the command cannot take (exit 2); the others are still reported."""
+        err(escape(f"bytecast: error: {name}: {why}"))
+        failed: InspectErrorDoc = {"path": name, "error": f"{name}: {why}"}
+        document["files"].append(failed)
+        document["problems"].append(problem_json(split_problem(failed["error"], "UsageError")))
+        return EXIT_USAGE
+
     def problem(name: str, message: str, kind: str) -> None:
         err(escape(message))
         document["problems"].append(problem_json(split_problem(message, kind)))
 
     for number, name in enumerate(args.files):
-        if name.endswith((".pyz", ".zip")) or _is_bundle(name):
+        if name.endswith((".pyz", ".zip")) or not name.endswith((".pyc", ".py")) and _is_bundle(name):
             status = max(status, _bundle(name, args, document))
             continue
         is_source = name.endswith(".py")
         why = unusable(name, "a .py file" if is_source else "a .pyc file")
         if why is not None:  # judged from its type, unread: the command cannot take it (exit 2)
-            err(escape(f"bytecast: error: {name}: {why}"))
-            refused: InspectErrorDoc = {"path": name, "error": f"{name}: {why}"}
-            document["files"].append(refused)
-            document["problems"].append(problem_json(split_problem(refused["error"], "UsageError")))
-            status = EXIT_USAGE
+            status = refuse(name, why)
             continue
         try:
             if is_source:
@@ -102,13 +106,8 @@ def run(args: argparse.Namespace) -> int:
                 info = inspect_pyc(name, read_code=not args.header_only)
                 tree = info.tree
         except (FileNotFoundError, IsADirectoryError) as exc:
-            why = "no such file or directory" if isinstance(exc, FileNotFoundError) else \
-                f"is a directory, expected a {'.py' if is_source else '.pyc'} file"
-            err(escape(f"bytecast: error: {name}: {why}"))
-            failed: InspectErrorDoc = {"path": name, "error": f"{name}: {why}"}
-            document["files"].append(failed)
-            document["problems"].append(problem_json(split_problem(failed["error"], "UsageError")))
-            status = EXIT_USAGE
+            status = refuse(name, "no such file or directory" if isinstance(exc, FileNotFoundError) else
+                            f"is a directory, expected a {'.py' if is_source else '.pyc'} file")
             continue
         except (BytecastError, OSError) as exc:
             if isinstance(exc, BytecastError) and exc.exit_code == EXIT_USAGE:

@@ -63,8 +63,10 @@ def output_tags(wheel: Wheel, target: Target) -> tuple[Tag, ...]:
         except InvalidSpecifier:
             raise WheelError(f"{wheel.path}: Requires-Python {wheel.requires_python!r} is not a version "
                              "specifier") from None
-        release = target.release or f"{target.version[0]}.{target.version[1]}"
-        if not spec.contains(release, prereleases=True):
+        from bytecast.targets import admits
+
+        if not admits(spec, target):
+            release = target.release or f"{target.version[0]}.{target.version[1]}"
             raise WheelError(f"{wheel.path}: Requires-Python {wheel.requires_python} excludes Python {release}")
     py = python_tag(target)
     native = {t for t in fitting if t.platform != "any"}
