@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -260,9 +261,9 @@ def _check_payloads(bundle: Path, version: str, cache: Path) -> None:
             continue
         held = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
         assert held == sorted(f[0] for f in files)
-        for relpath, _, size, sha256, _ in files:
+        for relpath, _, size, sha256, _, crc in files:
             data = (folder / relpath).read_bytes()
-            assert len(data) == size and hashlib.sha256(data).hexdigest() == sha256
+            assert len(data) == size and hashlib.sha256(data).hexdigest() == sha256 and zlib.crc32(data) == crc
 
 
 def test_a_first_run_killed_at_any_instant_is_repaired_by_the_next(app: Path, tmp_path: Path) -> None:
@@ -297,6 +298,28 @@ def test_an_unwritable_cache_falls_back_to_a_private_folder_removed_at_exit(app:
     assert done.returncode == 0, done.stderr
     assert _lines(done.stdout)["yaml"].endswith("True")
     assert list(tmp.iterdir()) == []
+
+
+def test_a_damaged_file_in_the_bundle_is_one_line_exit_2_and_never_cached(app: Path, tmp_path: Path) -> None:
+    version = VERSIONS[-1]
+    (digest, files), = [p for p in _payloads(app, version) if any(f[0].endswith(".so") for f in p[1])][:1]
+    member = max(files, key=lambda f: f[2])[1]  # the largest native library: stored, not deflated
+    damaged = tmp_path / "damaged.pyz"
+    data = bytearray(app.read_bytes())
+    with zipfile.ZipFile(app) as zf:
+        info = zf.getinfo(member)
+    assert info.compress_type == zipfile.ZIP_STORED
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.file_size // 2] ^= 0xFF  # one byte of the library's code
+    damaged.write_bytes(bytes(data))
+    damaged.chmod(0o755)
+    cache = tmp_path / "cache"
+    done = _run(damaged, env=_env(cache, require(version)))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "damaged" in done.stderr and member in done.stderr, done.stderr
+    assert not (cache / digest).exists()  # nothing under its final name, no leftover
+    assert [e.name for e in entries(str(cache)) if not e.complete] == []
+    assert _run(app, env=_env(cache, require(version))).returncode == 0  # the good copy still runs
 
 
 def test_same_inputs_same_bytes(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, flake8: Path) -> None:

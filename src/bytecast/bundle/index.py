@@ -27,6 +27,7 @@ def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fa
     """Compile a stage and make its index (and its entry in ``bundle.json``)."""
     import hashlib
     import shutil
+    import zlib
 
     from bytecast.engine import compile_tree
     from bytecast.import_classify import _stdlib_names
@@ -57,7 +58,7 @@ def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fa
     suffixes = _extension_suffixes(target)
     modules: dict[str, tuple[int, str, bytes | None, int]] = {}
     shadowed: set[str] = set()
-    payload_files: dict[int, list[tuple[str, str, int, str, int]]] = {}
+    payload_files: dict[int, list[tuple[str, str, int, str, int, int]]] = {}
 
     def owned_by(relpath: str) -> int:
         return owner.get(os.path.normpath(relpath), 0)
@@ -89,7 +90,7 @@ def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fa
         files.setdefault(member, (data, False))
         owning = owned_by(relpath)
         mode = 0o755 if executable else 0o644
-        payload_files.setdefault(owning, []).append((relpath, member, len(data), digest, mode))
+        payload_files.setdefault(owning, []).append((relpath, member, len(data), digest, mode, zlib.crc32(data)))
         for suffix in suffixes:
             if relpath.endswith(suffix):
                 fullname = relpath[: -len(suffix)].replace("/", ".")
@@ -99,7 +100,7 @@ def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fa
     for fullname in _namespaces(modules):
         modules[fullname] = (_NAMESPACE, fullname.replace(".", "/"), None, modules_dist(modules, fullname))
 
-    def payload(number: int) -> tuple[str, list[tuple[str, str, int, str, int]]] | None:
+    def payload(number: int) -> tuple[str, list[tuple[str, str, int, str, int, int]]] | None:
         entries = sorted(payload_files.get(number, ()))
         if not entries:
             return None
