@@ -245,7 +245,7 @@ def test_concurrent_first_runs_share_one_copy(app: Path, tmp_path: Path) -> None
     _check_payloads(app, VERSIONS[-1], cache)
 
 
-def _payloads(bundle: Path, version: str) -> list[tuple[str, list[tuple[str, str, int, str, int]]]]:
+def _payloads(bundle: Path, version: str) -> list[tuple[str, list[tuple[str, str, int, str, int, int]]]]:
     """The payloads the bundle's index lists for ``version`` (a bundle this test built)."""
     tag = "cpython-" + version.replace(".", "")
     with zipfile.ZipFile(bundle) as zf:
