@@ -47,7 +47,7 @@ def _shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-REQUIREMENTS = ["pyyaml>=6", "markupsafe>=2", "certifi", "flake8==7.*", "setuptools>=61"]
+REQUIREMENTS = ["pyyaml>=6", "markupsafe>=2", "certifi", "flake8==7.*", "setuptools>=61", "pillow"]
 """What the bundles of these tests install: downloaded once per session into a wheelhouse
 (the index is slow to ask, ~10 s a resolution here), then every build resolves offline."""
 
@@ -112,6 +112,13 @@ def flake8(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not versions:
         pytest.skip("no Python 3.11 or 3.12 installed")
     return _built(tmp_path_factory, "flake8", ["flake8==7.*"], versions, script="flake8")
+
+
+@pytest.fixture(scope="session")
+def pillow(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not VERSIONS:
+        pytest.skip("no Python 3.9-3.13 installed")
+    return _built(tmp_path_factory, "pillow", ["pillow"], VERSIONS[-1:], module="PIL")
 
 
 @contextlib.contextmanager
@@ -320,6 +327,17 @@ def test_a_damaged_file_in_the_bundle_is_one_line_exit_2_and_never_cached(app: P
     assert not (cache / digest).exists()  # nothing under its final name, no leftover
     assert [e.name for e in entries(str(cache)) if not e.complete] == []
     assert _run(app, env=_env(cache, require(version))).returncode == 0  # the good copy still runs
+
+
+def test_a_libs_folder_keeps_its_layout_beside_the_extensions_that_link_to_it(pillow: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    done = _run(pillow, env=_env(cache, require(VERSIONS[-1])))  # python -m PIL: Pillow's own report
+    assert done.returncode == 0, done.stderr
+    assert "--- JPEG support ok" in done.stdout  # _imaging finds libjpeg in pillow.libs by its RPATH
+    held = [p.relative_to(cache) for p in cache.rglob("*.so*")]
+    libs = {p.parts[0] for p in held if p.parts[1] == "pillow.libs" and p.name.startswith("libjpeg")}
+    imaging = {p.parts[0] for p in held if p.parts[1:-1] == ("PIL",) and p.name.startswith("_imaging.")}
+    assert len(libs) == 1 and libs == imaging  # one folder: PIL/ and pillow.libs/ side by side
 
 
 def test_same_inputs_same_bytes(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, flake8: Path) -> None:
