@@ -170,7 +170,8 @@ def build(
                                 wanted=sorted(wanted))
             if log:
                 log(f"compiling for {target.label}")
-            index, about = make_index(folder, target, dists, entry, fast, app, files, report, jobs)
+            index, about = make_index(folder, target, dists, entry, fast, app, files, report, jobs,
+                                      serve_stdlib=fast)
             import marshal
 
             archive.add(f"{INDEX_DIR}/{target.cache_tag}", marshal.dumps(index, 4))
