@@ -34,10 +34,15 @@ def fast(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _index(bundle: Path, version: str) -> dict[str, Any]:
-    """A target's index of a bundle this test built (ours: marshal.loads is fine)."""
+    """A target's index of a bundle this test built (ours: marshal.loads is fine), with the
+    code of each standard-library module it serves in place of its (offset, size)."""
     with zipfile.ZipFile(bundle) as zf:
-        index = marshal.loads(zf.read(".bytecast/cpython-" + version.replace(".", "")))
+        data = zf.read(".bytecast/cpython-" + version.replace(".", ""))
+    index = marshal.loads(data)
     assert isinstance(index, dict)
+    code = data[len(data) - index["code_size"]:]
+    for name, (package, origin, (at, size), source_size, mtime) in index.get("stdlib", {}).get("modules", {}).items():
+        index["stdlib"]["modules"][name] = (package, origin, code[at:at + size], source_size, mtime)
     return index
 
 
@@ -54,7 +59,8 @@ def _oracle(exe: str) -> dict[str, Any]:
 _FORGED = """\
 import marshal, sys, zipfile
 archive, tag, forge = sys.argv[1], sys.argv[2], sys.argv[3]
-index = marshal.loads(zipfile.ZipFile(archive).read(".bytecast/" + tag))
+data = zipfile.ZipFile(archive).read(".bytecast/" + tag)
+index = marshal.loads(data)
 held = index["stdlib"]
 if forge == "version":
     held["guard"] = (held["guard"][0] + " (another build)",) + held["guard"][1:]
@@ -67,7 +73,7 @@ del sys.argv[1:4]
 sys.argv[0] = "-c"
 space = {"__name__": "bytecast_bundle_boot", "__builtins__": __builtins__}
 exec(marshal.loads(index["boot"]), space)
-sys.exit(space["main"](index, archive))
+sys.exit(space["main"](index, archive, data))
 """
 
 

@@ -54,10 +54,11 @@ def named_imports(pyc: bytes, version: tuple[int, int], function: str) -> list[t
     return sorted(named)
 
 
-def stdlib_table(index: dict[str, Any], target: Target, stage: str, scratch: str,
+def stdlib_table(index: dict[str, Any], code: bytes, target: Target, stage: str, scratch: str,
                  named: list[tuple[str, tuple[str, ...]]], jobs: int, problems: list[Problem]
                  ) -> dict[str, Any] | None:
-    """The index's ``stdlib`` entry for ``target`` (``{"guard": ..., "modules": StdlibTable}``),
+    """The index's ``stdlib`` entry for ``target`` (``{"guard": ..., "modules": StdlibTable}``;
+    ``index`` and ``code`` are the index made so far and the code after it),
     or None when the target could not say (a warning in ``problems`` then: the bundle still
     works, its standard library loads the normal way)."""
     import marshal
@@ -85,7 +86,7 @@ def stdlib_table(index: dict[str, Any], target: Target, stage: str, scratch: str
 
     try:
         done = subprocess.run([target.executable, "-I", "-S", "-c", script_text("bundle_record"), out],
-                              input=marshal.dumps(sent, 4), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              input=marshal.dumps(sent, 4) + code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               env=env, cwd=work, timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
         warn(f"importing the entry module did not end in {_TIMEOUT:.0f} s")

@@ -240,8 +240,11 @@ def _stdlib_table(index):
 class BundleFinder:
     """Finds and loads the modules a bundle holds; finds its distributions' metadata."""
 
-    def __init__(self, index, archive):
+    def __init__(self, index, archive, data):
         self.modules = index["modules"]
+        size = index["code_size"]
+        self.code = memoryview(data)[len(data) - size:]
+        """The code of every module, after the index's table: entries hold (offset, size)."""
         self.stdlib = {}
         """Standard-library modules served from the index: name -> (is a package, source path,
         code, size, mtime in ns); empty unless the guard held."""
@@ -296,7 +299,9 @@ class BundleFinder:
             return None
         if st.st_size != size or st.st_mtime_ns != mtime:
             return None
-        spec = ModuleSpec(fullname, StdlibLoader(fullname, origin, code), origin=origin, is_package=package)
+        at, length = code
+        loader = StdlibLoader(fullname, origin, self.code[at:at + length])
+        spec = ModuleSpec(fullname, loader, origin=origin, is_package=package)
         spec.has_location = True
         if package:
             spec.submodule_search_locations = [folder]
@@ -311,13 +316,15 @@ class BundleFinder:
         return None
 
     def exec_module(self, module):
-        exec(loads(self.modules[module.__spec__.name][2]), module.__dict__)
+        at, size = self.modules[module.__spec__.name][2]
+        exec(loads(self.code[at:at + size]), module.__dict__)
 
     def get_code(self, fullname):
         entry = self.modules.get(fullname)
         if entry is None or entry[2] is None:
             raise ImportError("no code for %s in this bundle" % fullname, name=fullname)
-        return loads(entry[2])
+        at, size = entry[2]
+        return loads(self.code[at:at + size])
 
     def get_source(self, fullname):
         return None  # a bundle holds bytecode only
@@ -410,7 +417,7 @@ def _host_paths():
     return paths
 
 
-def install(index, archive):
+def install(index, archive, data):
     """Set up the bundle's view of the world (``sys.argv[0]``, ``sys.path``, the builtins of
     ``site``, the finder first on ``sys.meta_path``); returns the finder."""
     archive = os.path.abspath(archive)
@@ -421,19 +428,19 @@ def install(index, archive):
     sys.path[:] = [p for p in sys.path if p not in hidden and os.path.abspath(p) != archive]
     if "site" not in sys.modules:
         _site_builtins()
-    finder = BundleFinder(index, archive)
+    finder = BundleFinder(index, archive, data)
     finder.stdlib = _stdlib_table(index)
     sys.meta_path.insert(0, finder)
     return finder
 
 
-def main(index, archive):
+def main(index, archive, data):
     """Set up the finder, then run the entry point; returns what ``sys.exit`` gets.
 
     Started by the bundle's preamble (``python -I -S -c PROGRAM BUNDLE ARGS...``), the
     program has taken the bundle's path out of ``sys.argv``; ``sys.argv[0]`` is ``-c`` here
     and becomes the bundle's path, as a script's path is its ``argv[0]``."""
-    install(index, archive)
+    install(index, archive, data)
     fast = index.get("fast", False)
     kind, module, attribute = index["entry"]
     if kind == "module":

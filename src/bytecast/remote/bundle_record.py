@@ -29,11 +29,12 @@ def main():
     from importlib.machinery import SourceFileLoader
 
     out = sys.argv[1]
-    index = marshal.loads(sys.stdin.buffer.read())
+    data = sys.stdin.buffer.read()
+    index = marshal.loads(data)
     space = {"__name__": "bytecast_bundle_boot", "__builtins__": __builtins__}
     exec(marshal.loads(index["boot"]), space)
     before = set(sys.modules)
-    space["install"](index, index["archive"])
+    space["install"](index, index["archive"], data)
     guard = space["stdlib_guard"]()
     failed = []
     module = index["entry"][1]
