@@ -7,7 +7,8 @@ module the bundle's code names in an import statement); bytecast's engine compil
 files, for that target, with their own path baked in, so each module's code is the bytes the
 interpreter would load from its own ``__pycache__``. At run time the bootstrap serves them only
 on that very interpreter (the guard: ``sys.version``, cache tag, ``sys.path``, ``os.py``'s size
-and mtime) and each only while its source has the size and mtime recorded here.
+and mtime, optimization level 0, ``sys.pycache_prefix``) and each only while its source has the
+size and mtime recorded here.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["StdlibTable", "named_imports", "stdlib_table"]
 
-StdlibTable = dict[str, tuple[bool, str, bytes, int, int]]
-"""Module name -> (is a package, source path, code, source size, source mtime in ns)."""
+StdlibTable = dict[str, tuple[bool, str, bytes, int, int, str]]
+"""Module name -> (is a package, source path, code, source size, source mtime in ns,
+``__cached__``)."""
 
 _TIMEOUT = 120.0
 
@@ -109,7 +111,7 @@ def stdlib_table(index: dict[str, Any], code: bytes, target: Target, stage: str,
     return {"guard": recorded["guard"], "modules": _compile(recorded["modules"], target, jobs, problems)}
 
 
-def _compile(modules: list[tuple[str, bool, str]], target: Target, jobs: int, problems: list[Problem]
+def _compile(modules: list[tuple[str, bool, str, str]], target: Target, jobs: int, problems: list[Problem]
              ) -> StdlibTable:
     """Each module compiled by bytecast's engine for ``target`` from its own source, the path it
     is loaded from baked in (what importlib bakes into a module it loads)."""
@@ -119,14 +121,14 @@ def _compile(modules: list[tuple[str, bool, str]], target: Target, jobs: int, pr
     from bytecast.place.bundled import BundleLayout
     from bytecast.plan import Job
 
-    facts: dict[str, tuple[str, bool, int, int]] = {}
+    facts: dict[str, tuple[str, bool, int, int, str]] = {}
     job_list: list[Job] = []
-    for name, package, origin in modules:
+    for name, package, origin, cached in modules:
         try:
             st = os.stat(origin)
         except OSError:
             continue
-        facts[origin] = (name, package, st.st_size, st.st_mtime_ns)
+        facts[origin] = (name, package, st.st_size, st.st_mtime_ns, cached)
         source = Source(origin, os.path.dirname(origin), st.st_mtime, st.st_size)
         job_list.append(Job(source, target, 0, origin, origin, "missing"))
     layout = BundleLayout()
@@ -134,9 +136,9 @@ def _compile(modules: list[tuple[str, bool, str]], target: Target, jobs: int, pr
     result = compile_jobs(job_list, [], options, layout=layout)
     failed = {p.path for p in result.problems} | set(result.failures)
     table: StdlibTable = {}
-    for origin, (name, package, size, mtime) in sorted(facts.items()):
+    for origin, (name, package, size, mtime, cached) in sorted(facts.items()):
         pyc = layout.code.get(origin)
         if pyc is None or origin in failed:
             continue  # left to the path finder
-        table[name] = (package, origin, pyc[16:], size, mtime)
+        table[name] = (package, origin, pyc[16:], size, mtime, cached)
     return table

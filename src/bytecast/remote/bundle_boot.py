@@ -209,14 +209,16 @@ class StdlibLoader(SourceFileLoader):
 def stdlib_guard():
     """What must be equal for a bundle to serve the standard library of its build: the
     interpreter's version string (release, build date, compiler), cache tag, module search
-    path, and the size and mtime of its ``os.py``."""
+    path, the size and mtime of its ``os.py``, the optimization level (the code is of level 0)
+    and ``sys.pycache_prefix`` (where ``__cached__`` points)."""
     folder = getattr(sys, "_stdlib_dir", None) or os.path.dirname(os.__file__)
     probe = os.path.join(folder, "os.py")
     try:
         st = os.stat(probe)
     except OSError:
         return None
-    return (sys.version, sys.implementation.cache_tag, tuple(sys.path), probe, st.st_size, st.st_mtime_ns)
+    return (sys.version, sys.implementation.cache_tag, tuple(sys.path), probe, st.st_size, st.st_mtime_ns,
+            sys.flags.optimize, sys.pycache_prefix)
 
 
 def _stdlib_table(index):
@@ -234,6 +236,8 @@ def _stdlib_table(index):
         return {}
     if st.st_size != guard[4] or st.st_mtime_ns != guard[5]:
         return {}
+    if sys.flags.optimize != guard[6] or sys.pycache_prefix != guard[7]:
+        return {}
     return held["modules"]
 
 
@@ -247,7 +251,8 @@ class BundleFinder:
         """The code of every module, after the index's table: entries hold (offset, size)."""
         self.stdlib = {}
         """Standard-library modules served from the index: name -> (is a package, source path,
-        code, size, mtime in ns); empty unless the guard held."""
+        (offset, size) of its code, source size, source mtime in ns, ``__cached__``); empty
+        unless the guard held."""
         self.dists = index["dists"]
         self.archive = archive
         self.payloads = _Payloads(index, archive)
@@ -289,7 +294,7 @@ class BundleFinder:
     def stdlib_spec(self, fullname, path, held):
         """The spec the path finder would give for a standard-library module, with the index's
         code; None (the normal way) when its source is not the file it was compiled from."""
-        package, origin, code, size, mtime = held
+        package, origin, code, size, mtime, cached = held
         folder = os.path.dirname(origin)
         if path is not None and folder not in path:
             return None  # its package's __path__ was changed: let the path finder decide
@@ -303,6 +308,7 @@ class BundleFinder:
         loader = StdlibLoader(fullname, origin, self.code[at:at + length])
         spec = ModuleSpec(fullname, loader, origin=origin, is_package=package)
         spec.has_location = True
+        spec.cached = cached  # as importlib worked it out at build time, under the same guard
         if package:
             spec.submodule_search_locations = [folder]
         return spec

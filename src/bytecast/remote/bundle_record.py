@@ -66,7 +66,7 @@ def main():
             continue
         if not spec.origin.startswith(search):
             continue
-        found.append((name, spec.submodule_search_locations is not None, spec.origin))
+        found.append((name, spec.submodule_search_locations is not None, spec.origin, spec.cached))
     data = marshal.dumps({"guard": guard, "modules": found, "failed": failed}, 4)
     with open(out, "wb") as f:
         f.write(data)
