@@ -4,8 +4,14 @@ A pure loading optimization. At build time, the target itself says which of its
 standard-library modules the application loads (:mod:`bytecast.remote.bundle_record`: the
 bundle set up as a start sets it up, the entry module imported, then every standard-library
 module the bundle's code names in an import statement); bytecast's engine compiles those
-files, for that target, with their own path baked in, so each module's code is the bytes the
-interpreter would load from its own ``__pycache__``. At run time the bootstrap serves them only
+files, for that target, with their own path baked in, so each module's code is what the
+interpreter would load from its own ``__pycache__``: the same bytes on 3.11 and 3.12, equal code
+objects on 3.9 and 3.10 and for the few 3.13 modules its install had imported while compiling
+them (marshal's back-references follow refcounts there: functools, weakref).
+
+Measured (flake8 with ``--fast-start``, 3.11, callgrind): 102 modules, 346.6 M -> 335.4 M
+instructions a start (the index then read in place: 332.4 M; ``__cached__`` recorded: 330.1 M),
+for 3.1 MB more in the bundle per target. At run time the bootstrap serves them only
 on that very interpreter (the guard: ``sys.version``, cache tag, ``sys.path``, ``os.py``'s size
 and mtime, optimization level 0, ``sys.pycache_prefix``) and each only while its source has the
 size and mtime recorded here.
