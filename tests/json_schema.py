@@ -48,7 +48,7 @@ _INSPECTED = {"path": str, "magic": int, "python": str, "versions": str, "header
 _INSPECTED_SOURCE = {"path": str, "python": str, "dis?": [DIS], "info?": [_CODE_INFO]}
 _UNREADABLE = {"path": str, "error": str}
 _BUNDLE_TARGET = {"target": str, "python": str, "entry": {"kind": str, "module": str, "attribute": str},
-                  "modules": int, "code_bytes": int, "distributions": [{"name": str, "version": str}],
+                  "modules": int, "code_bytes": int, "stdlib_modules": int, "stdlib_bytes": int, "distributions": [{"name": str, "version": str}],
                   "native": [str], "files": int}
 _BUNDLED = {"path": str, "bundle": {"format": int, "name": str, "requires_python": str, "fast_start": bool,
                                     "size": int, "stored_files": int,

@@ -10,8 +10,10 @@ code for (``python app.pyz`` and ``unzip -l`` work too). Building one:
    worker giving the bytes back (:class:`~bytecast.place.bundled.BundleLayout`), with the
    bootstrap (:mod:`bytecast.remote.bundle_boot`) compiled beside them;
 3. **index**: one marshalled index per target, ``.bytecast/<cache tag>``, holds the
-   bootstrap, each module's code, the distributions' metadata, the files that need a real
-   path (native extensions, data) and the entry point; those files are stored once by
+   bootstrap, each module's code (after the marshalled table, read in place), the
+   distributions' metadata, the files that need a real path (native extensions, data), the
+   entry point, and with ``--fast-start`` the standard-library modules the application loads
+   (:mod:`bytecast.bundle.stdlib`); those files are stored once by
    content (``.bytecast/files/<sha256>``), however many targets hold them;
 4. **write**: members sorted, fixed timestamps (:class:`~bytecast.place.archive.ReproducibleZip`),
    the index stored uncompressed (it is read at every start), renamed into place.
@@ -170,10 +172,9 @@ def build(
                                 wanted=sorted(wanted))
             if log:
                 log(f"compiling for {target.label}")
-            index, about = make_index(folder, target, dists, entry, fast, app, files, report, jobs)
-            import marshal
-
-            archive.add(f"{INDEX_DIR}/{target.cache_tag}", marshal.dumps(index, 4))
+            index, about = make_index(folder, target, dists, entry, fast, app, files, report, jobs,
+                                      serve_stdlib=fast)
+            archive.add(f"{INDEX_DIR}/{target.cache_tag}", index)
             described.insert(0, about)
             held.append(target)
         if not held and not report.problems:

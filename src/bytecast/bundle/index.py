@@ -22,9 +22,12 @@ __all__ = ["make_index"]
 
 
 def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fast: bool, app: str,
-           files: dict[str, tuple[bytes, bool]], report: BundleReport, jobs: int
-           ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Compile a stage and make its index (and its entry in ``bundle.json``)."""
+           files: dict[str, tuple[bytes, bool]], report: BundleReport, jobs: int, serve_stdlib: bool = True
+           ) -> tuple[bytes, dict[str, Any]]:
+    """Compile a stage and make its index, as the bytes of its member (and its entry in
+    ``bundle.json``); with
+    ``serve_stdlib``, the standard-library modules the application loads are in it too
+    (:mod:`bytecast.bundle.stdlib`)."""
     import hashlib
     import shutil
     import zlib
@@ -117,17 +120,55 @@ def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fa
         raise DataError(f"the entry point module {entry[1]} is not in what was installed for {target.label}")
     index = {"format": FORMAT, "name": app, "boot": boot_code[16:], "entry": entry, "fast": fast,
              "modules": modules, "dists": records}
+    code_bytes = sum(len(m[2] or b"") for m in modules.values())
+    code = bytearray()
+    index["modules"] = _packed(modules, code)
+    index["code_size"] = len(code)
+    served: dict[str, Any] = {}
+    if serve_stdlib and not report.problems:
+        from bytecast.bundle.stdlib import named_imports, stdlib_table
+
+        named: list[tuple[str, tuple[str, ...]]] = []
+        if entry[0] == "console" and entry[1] in modules and entry[2]:
+            entry_pyc = layout.code.get(modules[entry[1]][1])
+            if entry_pyc is not None:
+                named = named_imports(entry_pyc, target.version, entry[2].split(".")[0])
+        held = stdlib_table(index, bytes(code), target, folder, os.path.dirname(folder), named, jobs,
+                            report.warnings)
+        if held is not None:
+            served = held["modules"]
+            index["stdlib"] = {"guard": held["guard"], "modules": _packed(served, code)}
+            index["code_size"] = len(code)
     about = {
         "target": target.cache_tag,
         "python": f"{target.version[0]}.{target.version[1]}",
         "entry": {"kind": entry[0], "module": entry[1], "attribute": entry[2]},
         "modules": len(modules),
-        "code_bytes": sum(len(m[2] or b"") for m in modules.values()),
+        "code_bytes": code_bytes,
+        "stdlib_modules": len(served),
+        "stdlib_bytes": sum(len(m[2]) for m in served.values()),
         "distributions": [{"name": d.name, "version": d.version} for d in dists],
         "native": sorted(m[1] for m in modules.values() if m[0] == _EXTENSION),
         "files": sum(len(v) for v in payload_files.values()),
     }
-    return index, about
+    import marshal
+
+    return marshal.dumps(index, 4) + bytes(code), about
+
+
+def _packed(table: dict[str, Any], code: bytearray) -> dict[str, Any]:
+    """``table`` with each entry's code (its third field) moved to the end of ``code``: the
+    entry holds (offset, size) instead. An index is its marshalled table, then ``code``: a
+    start reads the code of a module from the index's own buffer (``marshal.loads`` of a
+    memoryview), instead of a copy of every module's bytes made as the index is read."""
+    packed: dict[str, Any] = {}
+    for name in sorted(table):
+        entry = table[name]
+        if isinstance(entry[2], bytes):
+            entry = (*entry[:2], (len(code), len(entry[2])), *entry[3:])
+            code.extend(table[name][2])
+        packed[name] = entry
+    return packed
 
 
 def modules_dist(modules: dict[str, tuple[int, str, bytes | None, int]], package: str) -> int:

@@ -50,7 +50,7 @@ def preamble(name: str, versions: Sequence[tuple[int, int]], requires: str,
         " x=loads(d)\n"
         " g={\"__name__\":\"bytecast_bundle_boot\",\"__builtins__\":__builtins__}\n"
         " exec(loads(x[\"boot\"]),g)\n"
-        " return g[\"main\"](x,sys.argv.pop(1))\n"
+        " return g[\"main\"](x,sys.argv.pop(1),d)\n"
         "sys.exit(_b())\n"
     )
     text = (
@@ -115,6 +115,6 @@ def main_source(name: str, versions: Sequence[tuple[int, int]], requires: str) -
         "    index = loads(data)\n"
         "    space = {'__name__': 'bytecast_bundle_boot', '__builtins__': __builtins__}\n"
         "    exec(loads(index['boot']), space)\n"
-        "    return space['main'](index, __loader__.archive)\n\n\n"
+        "    return space['main'](index, __loader__.archive, data)\n\n\n"
         "sys.exit(_bytecast())\n"
     ).encode("utf-8")

@@ -16,7 +16,7 @@ import os
 
 __all__ = ["SCRIPTS", "script_argv", "script_text"]
 
-SCRIPTS = ("worker", "query", "stdlib_names", "site_paths", "bundle_boot")
+SCRIPTS = ("worker", "query", "stdlib_names", "site_paths", "bundle_boot", "bundle_record")
 """The scripts this folder holds."""
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

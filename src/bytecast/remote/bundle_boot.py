@@ -13,6 +13,12 @@ What it does, in order:
 - puts one finder first on ``sys.meta_path``: a module of the bundle is a dict look-up and a
   ``marshal.loads``, no file system call (names of the standard library were left out at
   build time, so the standard library still wins, as in a virtual environment);
+- serves the standard-library modules the application loads from the index too, when this
+  interpreter is exactly the one the bundle was built with (:func:`_stdlib_table`: the same
+  ``sys.version``, cache tag, ``sys.path`` and ``os.py``), each only while its source has the
+  size and mtime recorded (importlib's own rule for the stdlib's timestamp pycs): the same code,
+  ``__file__``, ``__cached__`` and ``co_filename`` as the path finder gives, one ``stat`` instead of
+  its stats, open and read; any other Python, or any other module, goes the normal way;
 - files that need a real path (native extensions and their ``.libs``, data files) live in a
   folder per distribution under the user cache, named by the hash of what it holds: written
   once through a temporary name and a rename, each file checked against the size and CRC-32
@@ -28,7 +34,8 @@ the interpreter has not already imported, except what a feature needs when first
 
 import os
 import sys
-from importlib.machinery import ExtensionFileLoader, ModuleSpec
+from importlib.machinery import ExtensionFileLoader, ModuleSpec, SourceFileLoader
+from marshal import loads
 
 _MODULE, _PACKAGE, _NAMESPACE, _EXTENSION = 0, 1, 2, 3
 
@@ -193,11 +200,69 @@ class _Resources:
             return iter(())
 
 
+class StdlibLoader(SourceFileLoader):
+    """A standard-library module whose code the index holds: the path finder's loader for the
+    same file (source, ``__file__``, ``__cached__``, resources, ``reload``), but its code is the
+    index's, compiled at build time from this very file by this very interpreter's compiler,
+    instead of the cached pyc it would stat, open, read and check."""
+
+    def __init__(self, fullname, path, code):
+        SourceFileLoader.__init__(self, fullname, path)
+        self.code = code
+
+    def get_code(self, fullname):
+        if fullname != self.name:
+            return SourceFileLoader.get_code(self, fullname)
+        return loads(self.code)
+
+
+def stdlib_guard():
+    """What must be equal for a bundle to serve the standard library of its build: the
+    interpreter's version string (release, build date, compiler), cache tag, module search
+    path, the size and mtime of its ``os.py``, the optimization level (the code is of level 0)
+    and ``sys.pycache_prefix`` (where ``__cached__`` points)."""
+    folder = getattr(sys, "_stdlib_dir", None) or os.path.dirname(os.__file__)
+    probe = os.path.join(folder, "os.py")
+    try:
+        st = os.stat(probe)
+    except OSError:
+        return None
+    return (sys.version, sys.implementation.cache_tag, tuple(sys.path), probe, st.st_size, st.st_mtime_ns,
+            sys.flags.optimize, sys.pycache_prefix)
+
+
+def _stdlib_table(index):
+    """The index's standard-library modules, or an empty table unless this interpreter is
+    exactly the one the bundle was built with (:func:`stdlib_guard`)."""
+    held = index.get("stdlib")
+    if not held:
+        return {}
+    guard = held["guard"]
+    if sys.version != guard[0] or sys.implementation.cache_tag != guard[1] or tuple(sys.path) != guard[2]:
+        return {}
+    try:
+        st = os.stat(guard[3])
+    except OSError:
+        return {}
+    if st.st_size != guard[4] or st.st_mtime_ns != guard[5]:
+        return {}
+    if sys.flags.optimize != guard[6] or sys.pycache_prefix != guard[7]:
+        return {}
+    return held["modules"]
+
+
 class BundleFinder:
     """Finds and loads the modules a bundle holds; finds its distributions' metadata."""
 
-    def __init__(self, index, archive):
+    def __init__(self, index, archive, data):
         self.modules = index["modules"]
+        size = index["code_size"]
+        self.code = memoryview(data)[len(data) - size:]
+        """The code of every module, after the index's table: entries hold (offset, size)."""
+        self.stdlib = {}
+        """Standard-library modules served from the index: name -> (is a package, source path,
+        (offset, size) of its code, source size, source mtime in ns, ``__cached__``); empty
+        unless the guard held."""
         self.dists = index["dists"]
         self.archive = archive
         self.payloads = _Payloads(index, archive)
@@ -218,7 +283,8 @@ class BundleFinder:
     def find_spec(self, fullname, path=None, target=None):
         entry = self.modules.get(fullname)
         if entry is None:
-            return None
+            held = self.stdlib.get(fullname)
+            return None if held is None else self.stdlib_spec(fullname, path, held)
         kind, relpath, code, dist = entry
         origin = os.path.join(self.base(dist), relpath)
         if kind == _EXTENSION:
@@ -235,6 +301,28 @@ class BundleFinder:
             spec.submodule_search_locations = [os.path.dirname(origin)]
         return spec
 
+    def stdlib_spec(self, fullname, path, held):
+        """The spec the path finder would give for a standard-library module, with the index's
+        code; None (the normal way) when its source is not the file it was compiled from."""
+        package, origin, code, size, mtime, cached = held
+        folder = os.path.dirname(origin)
+        if path is not None and folder not in path:
+            return None  # its package's __path__ was changed: let the path finder decide
+        try:
+            st = os.stat(origin)
+        except OSError:
+            return None
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return None
+        at, length = code
+        loader = StdlibLoader(fullname, origin, self.code[at:at + length])
+        spec = ModuleSpec(fullname, loader, origin=origin, is_package=package)
+        spec.has_location = True
+        spec.cached = cached  # as importlib worked it out at build time, under the same guard
+        if package:
+            spec.submodule_search_locations = [folder]
+        return spec
+
     def invalidate_caches(self):
         pass
 
@@ -244,17 +332,15 @@ class BundleFinder:
         return None
 
     def exec_module(self, module):
-        from marshal import loads
-
-        exec(loads(self.modules[module.__spec__.name][2]), module.__dict__)
+        at, size = self.modules[module.__spec__.name][2]
+        exec(loads(self.code[at:at + size]), module.__dict__)
 
     def get_code(self, fullname):
-        from marshal import loads
-
         entry = self.modules.get(fullname)
         if entry is None or entry[2] is None:
             raise ImportError("no code for %s in this bundle" % fullname, name=fullname)
-        return loads(entry[2])
+        at, size = entry[2]
+        return loads(self.code[at:at + size])
 
     def get_source(self, fullname):
         return None  # a bundle holds bytecode only
@@ -347,12 +433,9 @@ def _host_paths():
     return paths
 
 
-def main(index, archive):
-    """Set up the finder, then run the entry point; returns what ``sys.exit`` gets.
-
-    Started by the bundle's preamble (``python -I -S -c PROGRAM BUNDLE ARGS...``), the
-    program has taken the bundle's path out of ``sys.argv``; ``sys.argv[0]`` is ``-c`` here
-    and becomes the bundle's path, as a script's path is its ``argv[0]``."""
+def install(index, archive, data):
+    """Set up the bundle's view of the world (``sys.argv[0]``, ``sys.path``, the builtins of
+    ``site``, the finder first on ``sys.meta_path``); returns the finder."""
     archive = os.path.abspath(archive)
     if sys.argv and sys.argv[0] == "-c":
         sys.argv[0] = archive
@@ -361,8 +444,19 @@ def main(index, archive):
     sys.path[:] = [p for p in sys.path if p not in hidden and os.path.abspath(p) != archive]
     if "site" not in sys.modules:
         _site_builtins()
-    finder = BundleFinder(index, archive)
+    finder = BundleFinder(index, archive, data)
+    finder.stdlib = _stdlib_table(index)
     sys.meta_path.insert(0, finder)
+    return finder
+
+
+def main(index, archive, data):
+    """Set up the finder, then run the entry point; returns what ``sys.exit`` gets.
+
+    Started by the bundle's preamble (``python -I -S -c PROGRAM BUNDLE ARGS...``), the
+    program has taken the bundle's path out of ``sys.argv``; ``sys.argv[0]`` is ``-c`` here
+    and becomes the bundle's path, as a script's path is its ``argv[0]``."""
+    install(index, archive, data)
     try:
         return _run(index)
     except Damaged as exc:
