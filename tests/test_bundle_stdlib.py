@@ -94,6 +94,7 @@ def test_stdlib_is_served_from_the_index_and_looks_the_same(fast: Path, version:
     assert got["traceback"] == normal["traceback"]  # the stdlib's frames, with their source lines
     assert got["message"] == "text/plain"
     assert got["reloaded"] == ["StdlibLoader", True]  # importlib.reload finds it again
+    assert got["gc"] == [50000, True, True] and normal["gc"][0] != 50000  # what --fast-start tunes
 
 
 @pytest.mark.parametrize("forge", ["version", "os.py", "-O", "none"])

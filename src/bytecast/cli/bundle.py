@@ -36,7 +36,8 @@ def add(sub: Any) -> None:
                    "3.9 or later, that the application's Requires-Python allows)")
     p.add_argument("--fast-start", action="store_true",
                    help="start faster: no garbage collection while the entry module imports, the "
-                   "objects made by then frozen out of later collections, and no interpreter "
+                   "objects made by then frozen out of later collections, the youngest generation "
+                   "collected every 50,000 allocations instead of 700, and no interpreter "
                    "teardown at exit (threads are joined, exit handlers run, standard streams "
                    "flushed; finalizers of objects still alive do not run)")
     p.add_argument("--name", default=None, help="the application's name in messages (default: the first input's)")

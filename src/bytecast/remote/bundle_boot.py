@@ -39,6 +39,12 @@ from marshal import loads
 
 _MODULE, _PACKAGE, _NAMESPACE, _EXTENSION = 0, 1, 2, 3
 
+_YOUNG = 50000
+"""With ``--fast-start``, the allocations between two collections of the youngest generation,
+once the entry module is imported (CPython's default: 700). A short-lived program then
+collects a few times instead of hundreds (bundleapp: 8.9 M instructions of a 260 M start); a
+long one holds at most this many objects' worth of garbage cycles more between collections."""
+
 
 class Damaged(Exception):
     """A file of the bundle is not what its index recorded (a truncated or altered copy)."""
@@ -483,6 +489,7 @@ def _run(index):
     if not fast:
         return target()
     gc.freeze()
+    gc.set_threshold(_YOUNG)
     gc.enable()
     try:
         status = target()

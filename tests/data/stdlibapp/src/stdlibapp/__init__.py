@@ -33,6 +33,9 @@ def main():
         first = next(i for i, line in enumerate(lines) if "json" in line and "File" in line)
         out["traceback"] = lines[first:]  # the standard library's frames, with their source lines
     out["message"] = email.message.Message().get_content_type()
+    import gc
+
+    out["gc"] = [gc.get_threshold()[0], gc.get_freeze_count() > 0, gc.isenabled()]
     reloaded = importlib.reload(textwrap)
     out["reloaded"] = [type(reloaded.__spec__.loader).__name__, reloaded.dedent("  x\n  y") == "x\ny"]
     print(json.dumps(out, sort_keys=True))
