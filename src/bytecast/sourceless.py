@@ -44,7 +44,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence, Set
     from pathlib import Path
-    from typing import Callable
+    from typing import Callable, Literal
 
     from bytecast.coderecord import CodeRecord
     from bytecast.compiler.protocol import CodeFacts
@@ -54,7 +54,9 @@ if TYPE_CHECKING:
     from bytecast.plan import Job
     from bytecast.targets import Target
 
-__all__ = ["Report", "VerifyReport", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
+    TreeMode = Literal["write", "dry-run", "memory"]
+
+__all__ = ["Report", "VerifyReport", "Tree", "compile_trees", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
            "read_back", "read_code", "record_hash"]
 
 # Code naming these looks for packages or for what ``-m`` runs (runpy loads those sourceless), not
@@ -309,155 +311,227 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     and read back in memory, write and remove nothing, report what a run would do.
     ``progress(done, total)`` is called as modules are compiled and read back.
     """
-    from bytecast.discover import Entry, Source, walk
-    from bytecast.excludes import compile_excludes
-    from bytecast.options import Options
-    from bytecast.place.sourceless import SourcelessLayout, legacy_name, staged_name
-    from bytecast.plan import Job
+    tree = Tree(root, target=target, optimize=optimize, keep=keep, baked=baked, drop_ghosts=drop_ghosts,
+                mode="dry-run" if dry_run else "write")
+    compile_trees([tree], jobs=jobs, progress=progress)
+    return tree.finish()
 
-    top = os.fspath(root)
-    if not os.path.isdir(top):
-        raise UsageError(f"{top}: not a folder")
-    if isinstance(optimize, bool) or optimize not in (0, 1, 2):
-        raise UsageError(f"optimization level must be 0, 1 or 2, not {optimize!r}", "optimize")
-    keep_match = compile_excludes(tuple(keep)) if keep else None
-    if baked is None:
-        baked = default_baked(os.path.basename(os.path.abspath(top)))
-    scans: dict[str, _Scan | Problem] = {}  # source path -> what its pyc read back says
 
-    def written(job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
+class Tree:
+    """One tree of a conversion, walked and planned when made; :func:`compile_trees` compiles
+    any number of them in one run of the workers, then :meth:`finish` converts each.
+
+    ``mode``: ``write`` converts the tree in place (as :func:`convert`); ``dry-run`` writes and
+    removes nothing; ``memory`` writes and removes nothing either, and keeps what a run would
+    write (:attr:`pycs_made`, :attr:`records_made`) for a caller that packs the tree elsewhere
+    (a wheel: the staged tree is thrown away, the archive is made from memory).
+    """
+
+    def __init__(self, root: Path | str, *, target: Target, optimize: int = 0, keep: Sequence[str] = (),
+                 baked: Callable[[str], str] | None = None, drop_ghosts: bool = True,
+                 mode: TreeMode = "write") -> None:
+        from bytecast.discover import Entry, Source, walk
+        from bytecast.excludes import compile_excludes
+        from bytecast.place.sourceless import staged_name
+        from bytecast.plan import Job
+
+        top = os.fspath(root)
+        if not os.path.isdir(top):
+            raise UsageError(f"{top}: not a folder")
+        if isinstance(optimize, bool) or optimize not in (0, 1, 2):
+            raise UsageError(f"optimization level must be 0, 1 or 2, not {optimize!r}", "optimize")
+        keep_match = compile_excludes(tuple(keep)) if keep else None
+        if baked is None:
+            baked = default_baked(os.path.basename(os.path.abspath(top)))
+        self.top = top
+        self.target = target
+        self.optimize = optimize
+        self.drop_ghosts = drop_ghosts
+        self.mode = mode
+        self.scans: dict[str, _Scan | Problem] = {}  # source path -> what its pyc read back says
+        self.pycs_made: dict[str, bytes] = {}
+        """``memory``: posix relpath of each ``NAME.pyc`` -> its bytes (after :meth:`finish`, only those kept)."""
+        self.records_made: dict[str, bytes] = {}
+        """``memory``: posix relpath of each ``RECORD`` rewritten -> its new bytes."""
+        self.problems: list[Problem] = []
+        self.sources: list[tuple[Source, str]] = []
+        self.pycs: list[str] = []  # legacy pycs found (posix relpaths)
+        self.caches: list[str] = []
+        for item in walk([top], self.problems, kinds=("source", "file", "cache")):
+            rel = _posix(item.relpath)
+            if isinstance(item, Source):
+                self.sources.append((item, rel))
+            elif isinstance(item, Entry) and item.kind == "cache":
+                self.caches.append(rel)
+            elif rel.endswith((".pyc", ".pyo")):
+                self.pycs.append(rel)
+        self.here = {rel for _, rel in self.sources}
+        packages = {rel.rpartition("/")[0] for rel in self.here if rel.rpartition("/")[2] == "__init__.py"}
+        self.warnings: list[Problem] = []
+        if optimize:
+            self.warnings.append(Problem(top, "OptimizeWarning",
+                                         f"level {optimize}: a sourceless module ignores the interpreter's -O; "
+                                         + ("docstrings and asserts are" if optimize == 2 else "asserts are")
+                                         + " gone for good"))
+        self.kept: dict[str, str] = {}
+        self.chosen: list[tuple[Source, str]] = []
+        for src, rel in self.sources:
+            if keep_match is not None and keep_match(rel.replace("/", os.sep), False):
+                self.kept[rel] = "matches --keep"
+            elif _is_script(src, rel, packages):
+                self.kept[rel] = "a script, not a module"
+            else:
+                self.chosen.append((src, rel))
+        self.jobs = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing")
+                     for src, rel in self.chosen]
+        self._rel = {src.path: rel for src, rel in self.chosen}
+        self._failed: list[Problem] = []  # its compile problems, set by compile_trees
+
+    def written(self, job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
+        """The read-back of one pyc as it lands (see :class:`~bytecast.place.sourceless.SourcelessLayout`)."""
+        target = self.target
         try:
             if facts is not None and data is not None:  # checked by the target itself: compare bytes
-                _check_written("" if dry_run else job.cfile, data, target)
-                scans[job.source.path] = _Scan(facts.names, facts.strings)
-                return
-            code = read_back(job.cfile, target) if data is None else read_code(data, target, job.cfile)
-            scans[job.source.path] = _Scan.of_code(code)
-        except (OSError, ValueError) as exc:
-            scans[job.source.path] = Problem(job.source.path, "BadBytecode", _message(exc, job.cfile))
-
-    layout = SourcelessLayout(written, write=not dry_run)
-    options = Options(optimize=(optimize,), targets=(target,), jobs=jobs or 0, invalidation_mode="unchecked-hash")
-    layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
-
-    problems: list[Problem] = []
-    sources: list[tuple[Source, str]] = []
-    pycs: list[str] = []  # legacy pycs found (posix relpaths)
-    caches: list[str] = []
-    for item in walk([top], problems, kinds=("source", "file", "cache")):
-        rel = _posix(item.relpath)
-        if isinstance(item, Source):
-            sources.append((item, rel))
-        elif isinstance(item, Entry) and item.kind == "cache":
-            caches.append(rel)
-        elif rel.endswith((".pyc", ".pyo")):
-            pycs.append(rel)
-    here = {rel for _, rel in sources}
-    packages = {rel.rpartition("/")[0] for rel in here if rel.rpartition("/")[2] == "__init__.py"}
-
-    warnings: list[Problem] = []
-    if optimize:
-        warnings.append(Problem(top, "OptimizeWarning",
-                                f"level {optimize}: a sourceless module ignores the interpreter's -O; "
-                                + ("docstrings and asserts are" if optimize == 2 else "asserts are")
-                                + " gone for good"))
-    kept: dict[str, str] = {}
-    chosen: list[tuple[Source, str]] = []
-    for src, rel in sources:
-        if keep_match is not None and keep_match(rel.replace("/", os.sep), False):
-            kept[rel] = "matches --keep"
-        elif _is_script(src, rel, packages):
-            kept[rel] = "a script, not a module"
-        else:
-            chosen.append((src, rel))
-    job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
-    try:
-        done, needs = _compile_and_read(job_list, chosen, here, options, layout, problems, kept, scans, written,
-                                        progress)
-    except BaseException:  # interrupted: the staged pycs go, the tree is as it was
-        for src, _ in chosen:
-            _remove(staged_name(src.path))
-        raise
-    compiled = sorted(rel for _, rel in done if rel not in kept)
-    for rel in compiled:
-        if rel in needs:
-            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
-                                    "may need its source at run time: uses " + ", ".join(needs[rel])))
-
-    if problems:  # nothing of the tree changed: its sources and pycs are as they were
-        for src, _ in chosen:
-            _remove(staged_name(src.path))
-        return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
-
-    removed: list[str] = []
-    gone = {rel for _, rel in done if rel not in kept}  # relpaths of the sources that go
-    if not dry_run:
-        for src, rel in done:  # every pyc is in place before the first source goes
-            if rel in kept:
-                _remove(staged_name(src.path))
+                _check_written("" if self.mode != "write" else job.cfile, data, target)
+                self.scans[job.source.path] = _Scan(facts.names, facts.strings)
             else:
-                os.replace(staged_name(src.path), legacy_name(src.path))
-        for src, rel in done:
-            if rel in gone:
-                os.unlink(src.path)
-    made = {rel[:-3] + ".pyc" for rel in gone}
-    for rel in pycs:
-        if rel in made:
-            continue  # replaced by this run's
-        path = os.path.join(top, rel.replace("/", os.sep))
-        if rel[:-4] + ".py" in here:
-            removed.append(rel)  # stale: its source is here (kept, or compiled again)
-        elif drop_ghosts:
-            warnings.append(Problem(path, "GhostModule", "bytecode without its source: dropped"))
+                code = read_back(job.cfile, target) if data is None else read_code(data, target, job.cfile)
+                self.scans[job.source.path] = _Scan.of_code(code)
+        except (OSError, ValueError) as exc:
+            self.scans[job.source.path] = Problem(job.source.path, "BadBytecode", _message(exc, job.cfile))
+            return
+        if self.mode == "memory" and data is not None:
+            self.pycs_made[self._rel[job.source.path][:-3] + ".pyc"] = data
+
+    def discard(self) -> None:
+        """Remove the staged pycs of the run: the tree is as it was."""
+        from bytecast.place.sourceless import staged_name
+
+        if self.mode == "write":
+            for src, _ in self.chosen:
+                _remove(staged_name(src.path))
+
+    def finish(self) -> Report:
+        """Convert the tree :func:`compile_trees` compiled (in place, with ``write``); its report."""
+        import shutil
+
+        from bytecast.place.sourceless import legacy_name, staged_name
+
+        top, problems, warnings, kept = self.top, self.problems, self.warnings, self.kept
+        problems.extend(self._failed)
+        done, needs = self._read(self._failed)
+        compiled = sorted(rel for _, rel in done if rel not in kept)
+        for rel in compiled:
+            if rel in needs:
+                warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
+                                        "may need its source at run time: uses " + ", ".join(needs[rel])))
+        if problems:  # nothing of the tree changed: its sources and pycs are as they were
+            self.discard()
+            self.pycs_made.clear()
+            return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
+        write = self.mode == "write"
+        removed: list[str] = []
+        gone = {rel for _, rel in done if rel not in kept}  # relpaths of the sources that go
+        if write:
+            for src, rel in done:  # every pyc is in place before the first source goes
+                if rel in kept:
+                    _remove(staged_name(src.path))
+                else:
+                    os.replace(staged_name(src.path), legacy_name(src.path))
+            for src, rel in done:
+                if rel in gone:
+                    os.unlink(src.path)
+        made = {rel[:-3] + ".pyc" for rel in gone}
+        for rel in list(self.pycs_made):
+            if rel not in made:
+                del self.pycs_made[rel]  # a source kept after all (named by another module)
+        for rel in self.pycs:
+            if rel in made:
+                continue  # replaced by this run's
+            path = os.path.join(top, rel.replace("/", os.sep))
+            if rel[:-4] + ".py" in self.here:
+                removed.append(rel)  # stale: its source is here (kept, or compiled again)
+            elif self.drop_ghosts:
+                warnings.append(Problem(path, "GhostModule", "bytecode without its source: dropped"))
+                removed.append(rel)
+            else:
+                warnings.append(Problem(path, "GhostModule", "bytecode without its source: left as it is"))
+                continue
+            if write:
+                _remove(path)
+        for rel in self.caches:
+            if write:
+                shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
             removed.append(rel)
-        else:
-            warnings.append(Problem(path, "GhostModule", "bytecode without its source: left as it is"))
-            continue
-        if not dry_run:
-            _remove(path)
-    import shutil
+        records = _rewrite_records(top, gone, set(removed), problems, self.mode, self.pycs_made, self.records_made)
+        warnings.sort(key=lambda p: p.path)
+        return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
+                      sorted(removed), records)
 
-    for rel in caches:
-        if not dry_run:
-            shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
-        removed.append(rel)
-    records = _rewrite_records(top, gone, set(removed), problems, dry_run)
-    warnings.sort(key=lambda p: p.path)
-    return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
-                  sorted(removed), records)
+    def _read(self, failed: Sequence[Problem]) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
+        """The modules compiled, what the code of each names deciding what stays as source (in
+        :attr:`kept`), and what each may need."""
+        paths = {p.path for p in failed}
+        done = [(src, rel) for src, rel in self.chosen if src.path not in paths]
+        by_scope: dict[str, dict[str, list[str]]] = {}
+        for rel in self.here:
+            by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
+        needs: dict[str, list[str]] = {}
+        by_path = {job.source.path: job for job in self.jobs}
+        for src, rel in done:
+            if src.path not in self.scans:  # not read back as it landed (never expected): now
+                self.written(by_path[src.path], None)
+            scan = self.scans[src.path]
+            if isinstance(scan, Problem):
+                self.problems.append(scan)
+                continue
+            for name in scan.py_names:
+                for named in _named_files(name, rel, by_scope):
+                    self.kept.setdefault(named, f"named by {rel} ({name!r})")
+            if scan.needs:
+                needs[rel] = scan.needs
+        return done, needs
 
 
-def _compile_and_read(jobs: list[Job], chosen: list[tuple[Source, str]], here: set[str], options: Options,
-                      layout: Layout, problems: list[Problem], kept: dict[str, str],
-                      scans: dict[str, _Scan | Problem], written: Callable[..., None],
-                      progress: Callable[[int, int], None] | None
-                      ) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
-    """Compile the staged pycs (each read back as it lands); then what the code of each names
-    decides what stays as source. Returns the modules compiled and what each may need."""
+def compile_trees(trees: Sequence[Tree], *, jobs: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> None:
+    """Compile the modules of every tree in one run of the workers (one pool for them all), each
+    pyc read back by its tree as it lands; then :meth:`Tree.finish` each. The trees share one
+    level and one mode; each has one target (several trees may have several). Interrupted, every
+    tree's staged pycs go."""
     from bytecast.engine import compile_jobs
+    from bytecast.options import Options
+    from bytecast.place.sourceless import SourcelessLayout
 
-    result = compile_jobs(jobs, [], options, progress, layout=layout)
-    problems.extend(result.problems)
-    failed = {p.path for p in result.problems}
-    done = [(src, rel) for src, rel in chosen if src.path not in failed]
-    by_scope: dict[str, dict[str, list[str]]] = {}
-    for rel in here:
-        by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
-    needs: dict[str, list[str]] = {}
-    by_path = {job.source.path: job for job in jobs}
-    for src, rel in done:
-        if src.path not in scans:  # not read back as it landed (never expected): now
-            written(by_path[src.path], None)
-        scan = scans[src.path]
-        if isinstance(scan, Problem):
-            problems.append(scan)
-            continue
-        for name in scan.py_names:
-            for named in _named_files(name, rel, by_scope):
-                kept.setdefault(named, f"named by {rel} ({name!r})")
-        if scan.needs:
-            needs[rel] = scan.needs
-    return done, needs
+    if not trees:
+        return
+    optimize, mode = trees[0].optimize, trees[0].mode
+    if any(t.optimize != optimize or t.mode != mode for t in trees):
+        raise UsageError("trees compiled together share one level and one mode", "optimize")
+    owner = {job.source.path: tree for tree in trees for job in tree.jobs}
+
+    def written(job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
+        owner[job.source.path].written(job, data, facts)
+
+    targets = tuple(dict.fromkeys(t.target for t in trees))
+    layout = SourcelessLayout(written, write=mode == "write", several=len(targets) > 1)
+    for target in targets:
+        layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
+    options = Options(optimize=(optimize,), targets=targets, jobs=jobs or 0, invalidation_mode="unchecked-hash")
+    every = [job for tree in trees for job in tree.jobs]
+    try:
+        result = compile_jobs(every, [], options, progress, layout=layout)
+    except BaseException:  # interrupted: the staged pycs go, the trees are as they were
+        for each in trees:
+            each.discard()
+        raise
+    failed: dict[int, list[Problem]] = {}
+    for problem in result.problems:
+        mine = owner.get(problem.path)
+        for one in (trees if mine is None else (mine,)):  # a problem of no module fails every tree
+            failed.setdefault(id(one), []).append(problem)
+    for each in trees:
+        each._failed = failed.get(id(each), [])
 
 
 def _message(exc: BaseException, path: str) -> str:
@@ -489,14 +563,17 @@ def _records(top: str) -> Iterable[str]:
 
 
 def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list[Problem],
-                     dry_run: bool = False) -> list[str]:
-    """Rewrite the RECORD files whose rows name what the run removed or made; with ``dry_run``
-    only say which."""
+                     mode: TreeMode = "write", pycs: dict[str, bytes] | None = None,
+                     made: dict[str, bytes] | None = None) -> list[str]:
+    """Rewrite the RECORD files whose rows name what the run removed or made; with ``dry-run``
+    only say which; with ``memory`` put each new RECORD in ``made`` (relpath -> bytes), the
+    pycs' bytes taken from ``pycs`` (relpath -> bytes), nothing written."""
     import csv
     import io
     import posixpath
 
     from bytecast.place.atomic import write_atomic
+    from bytecast.wheels.record import digest
 
     rewritten: list[str] = []
     for record in _records(top):
@@ -516,11 +593,15 @@ def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list
             rel = posixpath.normpath(name) if not posixpath.isabs(name) else name
             if rel in gone:
                 changed = True
-                if dry_run:
+                if mode == "dry-run":
                     break
                 pyc = name[:-3] + ".pyc"
-                digest, size = record_hash(os.path.join(top, (rel[:-3] + ".pyc").replace("/", os.sep)))
-                out.append([pyc, digest, str(size)])
+                if pycs is not None and mode == "memory":
+                    data = pycs[rel[:-3] + ".pyc"]
+                    hashed, size = digest(data), len(data)
+                else:
+                    hashed, size = record_hash(os.path.join(top, (rel[:-3] + ".pyc").replace("/", os.sep)))
+                out.append([pyc, hashed, str(size)])
             elif "__pycache__" in rel.split("/") or rel in removed:
                 changed = True
             else:
@@ -528,13 +609,17 @@ def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list
         if not changed:
             continue
         rewritten.append(record)
-        if dry_run:
+        if mode == "dry-run":
             continue
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerows(out)
-        mode = _stat.S_IMODE(os.stat(path).st_mode)
-        write_atomic(path, buf.getvalue().encode("utf-8"), mode)
+        if mode == "memory":
+            if made is not None:
+                made[record] = buf.getvalue().encode("utf-8")
+            continue
+        file_mode = _stat.S_IMODE(os.stat(path).st_mode)
+        write_atomic(path, buf.getvalue().encode("utf-8"), file_mode)
     return rewritten
 
 

@@ -51,6 +51,8 @@ class SourcelessLayout:
     layout writes each file, then calls ``written(job, None)``: the caller reads it back while
     the workers compile the next ones (the parent is otherwise idle, waiting on them). With
     ``write=False`` (a dry run) nothing is written: ``written(job, data)`` gets the bytes.
+    With ``several`` it serves several trees at once, each of one target (``written`` tells
+    them apart): then the targets may differ.
     The workers check their own bytes and send what the code names (:meth:`accept_checked`):
     then ``written(job, data, facts)`` is called, with the bytes written to the file.
     """
@@ -59,15 +61,17 @@ class SourcelessLayout:
     takes_files = False
     mode: Mode | None = "unchecked-hash"  # before 3.7 the planner writes timestamp pycs (flags 0)
 
-    def __init__(self, written: Callable[..., None] | None = None, write: bool = True) -> None:
+    def __init__(self, written: Callable[..., None] | None = None, write: bool = True,
+                 several: bool = False) -> None:
         self._target: Target | None = None
+        self._several = several  # several trees, one target each (bytecast.sourceless.compile_trees)
         self._written = written
         self._write = write
         self.in_worker = written is None
         self.problems: list[Problem] = []
 
     def levels(self, target: Target, levels: Sequence[int]) -> list[int]:
-        if self._target is not None and self._target != target:
+        if self._target is not None and self._target != target and not self._several:
             raise UsageError("a sourceless tree holds bytecode of one target, not several", "targets")
         if len(levels) != 1:
             raise UsageError("a sourceless tree holds one optimization level", "optimize")
