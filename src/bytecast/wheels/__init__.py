@@ -9,6 +9,8 @@ other wheels and targets go on.
 
 from __future__ import annotations
 
+import os
+
 from bytecast._frozen import Frozen, init
 
 TYPE_CHECKING = False
@@ -57,7 +59,6 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
                    prefix: str | None = None, keep: Sequence[str] = (), jobs: int | None = None) -> WheelReport:
     """Convert each input (a ``.whl`` file, or a project folder built with pypa/build) for each
     target into ``output_dir``. Missing inputs and bad arguments raise UsageError before any work."""
-    import os
     import shutil
     import tempfile
 
@@ -100,7 +101,7 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
                 wheels.append(wheel_path)
             else:
                 wheels.append(path)
-        results = [_convert_one(w, targets, output_dir, optimize, prefix, keep, jobs) for w in wheels]
+        results = _convert_all(wheels, targets, output_dir, optimize, prefix, keep, jobs)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -123,25 +124,59 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
     return WheelReport(tuple(written), tuple(problems), built)
 
 
-def _convert_one(wheel_path: str, targets: Sequence[Target], output_dir: str, optimize: int, prefix: str | None,
-                 keep: Sequence[str], jobs: int | None) -> tuple[list[Converted], list[Problem]]:
-    """The conversions of one wheel for every target, and its problems."""
-    from bytecast.wheels.convert import convert_wheel
+def _convert_all(wheel_paths: Sequence[str], targets: Sequence[Target], output_dir: str, optimize: int,
+                 prefix: str | None, keep: Sequence[str], jobs: int | None
+                 ) -> list[tuple[list[Converted], list[Problem]]]:
+    """The conversions of every wheel for every target, and the problems of each wheel.
+
+    One run of the workers compiles the modules of every wheel and target (the pool starts
+    once and is never idle between wheels); then the archives are written and verified by a
+    few threads at once (deflate, inflate and sha256 release the GIL)."""
+    import shutil
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bytecast.engine import usable_cpus
+    from bytecast.sourceless import compile_trees
+    from bytecast.wheels.convert import Pending, prepare
     from bytecast.wheels.reader import WheelError, read_wheel
 
-    problems: list[Problem] = []
-    done: list[Converted] = []
+    results: list[tuple[list[Converted], list[Problem]]] = [([], []) for _ in wheel_paths]
+    pending: list[tuple[int, Pending]] = []
+    staging = tempfile.mkdtemp(prefix="bytecast-wheel-")
     try:
-        wheel = read_wheel(wheel_path)
-    except WheelError as exc:
-        return done, [_problem(exc, wheel_path)]
-    for target in targets:
+        for number, wheel_path in enumerate(wheel_paths):
+            problems = results[number][1]
+            try:
+                wheel = read_wheel(wheel_path)
+            except WheelError as exc:
+                problems.append(_problem(exc, wheel_path))
+                continue
+            for target in targets:
+                folder = os.path.join(staging, f"{number}-{len(pending)}")
+                os.mkdir(folder)
+                try:
+                    pending.append((number, prepare(wheel, target, output_dir, folder, optimize=optimize,
+                                                    prefix=prefix, keep=keep)))
+                except WheelError as exc:
+                    problems.append(_problem(exc, wheel_path, target.label))
+        compile_trees([tree for _, one in pending for _, _, tree in one.trees], jobs=jobs)
+        ready = [(number, one) for number, one in pending if one.finish(results[number][1])]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def write(one: Pending) -> Converted | WheelError:
         try:
-            converted = convert_wheel(wheel, target, output_dir, optimize=optimize, prefix=prefix, keep=keep,
-                                      jobs=jobs, problems=problems)
+            return one.write()
         except WheelError as exc:
-            problems.append(_problem(exc, wheel_path, target.label))
-            continue
-        if converted is not None:
-            done.append(converted)
-    return done, problems
+            return exc
+
+    threads = max(1, min(len(ready), jobs or usable_cpus()))
+    with ThreadPoolExecutor(threads) as pool:
+        written = list(pool.map(write, [one for _, one in ready]))
+    for (number, one), done in zip(ready, written):
+        if isinstance(done, WheelError):
+            results[number][1].append(_problem(done, one.wheel.path, one.target.label))
+        else:
+            results[number][0].append(done)
+    return results
