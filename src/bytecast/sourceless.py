@@ -325,11 +325,16 @@ class Tree:
     removes nothing; ``memory`` writes and removes nothing either, and keeps what a run would
     write (:attr:`pycs_made`, :attr:`records_made`) for a caller that packs the tree elsewhere
     (a wheel: the staged tree is thrown away, the archive is made from memory).
+
+    ``dest`` (with ``write``): the tree at ``root`` is only read, and its sourceless form is
+    made in ``dest`` (a private folder that already holds a copy of every other file of the tree:
+    see :attr:`chosen` and :attr:`pycs`, which that copy leaves out); the sources kept after all
+    are copied there by :meth:`finish`. ``__pycache__`` folders are neither copied nor reported.
     """
 
     def __init__(self, root: Path | str, *, target: Target, optimize: int = 0, keep: Sequence[str] = (),
                  baked: Callable[[str], str] | None = None, drop_ghosts: bool = True,
-                 mode: TreeMode = "write") -> None:
+                 mode: TreeMode = "write", dest: str | None = None) -> None:
         from bytecast.discover import Entry, Source, walk
         from bytecast.excludes import compile_excludes
         from bytecast.place.sourceless import staged_name
@@ -343,7 +348,10 @@ class Tree:
         keep_match = compile_excludes(tuple(keep)) if keep else None
         if baked is None:
             baked = default_baked(os.path.basename(os.path.abspath(top)))
+        if dest is not None and (mode == "memory" or not drop_ghosts):
+            raise UsageError("a tree made elsewhere is written (or a dry run), and drops its ghosts")
         self.top = top
+        self.dest = dest
         self.target = target
         self.optimize = optimize
         self.drop_ghosts = drop_ghosts
@@ -369,12 +377,13 @@ class Tree:
         packages = {rel.rpartition("/")[0] for rel in self.here if rel.rpartition("/")[2] == "__init__.py"}
         self.warnings: list[Problem] = []
         if optimize:
-            self.warnings.append(Problem(top, "OptimizeWarning",
+            self.warnings.append(Problem(dest or top, "OptimizeWarning",
                                          f"level {optimize}: a sourceless module ignores the interpreter's -O; "
                                          + ("docstrings and asserts are" if optimize == 2 else "asserts are")
                                          + " gone for good"))
         self.kept: dict[str, str] = {}
         self.chosen: list[tuple[Source, str]] = []
+        """The sources to compile, with their posix relpaths (a copy into ``dest`` leaves them out)."""
         for src, rel in self.sources:
             if keep_match is not None and keep_match(rel.replace("/", os.sep), False):
                 self.kept[rel] = "matches --keep"
@@ -382,10 +391,23 @@ class Tree:
                 self.kept[rel] = "a script, not a module"
             else:
                 self.chosen.append((src, rel))
-        self.jobs = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing")
+        self.jobs = [Job(src, target, optimize, staged_name(self._at(src, rel)), baked(rel), "missing")
                      for src, rel in self.chosen]
         self._rel = {src.path: rel for src, rel in self.chosen}
         self._failed: list[Problem] = []  # its compile problems, set by compile_trees
+
+    def direct(self) -> bool:
+        """Whether every source to compile lies in a real folder of the tree, none reached through
+        a link to a folder: then ``dest`` mirrors it (a copy keeps links as links) and every pyc
+        lands in ``dest``, never through a link back into the tree."""
+        real = os.path.realpath(self.top)
+        folders = {rel.rpartition("/")[0] for _, rel in self.chosen}
+        return all(os.path.realpath(os.path.join(self.top, *f.split("/"))) == os.path.join(real, *f.split("/"))
+                   for f in folders)
+
+    def _at(self, src: Source, rel: str) -> str:
+        """Where the source ``src`` is in the tree being made (its pyc goes beside that)."""
+        return src.path if self.dest is None else os.path.join(self.dest, *rel.split("/"))
 
     def written(self, job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
         """The read-back of one pyc as it lands (see :class:`~bytecast.place.sourceless.SourcelessLayout`)."""
@@ -408,8 +430,8 @@ class Tree:
         from bytecast.place.sourceless import staged_name
 
         if self.mode == "write":
-            for src, _ in self.chosen:
-                _remove(staged_name(src.path))
+            for src, rel in self.chosen:
+                _remove(staged_name(self._at(src, rel)))
 
     def finish(self) -> Report:
         """Convert the tree :func:`compile_trees` compiled (in place, with ``write``); its report."""
@@ -434,13 +456,17 @@ class Tree:
         gone = {rel for _, rel in done if rel not in kept}  # relpaths of the sources that go
         if write:
             for src, rel in done:  # every pyc is in place before the first source goes
+                at = self._at(src, rel)
                 if rel in kept:
-                    _remove(staged_name(src.path))
+                    _remove(staged_name(at))
+                    if self.dest is not None:  # kept after all: the copy left it out
+                        shutil.copy2(src.path, at, follow_symlinks=False)
                 else:
-                    os.replace(staged_name(src.path), legacy_name(src.path))
-            for src, rel in done:
-                if rel in gone:
-                    os.unlink(src.path)
+                    os.replace(staged_name(at), legacy_name(at))
+            if self.dest is None:
+                for src, rel in done:
+                    if rel in gone:
+                        os.unlink(src.path)
         made = {rel[:-3] + ".pyc" for rel in gone}
         for rel in list(self.pycs_made):
             if rel not in made:
@@ -457,13 +483,13 @@ class Tree:
             else:
                 warnings.append(Problem(path, "GhostModule", "bytecode without its source: left as it is"))
                 continue
-            if write:
+            if write and self.dest is None:
                 _remove(path)
-        for rel in self.caches:
+        for rel in self.caches if self.dest is None else ():
             if write:
                 shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
             removed.append(rel)
-        records = _rewrite_records(top, gone, set(removed), problems, self.mode, self.pycs_made, self.records_made)
+        records = _rewrite_records(self.dest if self.dest is not None and write else top, gone, set(removed), problems, self.mode, self.pycs_made, self.records_made)
         warnings.sort(key=lambda p: p.path)
         return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
                       sorted(removed), records)
@@ -701,9 +727,15 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.", suffix=".bytecast-tmp", dir=parent)
     try:
-        origin = _copy_into(sources, staging)
-        report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs,
-                         dry_run=dry_run, progress=progress)
+        origin: dict[str, str] = {}
+        report = None
+        if len(sources) == 1 and os.path.isdir(os.fspath(sources[0])):
+            report = _build_direct(os.fspath(sources[0]), staging, target=target, optimize=optimize, keep=keep,
+                                   baked=baked, jobs=jobs, dry_run=dry_run, progress=progress)
+        if report is None:  # several sources merged, files, or links to folders: convert a copy
+            origin = _copy_into(sources, staging)
+            report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs,
+                             dry_run=dry_run, progress=progress)
         report = Report(report.compiled, report.kept,
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.warnings],
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.problems],
@@ -718,6 +750,38 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
+
+
+def _build_direct(source: str, staging: str, *, target: Target, optimize: int, keep: Sequence[str],
+                  baked: Callable[[str], str], jobs: int | None, dry_run: bool,
+                  progress: Callable[[int, int], None] | None) -> Report | None:
+    """:func:`build` of one folder compiled where it is: the workers read its sources, the pycs
+    are written in ``staging``, which gets a copy of every other file (the sources compiled and
+    the old pycs are never copied; saves reading and writing each source once more, and removing
+    it). None when the folder reaches sources through a link to a folder, or the folder or
+    ``staging`` is in a git work tree (its ignore files decide what the walk finds): then a copy
+    is converted, as for several sources."""
+    import shutil
+
+    from bytecast.discover import _root_context
+
+    if _root_context(source) != (None, False) or _root_context(staging) != (None, False):
+        return None  # a git work tree's ignore files would judge the input and its copy apart
+    tree = Tree(source, target=target, optimize=optimize, keep=keep, baked=baked,
+                mode="dry-run" if dry_run else "write", dest=staging)
+    if not tree.direct():
+        return None
+    if not dry_run:
+        left_out = {rel for _, rel in tree.chosen}.union(tree.pycs)
+
+        def skip(folder: str, names: list[str]) -> set[str]:
+            rel = _posix(os.path.relpath(folder, source))
+            at = "" if rel == "." else rel + "/"
+            return {name for name in names if name == "__pycache__" or at + name in left_out}
+
+        shutil.copytree(source, staging, symlinks=True, ignore=skip, dirs_exist_ok=True)
+    compile_trees([tree], jobs=jobs, progress=progress)
+    return tree.finish()
 
 
 def _umask() -> int:
