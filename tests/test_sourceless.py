@@ -117,6 +117,34 @@ def test_build_layout(app: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ghost.py", "in", "out"]
 
 
+def test_a_folder_is_compiled_where_it_is_and_out_is_what_a_copy_gives(
+        app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One folder: its sources compiled are never copied (the workers read them in place), and
+    OUT is the same, byte for byte and mode for mode, as when a copy of it is converted."""
+    copied: list[str] = []
+    real_copyfile = shutil.copyfile
+
+    def copyfile(src: str, dst: str, **kwargs: bool) -> str:
+        copied.append(os.path.relpath(src, app).replace(os.sep, "/"))
+        return real_copyfile(src, dst, **kwargs)
+
+    monkeypatch.setattr(shutil, "copyfile", copyfile)
+    direct = sourceless.build([app], tmp_path / "a" / "out", target=current())
+    assert direct.ok, direct.problems
+    assert not set(copied) & set(direct.compiled) and not [c for c in copied if c.endswith(".pyc")]
+    assert {"pkg/data.txt", "tool.py", "pkg/helper.py"} <= set(copied)  # other files, sources kept
+    monkeypatch.setattr(sourceless, "_build_direct", lambda *args, **kwargs: None)
+    copied.clear()
+    via_copy = sourceless.build([app], tmp_path / "b" / "out", target=current())
+    assert set(via_copy.compiled) <= set(copied)  # this way reads and writes every source once more
+    assert direct.as_dict() == via_copy.as_dict()
+    a, b = tmp_path / "a" / "out", tmp_path / "b" / "out"
+    assert _files(a) == _files(b)
+    assert {p.relative_to(a): p.lstat().st_mode for p in a.rglob("*")} == \
+        {p.relative_to(b): p.lstat().st_mode for p in b.rglob("*")}
+    assert (app / "pkg" / "mod.py").exists() and (app / "ghost.pyc").exists()
+
+
 def test_pycs_are_valid_unchecked_hash_for_the_target(app: Path, tmp_path: Path) -> None:
     from importlib.util import source_hash
 

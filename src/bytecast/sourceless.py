@@ -401,7 +401,7 @@ class Tree:
         a link to a folder: then ``dest`` mirrors it (a copy keeps links as links) and every pyc
         lands in ``dest``, never through a link back into the tree."""
         real = os.path.realpath(self.top)
-        folders = {rel.rpartition("/")[0] for _, rel in self.chosen}
+        folders = {rel.rpartition("/")[0] for _, rel in self.chosen} - {""}
         return all(os.path.realpath(os.path.join(self.top, *f.split("/"))) == os.path.join(real, *f.split("/"))
                    for f in folders)
 
