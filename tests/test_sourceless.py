@@ -271,13 +271,13 @@ def test_trees_of_two_targets_compile_in_one_run(tmp_path: Path, monkeypatch: py
         _write(root / "pkg" / "mod.py", "def f():\n    return 1\n" if name != "c" else "def (:\n")
         trees.append(sourceless.Tree(root, target=target, mode="write"))
     runs = []
-    real = bytecast.engine.compile_jobs
+    real = bytecast.engine.compile_chunks
 
     def counted(*args: object, **kwargs: object) -> object:
         runs.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bytecast.engine, "compile_jobs", counted)
+    monkeypatch.setattr(bytecast.engine, "compile_chunks", counted)
     sourceless.compile_trees(trees, jobs=2)
     a, b, c = (tree.finish() for tree in trees)
     assert runs == [1]

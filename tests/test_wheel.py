@@ -304,13 +304,13 @@ def test_many_wheels_and_targets_in_one_run_are_each_as_alone(tmp_path: Path,
     broken.mkdir()
     bad = _zip(broken / "demo-1.0-py3-none-any.whl", _members(**{"demo__broken.py": b"def (:\n"}))
     runs = []
-    real = bytecast.engine.compile_jobs
+    real = bytecast.engine.compile_chunks
 
     def counted(*args: object, **kwargs: object) -> object:
         runs.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bytecast.engine, "compile_jobs", counted)
+    monkeypatch.setattr(bytecast.engine, "compile_chunks", counted)
     together = convert_wheels([str(good), str(bad), str(more)], str(tmp_path / "together"),
                               targets=[current(), second])
     assert runs == [1]

@@ -42,7 +42,7 @@ from bytecast.problem import Problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence, Set
+    from collections.abc import Iterable, Iterator, Sequence, Set
     from pathlib import Path
     from typing import Callable, Literal
 
@@ -519,45 +519,87 @@ class Tree:
         return done, needs
 
 
-def compile_trees(trees: Sequence[Tree], *, jobs: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> None:
+def compile_trees(trees: Iterable[Tree], *, jobs: int | None = None,
+                  progress: Callable[[int, int], None] | None = None, targets: Sequence[Target] = (),
+                  done: Callable[[Tree], None] | None = None) -> None:
     """Compile the modules of every tree in one run of the workers (one pool for them all), each
     pyc read back by its tree as it lands; then :meth:`Tree.finish` each. The trees share one
     level and one mode; each has one target (several trees may have several). Interrupted, every
-    tree's staged pycs go."""
-    from bytecast.engine import compile_jobs
+    tree's staged pycs go.
+
+    ``trees`` may be an iterator: a tree is taken only when the workers need more work, so the
+    next is made while the first compile; then ``targets`` names every target it will bring
+    (default: the targets of the trees, which are all taken first). ``done(tree)`` is called as
+    the last module of a tree lands (``memory`` trees only: nothing of theirs is placed, so no
+    problem of theirs can come later); it may finish the tree at once.
+    """
+    from itertools import chain
+
+    from bytecast.engine import compile_chunks
     from bytecast.options import Options
     from bytecast.place.sourceless import SourcelessLayout
 
-    if not trees:
+    given = iter(trees)
+    first = next(given, None)
+    if first is None:
         return
-    optimize, mode = trees[0].optimize, trees[0].mode
-    if any(t.optimize != optimize or t.mode != mode for t in trees):
-        raise UsageError("trees compiled together share one level and one mode", "optimize")
-    owner = {job.source.path: tree for tree in trees for job in tree.jobs}
+    if not targets:
+        rest = list(given)
+        given = iter(rest)
+        targets = tuple(dict.fromkeys(t.target for t in chain([first], rest)))
+    optimize, mode = first.optimize, first.mode
+    if done is not None and mode != "memory":
+        raise UsageError("only trees kept in memory are finished as they land")
+    owner: dict[str, Tree] = {}
+    left: dict[int, int] = {}  # id of a tree -> its jobs still to land
+    seen: list[Tree] = []
+
+    def landed(tree: Tree) -> None:
+        left[id(tree)] -= 1
+        if not left[id(tree)] and done is not None:
+            done(tree)
 
     def written(job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
-        owner[job.source.path].written(job, data, facts)
+        tree = owner[job.source.path]
+        tree.written(job, data, facts)
+        landed(tree)
 
-    targets = tuple(dict.fromkeys(t.target for t in trees))
-    layout = SourcelessLayout(written, write=mode == "write", several=len(targets) > 1)
+    def failed(job: Job, problem: Problem) -> None:
+        tree = owner[job.source.path]
+        tree._failed.append(problem)
+        landed(tree)
+
+    def chunks() -> Iterator[list[Job]]:
+        for tree in chain([first], given):
+            if tree.optimize != optimize or tree.mode != mode:
+                raise UsageError("trees compiled together share one level and one mode", "optimize")
+            if tree.target not in targets:
+                raise UsageError(f"{tree.top}: its target {tree.target.label} was not named for the run", "targets")
+            seen.append(tree)
+            owner.update((job.source.path, tree) for job in tree.jobs)
+            left[id(tree)] = len(tree.jobs)
+            if not tree.jobs and done is not None:
+                done(tree)
+            yield tree.jobs
+
+    layout = SourcelessLayout(written, write=mode == "write", several=len(targets) > 1, failed=failed)
     for target in targets:
         layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
-    options = Options(optimize=(optimize,), targets=targets, jobs=jobs or 0, invalidation_mode="unchecked-hash")
-    every = [job for tree in trees for job in tree.jobs]
+    options = Options(optimize=(optimize,), targets=tuple(targets), jobs=jobs or 0,
+                      invalidation_mode="unchecked-hash")
     try:
-        result = compile_jobs(every, [], options, progress, layout=layout)
+        result = compile_chunks(chunks(), options, progress, layout)
     except BaseException:  # interrupted: the staged pycs go, the trees are as they were
-        for each in trees:
+        for each in seen:
             each.discard()
         raise
-    failed: dict[int, list[Problem]] = {}
+    told = {id(p) for each in seen for p in each._failed}
     for problem in result.problems:
+        if id(problem) in told:
+            continue  # a failed compile, given to its tree as it failed
         mine = owner.get(problem.path)
-        for one in (trees if mine is None else (mine,)):  # a problem of no module fails every tree
-            failed.setdefault(id(one), []).append(problem)
-    for each in trees:
-        each._failed = failed.get(id(each), [])
+        for one in (seen if mine is None else (mine,)):  # a problem of no module fails every tree
+            one._failed.append(problem)
 
 
 def _message(exc: BaseException, path: str) -> str:

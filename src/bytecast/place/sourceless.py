@@ -52,7 +52,8 @@ class SourcelessLayout:
     the workers compile the next ones (the parent is otherwise idle, waiting on them). With
     ``write=False`` (a dry run) nothing is written: ``written(job, data)`` gets the bytes.
     With ``several`` it serves several trees at once, each of one target (``written`` tells
-    them apart): then the targets may differ.
+    them apart): then the targets may differ. ``failed(job, problem)`` is told of each job
+    whose compile failed, as it fails.
     The workers check their own bytes and send what the code names (:meth:`accept_checked`):
     then ``written(job, data, facts)`` is called, with the bytes written to the file.
     """
@@ -62,9 +63,10 @@ class SourcelessLayout:
     mode: Mode | None = "unchecked-hash"  # before 3.7 the planner writes timestamp pycs (flags 0)
 
     def __init__(self, written: Callable[..., None] | None = None, write: bool = True,
-                 several: bool = False) -> None:
+                 several: bool = False, failed: Callable[[Job, Problem], None] | None = None) -> None:
         self._target: Target | None = None
         self._several = several  # several trees, one target each (bytecast.sourceless.compile_trees)
+        self._failed = failed
         self._written = written
         self._write = write
         self.in_worker = written is None
@@ -111,6 +113,11 @@ class SourcelessLayout:
             self.problems.append(Problem(job.source.path, "PlacementError", message))
             return False
         return True
+
+    def failed(self, job: Job, problem: Problem) -> None:
+        """A job whose compile failed (the engine says so as it happens)."""
+        if self._failed is not None:
+            self._failed(job, problem)
 
     def copy(self, entry: Entry) -> None:  # pragma: no cover - takes_files is False
         raise AssertionError("the sourceless layout copies no files: the tree is the caller's")

@@ -15,7 +15,7 @@ from bytecast._frozen import Frozen, init
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from bytecast.problem import Problem
     from bytecast.targets import Target
@@ -129,54 +129,85 @@ def _convert_all(wheel_paths: Sequence[str], targets: Sequence[Target], output_d
                  ) -> list[tuple[list[Converted], list[Problem]]]:
     """The conversions of every wheel for every target, and the problems of each wheel.
 
-    One run of the workers compiles the modules of every wheel and target (the pool starts
-    once and is never idle between wheels); then the archives are written and verified by a
-    few threads at once (deflate, inflate and sha256 release the GIL)."""
+    One run of the workers compiles the modules of every wheel and target: the pool starts
+    once, and each wheel is read and staged only when the workers need more work (while the
+    ones before it compile). A wheel's archive is written and verified by a thread as soon as
+    its last module is in, while the others compile (deflate, inflate and sha256 release the GIL).
+    """
     import shutil
     import tempfile
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from bytecast.engine import usable_cpus
-    from bytecast.sourceless import compile_trees
+    from bytecast.sourceless import Tree, compile_trees
     from bytecast.wheels.convert import Pending, prepare
     from bytecast.wheels.reader import WheelError, read_wheel
 
-    results: list[tuple[list[Converted], list[Problem]]] = [([], []) for _ in wheel_paths]
-    pending: list[tuple[int, Pending]] = []
+    # per input, in target order: its problems, or a wheel to write (problems, then its writing)
+    slots: list[list[Problem | tuple[Pending, list[Problem]]]] = [[] for _ in wheel_paths]
+    writing: dict[int, Future[Converted]] = {}  # id of a Pending -> the thread writing it
+    waiting: dict[int, tuple[Pending, list[Problem], set[int]]] = {}  # id of a tree -> its wheel, trees left
     staging = tempfile.mkdtemp(prefix="bytecast-wheel-")
-    try:
+    pool = ThreadPoolExecutor(max(1, min(2, jobs or usable_cpus())))
+
+    def finished(one: Pending, problems: list[Problem]) -> None:
+        if one.finish(problems):
+            writing[id(one)] = pool.submit(one.write)
+
+    def done(tree: Tree) -> None:
+        one, problems, left = waiting.pop(id(tree))
+        left.discard(id(tree))
+        if not left:
+            finished(one, problems)
+
+    def trees() -> Iterator[Tree]:
         for number, wheel_path in enumerate(wheel_paths):
-            problems = results[number][1]
             try:
                 wheel = read_wheel(wheel_path)
             except WheelError as exc:
-                problems.append(_problem(exc, wheel_path))
+                slots[number].append(_problem(exc, wheel_path))
                 continue
-            for target in targets:
-                folder = os.path.join(staging, f"{number}-{len(pending)}")
+            for k, target in enumerate(targets):
+                folder = os.path.join(staging, f"{number}-{k}")
                 os.mkdir(folder)
                 try:
-                    pending.append((number, prepare(wheel, target, output_dir, folder, optimize=optimize,
-                                                    prefix=prefix, keep=keep)))
+                    one = prepare(wheel, target, output_dir, folder, optimize=optimize, prefix=prefix, keep=keep)
                 except WheelError as exc:
-                    problems.append(_problem(exc, wheel_path, target.label))
-        compile_trees([tree for _, one in pending for _, _, tree in one.trees], jobs=jobs)
-        ready = [(number, one) for number, one in pending if one.finish(results[number][1])]
+                    slots[number].append(_problem(exc, wheel_path, target.label))
+                    continue
+                problems: list[Problem] = []
+                slots[number].append((one, problems))
+                mine = [tree for _, _, tree in one.trees]
+                if not mine:
+                    finished(one, problems)
+                left = {id(tree) for tree in mine}
+                for tree in mine:
+                    waiting[id(tree)] = (one, problems, left)
+                yield from mine
+
+    try:
+        compile_trees(trees(), jobs=jobs, targets=targets, done=done)
+        if waiting:  # never expected: every tree lands
+            raise AssertionError(f"{len(waiting)} library trees were never compiled")
+        results: list[tuple[list[Converted], list[Problem]]] = []
+        for slot in slots:
+            converted: list[Converted] = []
+            problems = []
+            for item in slot:
+                if not isinstance(item, tuple):
+                    problems.append(item)
+                    continue
+                one, found = item
+                problems.extend(found)
+                future = writing.get(id(one))
+                if future is None:
+                    continue
+                try:
+                    converted.append(future.result())
+                except WheelError as exc:
+                    problems.append(_problem(exc, one.wheel.path, one.target.label))
+            results.append((converted, problems))
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(staging, ignore_errors=True)
-
-    def write(one: Pending) -> Converted | WheelError:
-        try:
-            return one.write()
-        except WheelError as exc:
-            return exc
-
-    threads = max(1, min(len(ready), jobs or usable_cpus()))
-    with ThreadPoolExecutor(threads) as pool:
-        written = list(pool.map(write, [one for _, one in ready]))
-    for (number, one), done in zip(ready, written):
-        if isinstance(done, WheelError):
-            results[number][1].append(_problem(done, one.wheel.path, one.target.label))
-        else:
-            results[number][0].append(done)
     return results
