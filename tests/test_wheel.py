@@ -207,6 +207,14 @@ def test_record_verifier_finds_what_is_wrong(demo: Path, tmp_path: Path) -> None
     assert members[record].decode().splitlines()[-1] == f"{record},,"
     assert f"demo/core.pyc,{digest(members['demo/core.pyc'])},{len(members['demo/core.pyc'])}" in \
         members[record].decode()
+    made = ({k: v for k, v in members.items() if k != record},
+            {k: digest(v) for k, v in members.items() if k != record})
+    assert verify_record(str(good), record, made) == []
+    lying = f"demo/core.pyc,{digest(b'other')},{len(members['demo/core.pyc'])}"  # a row not of these bytes
+    text = members[record].decode().replace(
+        f"demo/core.pyc,{digest(members['demo/core.pyc'])},{len(members['demo/core.pyc'])}", lying)
+    relisted = _zip(tmp_path / "relisted.whl", {**members, record: text.encode()})
+    assert verify_record(str(relisted), record, made) == [f"{relisted}: {record}: demo/core.pyc is not what it lists"]
     for change in ("edit", "drop", "extra"):
         broken = dict(members)
         if change == "edit":
@@ -217,8 +225,12 @@ def test_record_verifier_finds_what_is_wrong(demo: Path, tmp_path: Path) -> None
             broken["demo/new.txt"] = b"x"
         path = _zip(tmp_path / f"{change}.whl", broken)
         assert verify_record(str(path), record), change
+        # given the bytes it was written from (what the converter does): the same verdicts
+        assert verify_record(str(path), record, made) == verify_record(str(path), record), change
     rows = {k: v for k, v in members.items() if k != record}
-    assert make_record(rows, record) == members[record]
+    digests: dict[str, str] = {}
+    assert make_record(rows, record, digests) == members[record]
+    assert digests == {name: digest(data) for name, data in rows.items()}
 
 
 @pytest.mark.parametrize(("name", "members", "said"), [

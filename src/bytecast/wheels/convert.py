@@ -234,14 +234,15 @@ class Pending:
         wheel, output, info = self.wheel, self.output, self.wheel.dist_info
         executable = {m.name for m in wheel.members if m.executable}
         record = f"{info}/RECORD"
-        record_bytes = make_record(self.members, record)  # last: after every other edit
+        digests: dict[str, str] = {}
+        record_bytes = make_record(self.members, record, digests)  # last: after every other edit
         archive = ReproducibleZip()
         for name, data in self.members.items():
             archive.add(name, data, name in executable)
         archive.add(record, record_bytes)
         archive.write(output, date_time=_date_time(wheel.members),
                       order=lambda name: (name.startswith(info + "/"), name == record, name))
-        wrong = verify_record(output, record)
+        wrong = verify_record(output, record, (self.members, digests))
         if wrong:
             os.unlink(output)
             raise WheelError(f"{output}: written wheel fails its own RECORD check: {wrong[0]}")
