@@ -49,8 +49,6 @@ if TYPE_CHECKING:
     from bytecast.coderecord import CodeRecord
     from bytecast.compiler.protocol import CodeFacts
     from bytecast.discover import Source
-    from bytecast.options import Options
-    from bytecast.place.sourceless import SourcelessLayout as Layout
     from bytecast.plan import Job
     from bytecast.targets import Target
 
