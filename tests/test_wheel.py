@@ -132,6 +132,8 @@ def test_demo_wheel_layout(demo: Path, tmp_path: Path) -> None:
         wheel_text = zf.read("demo-1.0.dist-info/WHEEL").decode()
         top_level = zf.read("demo-1.0.dist-info/top_level.txt").decode()
         core = zf.read("demo/core.pyc")
+        data = zf.read("demo/data.txt")  # staged as an empty file (nothing reads it): its bytes from the input
+    assert data == b"not code\n"
     assert sorted(names, key=lambda n: (n.startswith("demo-1.0.dist-info/"), n.endswith("/RECORD"), n)) == names
     assert names[-1] == "demo-1.0.dist-info/RECORD"
     assert not [n for n in names if n.endswith("/") or "__pycache__" in n]

@@ -140,14 +140,14 @@ def _convert_all(wheel_paths: Sequence[str], targets: Sequence[Target], output_d
 
     from bytecast.engine import usable_cpus
     from bytecast.sourceless import Tree, compile_trees
-    from bytecast.wheels.convert import Pending, prepare
+    from bytecast.wheels.convert import Pending, prepare, staging_parent
     from bytecast.wheels.reader import WheelError, read_wheel
 
     # per input, in target order: its problems, or a wheel to write (problems, then its writing)
     slots: list[list[Problem | tuple[Pending, list[Problem]]]] = [[] for _ in wheel_paths]
     writing: dict[int, Future[Converted]] = {}  # id of a Pending -> the thread writing it
     waiting: dict[int, tuple[Pending, list[Problem], set[int]]] = {}  # id of a tree -> its wheel, trees left
-    staging = tempfile.mkdtemp(prefix="bytecast-wheel-")
+    staging = tempfile.mkdtemp(prefix="bytecast-wheel-", dir=staging_parent())
     pool = ThreadPoolExecutor(max(1, min(2, jobs or usable_cpus())))
 
     def finished(one: Pending, problems: list[Problem]) -> None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bytecast.targets import Target
     from bytecast.wheels.reader import Member, Wheel
 
-__all__ = ["Converted", "Pending", "convert_wheel", "output_name", "prepare"]
+__all__ = ["Converted", "Pending", "convert_wheel", "output_name", "prepare", "staging_parent"]
 
 _SIGNATURES = ("RECORD.jws", "RECORD.p7s")
 
@@ -126,8 +126,19 @@ def _date_time(members: Sequence[Member]) -> tuple[int, int, int, int, int, int]
     return (*newest[:5], newest[5] & ~1)
 
 
+def _read_when_staged(rel: str) -> bool:
+    """Whether anything reads the staged bytes of a library member: the workers and the script
+    test read sources, the walk reads ignore files and what a ``.git`` holds, RECORDs are
+    rewritten. Every other member is staged as an empty file of its name (all the walk needs;
+    its bytes go into the archive from memory): virtualenv's 9 MB of bundled wheels are never
+    written to disk."""
+    base = rel.rpartition("/")[2]
+    return rel.endswith(".py") or base in (".gitignore", "RECORD") or ".git" in rel.split("/")
+
+
 def _stage(root: str, member: Member, rel: str) -> None:
-    """Write ``member`` at ``rel`` under the private staging folder ``root``.
+    """Write ``member`` at ``rel`` under the private staging folder ``root`` (empty unless
+    :func:`_read_when_staged`).
 
     A plain exclusive create, not write_atomic: no one else sees the folder, and it is removed
     whatever happens (names were checked by the reader, and O_EXCL|O_NOFOLLOW refuses anything
@@ -138,6 +149,9 @@ def _stage(root: str, member: Member, rel: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags, 0o755 if member.executable else 0o644)
+    if not _read_when_staged(rel):
+        os.close(fd)
+        return
     try:
         view = memoryview(member.data)
         while view:
@@ -256,6 +270,22 @@ def _under(rel: str, folders: set[str]) -> bool:
     return any("/".join(parts[:n]) in folders for n in range(1, len(parts)))
 
 
+def staging_parent() -> str | None:
+    """Where wheels are staged: a memory file system (``/dev/shm``) when there is one with room,
+    and ``TMPDIR`` is not set; else None (the system's temporary folder). The staged sources are
+    in memory already; creating ~700 files cost 0.45-0.55 s of system time in /tmp on the ext4
+    disk where bytecast is measured, 0.03 s in /dev/shm."""
+    if os.environ.get("TMPDIR") or not os.path.isdir("/dev/shm"):
+        return None
+    try:
+        free = os.statvfs("/dev/shm")
+    except (OSError, AttributeError):
+        return None
+    if free.f_bavail * free.f_frsize < 256 << 20 or not os.access("/dev/shm", os.W_OK | os.X_OK):
+        return None  # a small one (a container's 64 MB): not worth filling
+    return "/dev/shm"
+
+
 def prepare(wheel: Wheel, target: Target, output_dir: str, staging: str, *, optimize: int = 0,
             prefix: str | None = None, keep: Sequence[str] = ()) -> Pending:
     """Stage the library folders of ``wheel`` under ``staging`` (a private, empty folder) and plan
@@ -308,7 +338,7 @@ def convert_wheel(wheel: Wheel, target: Target, output_dir: str, *, optimize: in
 
     from bytecast.sourceless import compile_trees
 
-    staging = tempfile.mkdtemp(prefix="bytecast-wheel-")
+    staging = tempfile.mkdtemp(prefix="bytecast-wheel-", dir=staging_parent())
     try:
         pending = prepare(wheel, target, output_dir, staging, optimize=optimize, prefix=prefix, keep=keep)
         compile_trees([tree for _, _, tree in pending.trees], jobs=jobs)
