@@ -1,9 +1,12 @@
 """Sourceless trees: every module as ``NAME.pyc`` where ``NAME.py`` was, sources removed.
 
-:func:`convert` turns a tree the caller owns sourceless in place (a staging copy, or an
-installed ``site-packages`` being slimmed); :func:`build` copies sources to a staging folder
-beside ``out``, converts it and renames it into place, so ``out`` is complete or absent;
+:func:`convert` turns a tree the caller owns sourceless in place (an installed
+``site-packages`` being slimmed); :func:`build` makes ``out`` in a staging folder beside it and
+renames it into place, so ``out`` is complete or absent (one folder is compiled where it is, the
+staging folder getting its pycs and every other file; several sources are copied there first);
 :func:`verify_tree` says whether every ``NAME.pyc`` of a tree is valid bytecode for a target.
+:class:`Tree` and :func:`compile_trees` are the stages under them: many trees (a wheel's library
+folders, for every wheel and target) compile in one run of the workers.
 
 The rules, in one place:
 
