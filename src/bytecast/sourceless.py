@@ -745,7 +745,7 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
     complete or absent. An existing ``out`` that is not empty is refused unless ``force``
     (then replaced whole, never merged into). With problems, ``out`` is not made.
     Options as :func:`convert`; the default baked path is ``<OUT NAME/relpath>``. ``dry_run``:
-    the report of a run, and ``out`` left as it is (the staging copy is removed).
+    the report of a run, and ``out`` left as it is (the staging folder is removed).
     """
     import shutil
     import tempfile

@@ -2,9 +2,9 @@
 
 The only layout importlib loads without sources (``SourcelessFileLoader``): ``__pycache__``
 without a source beside it is ignored. One target and one optimization level per tree (a
-sourceless module ignores the interpreter's ``-O``). The workers write each pyc atomically
-beside its source, in a tree the caller owns (a staging copy, or a tree slimmed in place),
-under a staged name (:func:`staged_name`): nothing of the tree is replaced until
+sourceless module ignores the interpreter's ``-O``). Each pyc is written atomically where its
+source is in the tree being made (a build's staging folder, or a tree slimmed in place), under
+a staged name (:func:`staged_name`): nothing of the tree is replaced until
 :mod:`bytecast.sourceless` has read every one back; it then renames them to ``NAME.pyc`` and
 removes the sources.
 From Python 3.7 on the pycs are unchecked-hash: no mtime in them (the same source gives the
