@@ -341,6 +341,22 @@ def test_many_wheels_and_targets_in_one_run_are_each_as_alone(tmp_path: Path,
     assert len(set(alone.values())) == 4
 
 
+def test_an_output_that_cannot_be_written_is_one_problem_and_the_others_are_written(
+        tmp_path: Path, demo: Path) -> None:
+    other = _zip(tmp_path / "other-1.0-py3-none-any.whl",
+                 {k.replace("demo", "other"): v.replace(b"demo", b"other") for k, v in _members().items()})
+    py = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    out = tmp_path / "out"
+    (out / f"demo-1.0-{py}-none-any.whl" / "in-the-way").mkdir(parents=True)
+    proc = run_cli("wheel", str(demo), str(other), "-o", str(out))
+    assert proc.returncode == 1, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "OSError" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"{demo}:0:0: OSError: ") and "cannot be written" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert verify_record(str(out / f"other-1.0-{py}-none-any.whl"), "other-1.0.dist-info/RECORD") == []
+    assert sorted(p.name for p in out.iterdir()) == [f"demo-1.0-{py}-none-any.whl", f"other-1.0-{py}-none-any.whl"]
+
+
 def test_syntax_error_writes_no_wheel(tmp_path: Path) -> None:
     path = _zip(tmp_path / "demo-1.0-py3-none-any.whl", _members(**{"demo__broken.py": b"def (:\n"}))
     report = convert_wheels([str(path)], str(tmp_path / "out"), targets=[current()])

@@ -206,6 +206,12 @@ def _convert_all(wheel_paths: Sequence[str], targets: Sequence[Target], output_d
                     converted.append(future.result())
                 except WheelError as exc:
                     problems.append(_problem(exc, one.wheel.path, one.target.label))
+                except OSError as exc:  # this output cannot be written: the others are
+                    from bytecast.problem import Problem
+
+                    problems.append(Problem(one.wheel.path, "OSError",
+                                            f"{one.output} cannot be written: {exc.strerror or exc}",
+                                            target=one.target.label))
             results.append((converted, problems))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
