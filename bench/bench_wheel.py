@@ -9,11 +9,19 @@ place). Medians of --runs runs, and each one's ratio to the tool-free limit:
     marshal.dumps by one plain process per core on an even share (the longest one's time),
     plus writing every output archive from memory in one process (deflate level 6, as
     bytecast writes). No tool converting wheels does less;
+  - limit+read+hash: the same, and the writing process also does what every correct converter
+    must and the limit leaves out: it reads (inflates) each input archive and hashes every
+    member with sha256 for the RECORD it writes last (the compile share is the limit's);
   - bytecast: ``python -m bytecast wheel W... -o DIR`` (one process for all wheels);
   - pyc_wheel 2.5.1 and wheel-compile 0.4.0: one process per wheel (each takes one), in venvs of
     their own made by this script in --cache (pip install; they are not bytecast's dependencies);
     a wheel a tool refuses still counts the time it took to refuse it;
   - manual: extract each wheel, ``python -m compileall -b -q -j0``, delete the sources, zip again.
+
+Every tool runs with its own modules already compiled (bytecast's are compiled into its
+``__pycache__`` once, as an installed bytecast has them). CPU seconds are printed too: user +
+system of every process a tool starts; for the limits, the CPU time of their timed parts
+(start-up and loading the inputs left out, which favours them).
 
     python bench/bench_wheel.py [--runs 5] [--cache DIR]
 """
@@ -49,13 +57,13 @@ LIMIT_COMPILE = textwrap.dedent(
                 if name.endswith(".py") and ".data/" not in name:
                     sources.append((name, zf.read(name)))
     mine = sources[share::shares]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for name, data in mine:
         try:
             marshal.dumps(compile(data, name, "exec", dont_inherit=True))
         except SyntaxError:
             pass
-    print(time.perf_counter() - start)
+    print(time.perf_counter() - start, time.process_time() - cpu)
     """
 )
 
@@ -67,12 +75,31 @@ LIMIT_WRITE = textwrap.dedent(
     for n, path in enumerate(sys.argv[2:]):
         with zipfile.ZipFile(path) as zf:
             archives.append([(i.filename, zf.read(i)) for i in zf.infolist() if not i.filename.endswith("/")])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for n, members in enumerate(archives):
         with zipfile.ZipFile(f"{out}/{n}.whl", "w") as zf:
             for name, data in members:
                 zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED, 6)
-    print(time.perf_counter() - start)
+    print(time.perf_counter() - start, time.process_time() - cpu)
+    """
+)
+
+LIMIT_WRITE_FULL = textwrap.dedent(
+    """
+    import base64, hashlib, sys, time, zipfile
+    out = sys.argv[1]
+    start, cpu = time.perf_counter(), time.process_time()
+    for n, path in enumerate(sys.argv[2:]):
+        with zipfile.ZipFile(path) as zf:
+            members = [(i.filename, zf.read(i)) for i in zf.infolist() if not i.filename.endswith("/")]
+        rows = []
+        with zipfile.ZipFile(f"{out}/{n}.whl", "w") as zf:
+            for name, data in members:
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                rows.append(f"{name},sha256={digest},{len(data)}\\n")
+                zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED, 6)
+            zf.writestr(zipfile.ZipInfo("RECORD", (1980, 1, 1, 0, 0, 0)), "".join(rows), zipfile.ZIP_DEFLATED, 6)
+    print(time.perf_counter() - start, time.process_time() - cpu)
     """
 )
 
@@ -140,21 +167,33 @@ def fresh(inputs: list[Path], work: Path) -> list[str]:
     return copies
 
 
-def run_timed(argvs: list[list[str]], env: dict[str, str]) -> float:
+def run_timed(argvs: list[list[str]], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds (user + system) of every process started."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     for argv in argvs:
         subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def limit(inputs: list[str], work: Path, env: dict[str, str]) -> float:
+def limits(inputs: list[str], work: Path, env: dict[str, str]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall, CPU) of the limit and of the limit with reading and hashing: one compile, two writers."""
     n = cores()
     procs = [subprocess.Popen([sys.executable, "-c", LIMIT_COMPILE, str(i), str(n), *inputs], env=env,
                               stdout=subprocess.PIPE, text=True) for i in range(n)]
-    compile_time = max(float(p.communicate()[0]) for p in procs)
-    out = subprocess.run([sys.executable, "-c", LIMIT_WRITE, str(work / "out"), *inputs], env=env,
-                         capture_output=True, text=True, check=True)
-    return compile_time + float(out.stdout)
+    shares = [tuple(map(float, p.communicate()[0].split())) for p in procs]
+    compile_wall, compile_cpu = max(w for w, _ in shares), sum(c for _, c in shares)
+    found = []
+    for script in (LIMIT_WRITE, LIMIT_WRITE_FULL):
+        out = subprocess.run([sys.executable, "-c", script, str(work / "out"), *inputs], env=env,
+                             capture_output=True, text=True, check=True)
+        wall, cpu = map(float, out.stdout.split())
+        found.append((compile_wall + wall, compile_cpu + cpu))
+    return found[0], found[1]
 
 
 def main() -> int:
@@ -167,13 +206,19 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SOURCE_DATE_EPOCH")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     bytecast_env = dict(env, PYTHONPATH=str(SRC))
+    # bytecast's own modules load from bytecode, as they do once installed (the anchors' venvs have theirs)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(SRC)], check=True,
+                   env={k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"})
     wc_bin = str(Path(anchors["wheel-compile"]).parent / "wheel_compile")
-    times: dict[str, list[float]] = {k: [] for k in ("limit", "bytecast", "pyc_wheel", "wheel-compile", "manual")}
+    names = ("limit", "limit+read+hash", "bytecast", "pyc_wheel", "wheel-compile", "manual")
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in names}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "work"
         for _ in range(args.runs):
             copies = fresh(inputs, work)
-            times["limit"].append(limit(copies, work, env))
+            plain, full = limits(copies, work, env)
+            times["limit"].append(plain)
+            times["limit+read+hash"].append(full)
             copies = fresh(inputs, work)
             times["bytecast"].append(run_timed([[sys.executable, "-m", "bytecast", "wheel", "-q", *copies, "-o",
                                                  str(work / "out")]], bytecast_env))
@@ -190,13 +235,16 @@ def main() -> int:
     for path in inputs:
         with zipfile.ZipFile(path) as zf:
             modules += sum(1 for n in zf.namelist() if n.endswith(".py") and ".data/" not in n)
-    base = statistics.median(times["limit"])
+    wall = {name: statistics.median(w for w, _ in values) for name, values in times.items()}
+    cpu = {name: statistics.median(c for _, c in values) for name, values in times.items()}
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{len(inputs)} wheels, {modules} modules, Python {sys.version.split()[0]}, {cores()} cores, "
-          f"medians of {args.runs} runs")
-    print(f"{'tool':<16}{'seconds':>9}{'x limit':>9}")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"{name:<16}{median:>9.3f}{median / base:>9.2f}")
+          f"medians of {args.runs} interleaved runs, load average {load} (after)")
+    print(f"{'tool':<17}{'seconds':>9}{'x limit':>9}{'x l+r+h':>9}{'CPU s':>9}{'x limit':>9}{'x l+r+h':>9}")
+    for name in names:
+        print(f"{name:<17}{wall[name]:>9.3f}{wall[name] / wall['limit']:>9.2f}"
+              f"{wall[name] / wall['limit+read+hash']:>9.2f}{cpu[name]:>9.3f}{cpu[name] / cpu['limit']:>9.2f}"
+              f"{cpu[name] / cpu['limit+read+hash']:>9.2f}")
     return 0
 
 

@@ -117,6 +117,34 @@ def test_build_layout(app: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ghost.py", "in", "out"]
 
 
+def test_a_folder_is_compiled_where_it_is_and_out_is_what_a_copy_gives(
+        app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One folder: its sources compiled are never copied (the workers read them in place), and
+    OUT is the same, byte for byte and mode for mode, as when a copy of it is converted."""
+    copied: list[str] = []
+    real_copyfile = shutil.copyfile
+
+    def copyfile(src: str, dst: str, **kwargs: bool) -> str:
+        copied.append(os.path.relpath(src, app).replace(os.sep, "/"))
+        return real_copyfile(src, dst, **kwargs)
+
+    monkeypatch.setattr(shutil, "copyfile", copyfile)
+    direct = sourceless.build([app], tmp_path / "a" / "out", target=current())
+    assert direct.ok, direct.problems
+    assert not set(copied) & set(direct.compiled) and not [c for c in copied if c.endswith(".pyc")]
+    assert {"pkg/data.txt", "tool.py", "pkg/helper.py"} <= set(copied)  # other files, sources kept
+    monkeypatch.setattr(sourceless, "_build_direct", lambda *args, **kwargs: None)
+    copied.clear()
+    via_copy = sourceless.build([app], tmp_path / "b" / "out", target=current())
+    assert set(via_copy.compiled) <= set(copied)  # this way reads and writes every source once more
+    assert direct.as_dict() == via_copy.as_dict()
+    a, b = tmp_path / "a" / "out", tmp_path / "b" / "out"
+    assert _files(a) == _files(b)
+    assert {p.relative_to(a): p.lstat().st_mode for p in a.rglob("*")} == \
+        {p.relative_to(b): p.lstat().st_mode for p in b.rglob("*")}
+    assert (app / "pkg" / "mod.py").exists() and (app / "ghost.pyc").exists()
+
+
 def test_pycs_are_valid_unchecked_hash_for_the_target(app: Path, tmp_path: Path) -> None:
     from importlib.util import source_hash
 
@@ -197,6 +225,67 @@ def test_facts_from_the_worker_agree_with_the_reader(tmp_path: Path, version: st
     assert fast.ok and fast.as_dict() == slow.as_dict()
     assert set(fast.kept) == {"pkg/helper.py", "pkg/data.py"}
     assert {Path(w.path).name for w in fast.warnings} == {"uses.py", "bytes_only.py"}
+
+
+def _same_baked(relpath: str) -> str:
+    return f"<app/{relpath}>"
+
+
+def test_memory_mode_makes_what_a_run_in_place_writes(app: Path, tmp_path: Path) -> None:
+    """The tree a wheel is made from (``memory``): the same report, pycs and RECORD as a run in
+    place, and nothing of the tree written or removed."""
+    _write(app / "demo-1.0.dist-info" / "RECORD",
+           "pkg/mod.py,sha256=old,10\npkg/__pycache__/mod.cpython-311.pyc,,\nsingle.py,,\nsingle.pyc,,\n"
+           "pkg/data.txt,sha256=x,5\ndemo-1.0.dist-info/RECORD,,\n")
+    copy = tmp_path / "copy"
+    shutil.copytree(app, copy, symlinks=True)
+    before = _files(app)
+    tree = sourceless.Tree(app, target=current(), baked=_same_baked, mode="memory")
+    sourceless.compile_trees([tree])
+    report = tree.finish()
+    assert _files(app) == before
+    in_place = sourceless.convert(copy, target=current(), baked=_same_baked)
+    assert report.ok and in_place.ok
+    strip = {"warnings": None, "problems": None}
+    assert {**report.as_dict(), **strip} == {**in_place.as_dict(), **strip}
+    assert [(Path(w.path).relative_to(app), w.kind) for w in report.warnings] == \
+        [(Path(w.path).relative_to(copy), w.kind) for w in in_place.warnings]
+    after = _files(copy)
+    assert tree.pycs_made == {rel: data for rel, data in after.items() if rel.endswith(".pyc")}
+    assert len(tree.pycs_made) == len(report.compiled) > 3
+    assert tree.records_made == {"demo-1.0.dist-info/RECORD": after["demo-1.0.dist-info/RECORD"]}
+    assert b"pkg/mod.pyc,sha256=" in tree.records_made["demo-1.0.dist-info/RECORD"]
+
+
+def test_trees_of_two_targets_compile_in_one_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One run of the workers for every tree, whatever its target; each tree gets its own
+    target's bytes and only its own problems."""
+    import bytecast.engine
+
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+    (second,) = resolve([require(other)])
+    trees = []
+    for name, target in (("a", current()), ("b", second), ("c", current())):
+        root = tmp_path / name
+        _write(root / "pkg" / "__init__.py", f"NAME = {name!r}\n")
+        _write(root / "pkg" / "mod.py", "def f():\n    return 1\n" if name != "c" else "def (:\n")
+        trees.append(sourceless.Tree(root, target=target, mode="write"))
+    runs = []
+    real = bytecast.engine.compile_chunks
+
+    def counted(*args: object, **kwargs: object) -> object:
+        runs.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bytecast.engine, "compile_chunks", counted)
+    sourceless.compile_trees(trees, jobs=2)
+    a, b, c = (tree.finish() for tree in trees)
+    assert runs == [1]
+    assert a.ok and b.ok and a.compiled == b.compiled == ["pkg/__init__.py", "pkg/mod.py"]
+    assert (tmp_path / "a" / "pkg" / "mod.pyc").read_bytes()[:4] == current().magic
+    assert (tmp_path / "b" / "pkg" / "mod.pyc").read_bytes()[:4] == second.magic
+    assert [(Path(p.path).name, p.kind) for p in c.problems] == [("mod.py", "SyntaxError")]
+    assert sorted(p.name for p in (tmp_path / "c" / "pkg").iterdir()) == ["__init__.py", "mod.py"]
 
 
 def test_python_2_sourceless_is_level_0(tmp_path: Path) -> None:

@@ -132,6 +132,8 @@ def test_demo_wheel_layout(demo: Path, tmp_path: Path) -> None:
         wheel_text = zf.read("demo-1.0.dist-info/WHEEL").decode()
         top_level = zf.read("demo-1.0.dist-info/top_level.txt").decode()
         core = zf.read("demo/core.pyc")
+        data = zf.read("demo/data.txt")  # staged as an empty file (nothing reads it): its bytes from the input
+    assert data == b"not code\n"
     assert sorted(names, key=lambda n: (n.startswith("demo-1.0.dist-info/"), n.endswith("/RECORD"), n)) == names
     assert names[-1] == "demo-1.0.dist-info/RECORD"
     assert not [n for n in names if n.endswith("/") or "__pycache__" in n]
@@ -207,6 +209,14 @@ def test_record_verifier_finds_what_is_wrong(demo: Path, tmp_path: Path) -> None
     assert members[record].decode().splitlines()[-1] == f"{record},,"
     assert f"demo/core.pyc,{digest(members['demo/core.pyc'])},{len(members['demo/core.pyc'])}" in \
         members[record].decode()
+    made = ({k: v for k, v in members.items() if k != record},
+            {k: digest(v) for k, v in members.items() if k != record})
+    assert verify_record(str(good), record, made) == []
+    lying = f"demo/core.pyc,{digest(b'other')},{len(members['demo/core.pyc'])}"  # a row not of these bytes
+    text = members[record].decode().replace(
+        f"demo/core.pyc,{digest(members['demo/core.pyc'])},{len(members['demo/core.pyc'])}", lying)
+    relisted = _zip(tmp_path / "relisted.whl", {**members, record: text.encode()})
+    assert verify_record(str(relisted), record, made) == [f"{relisted}: {record}: demo/core.pyc is not what it lists"]
     for change in ("edit", "drop", "extra"):
         broken = dict(members)
         if change == "edit":
@@ -217,8 +227,12 @@ def test_record_verifier_finds_what_is_wrong(demo: Path, tmp_path: Path) -> None
             broken["demo/new.txt"] = b"x"
         path = _zip(tmp_path / f"{change}.whl", broken)
         assert verify_record(str(path), record), change
+        # given the bytes it was written from (what the converter does): the same verdicts
+        assert verify_record(str(path), record, made) == verify_record(str(path), record), change
     rows = {k: v for k, v in members.items() if k != record}
-    assert make_record(rows, record) == members[record]
+    digests: dict[str, str] = {}
+    assert make_record(rows, record, digests) == members[record]
+    assert digests == {name: digest(data) for name, data in rows.items()}
 
 
 @pytest.mark.parametrize(("name", "members", "said"), [
@@ -287,6 +301,60 @@ def test_output_never_replaces_the_input(tmp_path: Path) -> None:
     proc = run_cli("wheel", str(path), "-o", str(tmp_path))
     assert proc.returncode == 1 and "would replace the input" in proc.stderr
     assert _sha(path) == before
+
+
+def test_many_wheels_and_targets_in_one_run_are_each_as_alone(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every wheel and target compiled by one run of the workers; each output the same bytes as
+    that wheel converted alone, and a broken wheel fails itself only."""
+    import bytecast.engine
+
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+    (second,) = resolve([require(other)])
+    good = _zip(tmp_path / "demo-1.0-py3-none-any.whl", _members())
+    extra = {k.replace("demo", "other"): v.replace(b"demo", b"other") for k, v in _members().items()}
+    more = _zip(tmp_path / "other-1.0-py3-none-any.whl", extra)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    bad = _zip(broken / "demo-1.0-py3-none-any.whl", _members(**{"demo__broken.py": b"def (:\n"}))
+    runs = []
+    real = bytecast.engine.compile_chunks
+
+    def counted(*args: object, **kwargs: object) -> object:
+        runs.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bytecast.engine, "compile_chunks", counted)
+    together = convert_wheels([str(good), str(bad), str(more)], str(tmp_path / "together"),
+                              targets=[current(), second])
+    assert runs == [1]
+    assert [p.path for p in together.problems] == [f"{bad}/demo/broken.py"] * 2
+    assert "was also written" not in str(together.problems)
+    alone = {}
+    for path, folder in ((good, "alone1"), (more, "alone2")):
+        for target in (current(), second):
+            report = convert_wheels([str(path)], str(tmp_path / folder), targets=[target])
+            assert report.ok, report.problems
+            alone[(str(path), target.label)] = _sha(Path(report.wheels[0].output))
+    assert len(runs) == 5
+    assert {(w.source, w.target): _sha(Path(w.output)) for w in together.wheels} == alone
+    assert len(set(alone.values())) == 4
+
+
+def test_an_output_that_cannot_be_written_is_one_problem_and_the_others_are_written(
+        tmp_path: Path, demo: Path) -> None:
+    other = _zip(tmp_path / "other-1.0-py3-none-any.whl",
+                 {k.replace("demo", "other"): v.replace(b"demo", b"other") for k, v in _members().items()})
+    py = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    out = tmp_path / "out"
+    (out / f"demo-1.0-{py}-none-any.whl" / "in-the-way").mkdir(parents=True)
+    proc = run_cli("wheel", str(demo), str(other), "-o", str(out))
+    assert proc.returncode == 1, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "OSError" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"{demo}:0:0: OSError: ") and "cannot be written" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert verify_record(str(out / f"other-1.0-{py}-none-any.whl"), "other-1.0.dist-info/RECORD") == []
+    assert sorted(p.name for p in out.iterdir()) == [f"demo-1.0-{py}-none-any.whl", f"other-1.0-{py}-none-any.whl"]
 
 
 def test_syntax_error_writes_no_wheel(tmp_path: Path) -> None:

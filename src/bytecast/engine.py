@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     Progress = Callable[[int, int], None]
 
 __all__ = ["Options", "Report", "TargetCounts", "RECORDS", "NOTHING_TO_CHECK", "compile_tree", "check_tree",
-           "compile_jobs", "usable_cpus"]
+           "compile_jobs", "compile_chunks", "usable_cpus"]
 
 NOTHING_TO_CHECK = "NothingToCheck"
 """The kind of the problem of a check that found no source to check."""
@@ -267,10 +267,16 @@ def compile_tree(
 def compile_jobs(jobs: list[Job], problems: list[Problem], options: Options,
                  progress: Progress | None = None, layout: Layout | None = None) -> Report:
     """Compile jobs planned in advance (all of them in memory); see :func:`compile_tree`."""
-    sources = len({job.source.path for job in jobs})
+    return compile_chunks([jobs], options, progress, layout, problems)
+
+
+def compile_chunks(chunks: Iterable[list[Job]], options: Options, progress: Progress | None = None,
+                   layout: Layout | None = None, problems: Sequence[Problem] = ()) -> Report:
+    """:func:`compile_jobs` of jobs planned a list at a time: each list is taken only when the
+    workers need more work, so a caller prepares the next while the first compile."""
     planner = Planner(options, layout)
-    return _compile(iter([(sources, jobs)]), _Tally("all"), list(problems), planner, options, progress,
-                    DEFAULT_CONFIG)
+    counted = ((len({job.source.path for job in chunk}), chunk) for chunk in chunks)
+    return _compile(counted, _Tally("all"), list(problems), planner, options, progress, DEFAULT_CONFIG)
 
 
 def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Planner, options: Options,
@@ -288,6 +294,8 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
     give_back = not layout.in_worker
     # a layout that takes bytes their worker checked, with what their code names (sourceless)
     accept_checked = getattr(layout, "accept_checked", None) if give_back else None
+    # a layout told of each job that failed as it fails (a wheel is written once its last module is in)
+    on_failed = getattr(layout, "failed", None) if give_back else None
     inflight: dict[int, tuple[Job, ...]] = {}  # unit id -> its jobs, until its outcome arrives
     failed: list[Problem] = []
     warned: list[Problem] = []
@@ -343,6 +351,9 @@ def _compile(chunks: Chunks, tally: _Tally, problems: list[Problem], planner: Pl
             failed.append(Problem(src.path, failure.kind, failure.message, failure.line, failure.column,
                                   target.label if several else None))
             failed_pycs.update(j.cfile for j in group)
+            if on_failed is not None:
+                for job in group:
+                    on_failed(job, failed[-1])
         elif give_back:
             if accept_checked is not None and len(outcome.facts) == len(outcome.blobs):
                 for job, (_, data), facts in zip(group, outcome.blobs, outcome.facts):

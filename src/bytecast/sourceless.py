@@ -1,9 +1,12 @@
 """Sourceless trees: every module as ``NAME.pyc`` where ``NAME.py`` was, sources removed.
 
-:func:`convert` turns a tree the caller owns sourceless in place (a staging copy, or an
-installed ``site-packages`` being slimmed); :func:`build` copies sources to a staging folder
-beside ``out``, converts it and renames it into place, so ``out`` is complete or absent;
+:func:`convert` turns a tree the caller owns sourceless in place (an installed
+``site-packages`` being slimmed); :func:`build` makes ``out`` in a staging folder beside it and
+renames it into place, so ``out`` is complete or absent (one folder is compiled where it is, the
+staging folder getting its pycs and every other file; several sources are copied there first);
 :func:`verify_tree` says whether every ``NAME.pyc`` of a tree is valid bytecode for a target.
+:class:`Tree` and :func:`compile_trees` are the stages under them: many trees (a wheel's library
+folders, for every wheel and target) compile in one run of the workers.
 
 The rules, in one place:
 
@@ -42,19 +45,19 @@ from bytecast.problem import Problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence, Set
+    from collections.abc import Iterable, Iterator, Sequence, Set
     from pathlib import Path
-    from typing import Callable
+    from typing import Callable, Literal
 
     from bytecast.coderecord import CodeRecord
     from bytecast.compiler.protocol import CodeFacts
     from bytecast.discover import Source
-    from bytecast.options import Options
-    from bytecast.place.sourceless import SourcelessLayout as Layout
     from bytecast.plan import Job
     from bytecast.targets import Target
 
-__all__ = ["Report", "VerifyReport", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
+    TreeMode = Literal["write", "dry-run", "memory"]
+
+__all__ = ["Report", "VerifyReport", "Tree", "compile_trees", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
            "read_back", "read_code", "record_hash"]
 
 # Code naming these looks for packages or for what ``-m`` runs (runpy loads those sourceless), not
@@ -309,155 +312,295 @@ def convert(root: Path | str, *, target: Target, optimize: int = 0, keep: Sequen
     and read back in memory, write and remove nothing, report what a run would do.
     ``progress(done, total)`` is called as modules are compiled and read back.
     """
-    from bytecast.discover import Entry, Source, walk
-    from bytecast.excludes import compile_excludes
-    from bytecast.options import Options
-    from bytecast.place.sourceless import SourcelessLayout, legacy_name, staged_name
-    from bytecast.plan import Job
+    tree = Tree(root, target=target, optimize=optimize, keep=keep, baked=baked, drop_ghosts=drop_ghosts,
+                mode="dry-run" if dry_run else "write")
+    compile_trees([tree], jobs=jobs, progress=progress)
+    return tree.finish()
 
-    top = os.fspath(root)
-    if not os.path.isdir(top):
-        raise UsageError(f"{top}: not a folder")
-    if isinstance(optimize, bool) or optimize not in (0, 1, 2):
-        raise UsageError(f"optimization level must be 0, 1 or 2, not {optimize!r}", "optimize")
-    keep_match = compile_excludes(tuple(keep)) if keep else None
-    if baked is None:
-        baked = default_baked(os.path.basename(os.path.abspath(top)))
-    scans: dict[str, _Scan | Problem] = {}  # source path -> what its pyc read back says
 
-    def written(job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
+class Tree:
+    """One tree of a conversion, walked and planned when made; :func:`compile_trees` compiles
+    any number of them in one run of the workers, then :meth:`finish` converts each.
+
+    ``mode``: ``write`` converts the tree in place (as :func:`convert`); ``dry-run`` writes and
+    removes nothing; ``memory`` writes and removes nothing either, and keeps what a run would
+    write (:attr:`pycs_made`, :attr:`records_made`) for a caller that packs the tree elsewhere
+    (a wheel: the staged tree is thrown away, the archive is made from memory).
+
+    ``dest`` (with ``write``): the tree at ``root`` is only read, and its sourceless form is
+    made in ``dest`` (a private folder that already holds a copy of every other file of the tree:
+    see :attr:`chosen` and :attr:`pycs`, which that copy leaves out); the sources kept after all
+    are copied there by :meth:`finish`. ``__pycache__`` folders are neither copied nor reported.
+    """
+
+    def __init__(self, root: Path | str, *, target: Target, optimize: int = 0, keep: Sequence[str] = (),
+                 baked: Callable[[str], str] | None = None, drop_ghosts: bool = True,
+                 mode: TreeMode = "write", dest: str | None = None) -> None:
+        from bytecast.discover import Entry, Source, walk
+        from bytecast.excludes import compile_excludes
+        from bytecast.place.sourceless import staged_name
+        from bytecast.plan import Job
+
+        top = os.fspath(root)
+        if not os.path.isdir(top):
+            raise UsageError(f"{top}: not a folder")
+        if isinstance(optimize, bool) or optimize not in (0, 1, 2):
+            raise UsageError(f"optimization level must be 0, 1 or 2, not {optimize!r}", "optimize")
+        keep_match = compile_excludes(tuple(keep)) if keep else None
+        if baked is None:
+            baked = default_baked(os.path.basename(os.path.abspath(top)))
+        if dest is not None and (mode == "memory" or not drop_ghosts):
+            raise UsageError("a tree made elsewhere is written (or a dry run), and drops its ghosts")
+        self.top = top
+        self.dest = dest
+        self.target = target
+        self.optimize = optimize
+        self.drop_ghosts = drop_ghosts
+        self.mode = mode
+        self.scans: dict[str, _Scan | Problem] = {}  # source path -> what its pyc read back says
+        self.pycs_made: dict[str, bytes] = {}
+        """``memory``: posix relpath of each ``NAME.pyc`` -> its bytes (after :meth:`finish`, only those kept)."""
+        self.records_made: dict[str, bytes] = {}
+        """``memory``: posix relpath of each ``RECORD`` rewritten -> its new bytes."""
+        self.problems: list[Problem] = []
+        self.sources: list[tuple[Source, str]] = []
+        self.pycs: list[str] = []  # legacy pycs found (posix relpaths)
+        self.caches: list[str] = []
+        for item in walk([top], self.problems, kinds=("source", "file", "cache")):
+            rel = _posix(item.relpath)
+            if isinstance(item, Source):
+                self.sources.append((item, rel))
+            elif isinstance(item, Entry) and item.kind == "cache":
+                self.caches.append(rel)
+            elif rel.endswith((".pyc", ".pyo")):
+                self.pycs.append(rel)
+        self.here = {rel for _, rel in self.sources}
+        packages = {rel.rpartition("/")[0] for rel in self.here if rel.rpartition("/")[2] == "__init__.py"}
+        self.warnings: list[Problem] = []
+        if optimize:
+            self.warnings.append(Problem(dest or top, "OptimizeWarning",
+                                         f"level {optimize}: a sourceless module ignores the interpreter's -O; "
+                                         + ("docstrings and asserts are" if optimize == 2 else "asserts are")
+                                         + " gone for good"))
+        self.kept: dict[str, str] = {}
+        self.chosen: list[tuple[Source, str]] = []
+        """The sources to compile, with their posix relpaths (a copy into ``dest`` leaves them out)."""
+        for src, rel in self.sources:
+            if keep_match is not None and keep_match(rel.replace("/", os.sep), False):
+                self.kept[rel] = "matches --keep"
+            elif _is_script(src, rel, packages):
+                self.kept[rel] = "a script, not a module"
+            else:
+                self.chosen.append((src, rel))
+        self.jobs = [Job(src, target, optimize, staged_name(self._at(src, rel)), baked(rel), "missing")
+                     for src, rel in self.chosen]
+        self._rel = {src.path: rel for src, rel in self.chosen}
+        self._failed: list[Problem] = []  # its compile problems, set by compile_trees
+
+    def direct(self) -> bool:
+        """Whether every source to compile lies in a real folder of the tree, none reached through
+        a link to a folder: then ``dest`` mirrors it (a copy keeps links as links) and every pyc
+        lands in ``dest``, never through a link back into the tree."""
+        real = os.path.realpath(self.top)
+        folders = {rel.rpartition("/")[0] for _, rel in self.chosen} - {""}
+        return all(os.path.realpath(os.path.join(self.top, *f.split("/"))) == os.path.join(real, *f.split("/"))
+                   for f in folders)
+
+    def _at(self, src: Source, rel: str) -> str:
+        """Where the source ``src`` is in the tree being made (its pyc goes beside that)."""
+        return src.path if self.dest is None else os.path.join(self.dest, *rel.split("/"))
+
+    def written(self, job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
+        """The read-back of one pyc as it lands (see :class:`~bytecast.place.sourceless.SourcelessLayout`)."""
+        target = self.target
         try:
             if facts is not None and data is not None:  # checked by the target itself: compare bytes
-                _check_written("" if dry_run else job.cfile, data, target)
-                scans[job.source.path] = _Scan(facts.names, facts.strings)
-                return
-            code = read_back(job.cfile, target) if data is None else read_code(data, target, job.cfile)
-            scans[job.source.path] = _Scan.of_code(code)
-        except (OSError, ValueError) as exc:
-            scans[job.source.path] = Problem(job.source.path, "BadBytecode", _message(exc, job.cfile))
-
-    layout = SourcelessLayout(written, write=not dry_run)
-    options = Options(optimize=(optimize,), targets=(target,), jobs=jobs or 0, invalidation_mode="unchecked-hash")
-    layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
-
-    problems: list[Problem] = []
-    sources: list[tuple[Source, str]] = []
-    pycs: list[str] = []  # legacy pycs found (posix relpaths)
-    caches: list[str] = []
-    for item in walk([top], problems, kinds=("source", "file", "cache")):
-        rel = _posix(item.relpath)
-        if isinstance(item, Source):
-            sources.append((item, rel))
-        elif isinstance(item, Entry) and item.kind == "cache":
-            caches.append(rel)
-        elif rel.endswith((".pyc", ".pyo")):
-            pycs.append(rel)
-    here = {rel for _, rel in sources}
-    packages = {rel.rpartition("/")[0] for rel in here if rel.rpartition("/")[2] == "__init__.py"}
-
-    warnings: list[Problem] = []
-    if optimize:
-        warnings.append(Problem(top, "OptimizeWarning",
-                                f"level {optimize}: a sourceless module ignores the interpreter's -O; "
-                                + ("docstrings and asserts are" if optimize == 2 else "asserts are")
-                                + " gone for good"))
-    kept: dict[str, str] = {}
-    chosen: list[tuple[Source, str]] = []
-    for src, rel in sources:
-        if keep_match is not None and keep_match(rel.replace("/", os.sep), False):
-            kept[rel] = "matches --keep"
-        elif _is_script(src, rel, packages):
-            kept[rel] = "a script, not a module"
-        else:
-            chosen.append((src, rel))
-    job_list = [Job(src, target, optimize, staged_name(src.path), baked(rel), "missing") for src, rel in chosen]
-    try:
-        done, needs = _compile_and_read(job_list, chosen, here, options, layout, problems, kept, scans, written,
-                                        progress)
-    except BaseException:  # interrupted: the staged pycs go, the tree is as it was
-        for src, _ in chosen:
-            _remove(staged_name(src.path))
-        raise
-    compiled = sorted(rel for _, rel in done if rel not in kept)
-    for rel in compiled:
-        if rel in needs:
-            warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
-                                    "may need its source at run time: uses " + ", ".join(needs[rel])))
-
-    if problems:  # nothing of the tree changed: its sources and pycs are as they were
-        for src, _ in chosen:
-            _remove(staged_name(src.path))
-        return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
-
-    removed: list[str] = []
-    gone = {rel for _, rel in done if rel not in kept}  # relpaths of the sources that go
-    if not dry_run:
-        for src, rel in done:  # every pyc is in place before the first source goes
-            if rel in kept:
-                _remove(staged_name(src.path))
+                _check_written("" if self.mode != "write" else job.cfile, data, target)
+                self.scans[job.source.path] = _Scan(facts.names, facts.strings)
             else:
-                os.replace(staged_name(src.path), legacy_name(src.path))
-        for src, rel in done:
-            if rel in gone:
-                os.unlink(src.path)
-    made = {rel[:-3] + ".pyc" for rel in gone}
-    for rel in pycs:
-        if rel in made:
-            continue  # replaced by this run's
-        path = os.path.join(top, rel.replace("/", os.sep))
-        if rel[:-4] + ".py" in here:
-            removed.append(rel)  # stale: its source is here (kept, or compiled again)
-        elif drop_ghosts:
-            warnings.append(Problem(path, "GhostModule", "bytecode without its source: dropped"))
+                code = read_back(job.cfile, target) if data is None else read_code(data, target, job.cfile)
+                self.scans[job.source.path] = _Scan.of_code(code)
+        except (OSError, ValueError) as exc:
+            self.scans[job.source.path] = Problem(job.source.path, "BadBytecode", _message(exc, job.cfile))
+            return
+        if self.mode == "memory" and data is not None:
+            self.pycs_made[self._rel[job.source.path][:-3] + ".pyc"] = data
+
+    def discard(self) -> None:
+        """Remove the staged pycs of the run: the tree is as it was."""
+        from bytecast.place.sourceless import staged_name
+
+        if self.mode == "write":
+            for src, rel in self.chosen:
+                _remove(staged_name(self._at(src, rel)))
+
+    def finish(self) -> Report:
+        """Convert the tree :func:`compile_trees` compiled (in place, with ``write``); its report."""
+        import shutil
+
+        from bytecast.place.sourceless import legacy_name, staged_name
+
+        top, problems, warnings, kept = self.top, self.problems, self.warnings, self.kept
+        problems.extend(self._failed)
+        done, needs = self._read(self._failed)
+        compiled = sorted(rel for _, rel in done if rel not in kept)
+        for rel in compiled:
+            if rel in needs:
+                warnings.append(Problem(os.path.join(top, rel.replace("/", os.sep)), "NeedsSource",
+                                        "may need its source at run time: uses " + ", ".join(needs[rel])))
+        if problems:  # nothing of the tree changed: its sources and pycs are as they were
+            self.discard()
+            self.pycs_made.clear()
+            return Report([], dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path))
+        write = self.mode == "write"
+        removed: list[str] = []
+        gone = {rel for _, rel in done if rel not in kept}  # relpaths of the sources that go
+        if write:
+            for src, rel in done:  # every pyc is in place before the first source goes
+                at = self._at(src, rel)
+                if rel in kept:
+                    _remove(staged_name(at))
+                    if self.dest is not None:  # kept after all: the copy left it out
+                        shutil.copy2(src.path, at, follow_symlinks=False)
+                else:
+                    os.replace(staged_name(at), legacy_name(at))
+            if self.dest is None:
+                for src, rel in done:
+                    if rel in gone:
+                        os.unlink(src.path)
+        made = {rel[:-3] + ".pyc" for rel in gone}
+        for rel in list(self.pycs_made):
+            if rel not in made:
+                del self.pycs_made[rel]  # a source kept after all (named by another module)
+        for rel in self.pycs:
+            if rel in made:
+                continue  # replaced by this run's
+            path = os.path.join(top, rel.replace("/", os.sep))
+            if rel[:-4] + ".py" in self.here:
+                removed.append(rel)  # stale: its source is here (kept, or compiled again)
+            elif self.drop_ghosts:
+                warnings.append(Problem(path, "GhostModule", "bytecode without its source: dropped"))
+                removed.append(rel)
+            else:
+                warnings.append(Problem(path, "GhostModule", "bytecode without its source: left as it is"))
+                continue
+            if write and self.dest is None:
+                _remove(path)
+        for rel in self.caches if self.dest is None else ():
+            if write:
+                shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
             removed.append(rel)
-        else:
-            warnings.append(Problem(path, "GhostModule", "bytecode without its source: left as it is"))
-            continue
-        if not dry_run:
-            _remove(path)
-    import shutil
+        records = _rewrite_records(self.dest if self.dest is not None and write else top, gone, set(removed), problems, self.mode, self.pycs_made, self.records_made)
+        warnings.sort(key=lambda p: p.path)
+        return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
+                      sorted(removed), records)
 
-    for rel in caches:
-        if not dry_run:
-            shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
-        removed.append(rel)
-    records = _rewrite_records(top, gone, set(removed), problems, dry_run)
-    warnings.sort(key=lambda p: p.path)
-    return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
-                  sorted(removed), records)
+    def _read(self, failed: Sequence[Problem]) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
+        """The modules compiled, what the code of each names deciding what stays as source (in
+        :attr:`kept`), and what each may need."""
+        paths = {p.path for p in failed}
+        done = [(src, rel) for src, rel in self.chosen if src.path not in paths]
+        by_scope: dict[str, dict[str, list[str]]] = {}
+        for rel in self.here:
+            by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
+        needs: dict[str, list[str]] = {}
+        by_path = {job.source.path: job for job in self.jobs}
+        for src, rel in done:
+            if src.path not in self.scans:  # not read back as it landed (never expected): now
+                self.written(by_path[src.path], None)
+            scan = self.scans[src.path]
+            if isinstance(scan, Problem):
+                self.problems.append(scan)
+                continue
+            for name in scan.py_names:
+                for named in _named_files(name, rel, by_scope):
+                    self.kept.setdefault(named, f"named by {rel} ({name!r})")
+            if scan.needs:
+                needs[rel] = scan.needs
+        return done, needs
 
 
-def _compile_and_read(jobs: list[Job], chosen: list[tuple[Source, str]], here: set[str], options: Options,
-                      layout: Layout, problems: list[Problem], kept: dict[str, str],
-                      scans: dict[str, _Scan | Problem], written: Callable[..., None],
-                      progress: Callable[[int, int], None] | None
-                      ) -> tuple[list[tuple[Source, str]], dict[str, list[str]]]:
-    """Compile the staged pycs (each read back as it lands); then what the code of each names
-    decides what stays as source. Returns the modules compiled and what each may need."""
-    from bytecast.engine import compile_jobs
+def compile_trees(trees: Iterable[Tree], *, jobs: int | None = None,
+                  progress: Callable[[int, int], None] | None = None, targets: Sequence[Target] = (),
+                  done: Callable[[Tree], None] | None = None) -> None:
+    """Compile the modules of every tree in one run of the workers (one pool for them all), each
+    pyc read back by its tree as it lands; then :meth:`Tree.finish` each. The trees share one
+    level and one mode; each has one target (several trees may have several). Interrupted, every
+    tree's staged pycs go.
 
-    result = compile_jobs(jobs, [], options, progress, layout=layout)
-    problems.extend(result.problems)
-    failed = {p.path for p in result.problems}
-    done = [(src, rel) for src, rel in chosen if src.path not in failed]
-    by_scope: dict[str, dict[str, list[str]]] = {}
-    for rel in here:
-        by_scope.setdefault(_scope(rel), {}).setdefault(rel.rpartition("/")[2], []).append(rel)
-    needs: dict[str, list[str]] = {}
-    by_path = {job.source.path: job for job in jobs}
-    for src, rel in done:
-        if src.path not in scans:  # not read back as it landed (never expected): now
-            written(by_path[src.path], None)
-        scan = scans[src.path]
-        if isinstance(scan, Problem):
-            problems.append(scan)
-            continue
-        for name in scan.py_names:
-            for named in _named_files(name, rel, by_scope):
-                kept.setdefault(named, f"named by {rel} ({name!r})")
-        if scan.needs:
-            needs[rel] = scan.needs
-    return done, needs
+    ``trees`` may be an iterator: a tree is taken only when the workers need more work, so the
+    next is made while the first compile; then ``targets`` names every target it will bring
+    (default: the targets of the trees, which are all taken first). ``done(tree)`` is called as
+    the last module of a tree lands (``memory`` trees only: nothing of theirs is placed, so no
+    problem of theirs can come later); it may finish the tree at once.
+    """
+    from itertools import chain
+
+    from bytecast.engine import compile_chunks
+    from bytecast.options import Options
+    from bytecast.place.sourceless import SourcelessLayout
+
+    given = iter(trees)
+    first = next(given, None)
+    if first is None:
+        return
+    if not targets:
+        rest = list(given)
+        given = iter(rest)
+        targets = tuple(dict.fromkeys(t.target for t in chain([first], rest)))
+    optimize, mode = first.optimize, first.mode
+    if done is not None and mode != "memory":
+        raise UsageError("only trees kept in memory are finished as they land")
+    owner: dict[str, Tree] = {}
+    left: dict[int, int] = {}  # id of a tree -> its jobs still to land
+    seen: list[Tree] = []
+
+    def landed(tree: Tree) -> None:
+        left[id(tree)] -= 1
+        if not left[id(tree)] and done is not None:
+            done(tree)
+
+    def written(job: Job, data: bytes | None, facts: CodeFacts | None = None) -> None:
+        tree = owner[job.source.path]
+        tree.written(job, data, facts)
+        landed(tree)
+
+    def failed(job: Job, problem: Problem) -> None:
+        tree = owner[job.source.path]
+        tree._failed.append(problem)
+        landed(tree)
+
+    def chunks() -> Iterator[list[Job]]:
+        for tree in chain([first], given):
+            if tree.optimize != optimize or tree.mode != mode:
+                raise UsageError("trees compiled together share one level and one mode", "optimize")
+            if tree.target not in targets:
+                raise UsageError(f"{tree.top}: its target {tree.target.label} was not named for the run", "targets")
+            seen.append(tree)
+            owner.update((job.source.path, tree) for job in tree.jobs)
+            left[id(tree)] = len(tree.jobs)
+            if not tree.jobs and done is not None:
+                done(tree)
+            yield tree.jobs
+
+    layout = SourcelessLayout(written, write=mode == "write", several=len(targets) > 1, failed=failed)
+    for target in targets:
+        layout.levels(target, (optimize,))  # a bad target or level fails now, before any work
+    options = Options(optimize=(optimize,), targets=tuple(targets), jobs=jobs or 0,
+                      invalidation_mode="unchecked-hash")
+    try:
+        result = compile_chunks(chunks(), options, progress, layout)
+    except BaseException:  # interrupted: the staged pycs go, the trees are as they were
+        for each in seen:
+            each.discard()
+        raise
+    told = {id(p) for each in seen for p in each._failed}
+    for problem in result.problems:
+        if id(problem) in told:
+            continue  # a failed compile, given to its tree as it failed
+        mine = owner.get(problem.path)
+        for one in (seen if mine is None else (mine,)):  # a problem of no module fails every tree
+            one._failed.append(problem)
 
 
 def _message(exc: BaseException, path: str) -> str:
@@ -489,14 +632,17 @@ def _records(top: str) -> Iterable[str]:
 
 
 def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list[Problem],
-                     dry_run: bool = False) -> list[str]:
-    """Rewrite the RECORD files whose rows name what the run removed or made; with ``dry_run``
-    only say which."""
+                     mode: TreeMode = "write", pycs: dict[str, bytes] | None = None,
+                     made: dict[str, bytes] | None = None) -> list[str]:
+    """Rewrite the RECORD files whose rows name what the run removed or made; with ``dry-run``
+    only say which; with ``memory`` put each new RECORD in ``made`` (relpath -> bytes), the
+    pycs' bytes taken from ``pycs`` (relpath -> bytes), nothing written."""
     import csv
     import io
     import posixpath
 
     from bytecast.place.atomic import write_atomic
+    from bytecast.wheels.record import digest
 
     rewritten: list[str] = []
     for record in _records(top):
@@ -516,11 +662,15 @@ def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list
             rel = posixpath.normpath(name) if not posixpath.isabs(name) else name
             if rel in gone:
                 changed = True
-                if dry_run:
+                if mode == "dry-run":
                     break
                 pyc = name[:-3] + ".pyc"
-                digest, size = record_hash(os.path.join(top, (rel[:-3] + ".pyc").replace("/", os.sep)))
-                out.append([pyc, digest, str(size)])
+                if pycs is not None and mode == "memory":
+                    data = pycs[rel[:-3] + ".pyc"]
+                    hashed, size = digest(data), len(data)
+                else:
+                    hashed, size = record_hash(os.path.join(top, (rel[:-3] + ".pyc").replace("/", os.sep)))
+                out.append([pyc, hashed, str(size)])
             elif "__pycache__" in rel.split("/") or rel in removed:
                 changed = True
             else:
@@ -528,13 +678,17 @@ def _rewrite_records(top: str, gone: set[str], removed: set[str], problems: list
         if not changed:
             continue
         rewritten.append(record)
-        if dry_run:
+        if mode == "dry-run":
             continue
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerows(out)
-        mode = _stat.S_IMODE(os.stat(path).st_mode)
-        write_atomic(path, buf.getvalue().encode("utf-8"), mode)
+        if mode == "memory":
+            if made is not None:
+                made[record] = buf.getvalue().encode("utf-8")
+            continue
+        file_mode = _stat.S_IMODE(os.stat(path).st_mode)
+        write_atomic(path, buf.getvalue().encode("utf-8"), file_mode)
     return rewritten
 
 
@@ -591,7 +745,7 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
     complete or absent. An existing ``out`` that is not empty is refused unless ``force``
     (then replaced whole, never merged into). With problems, ``out`` is not made.
     Options as :func:`convert`; the default baked path is ``<OUT NAME/relpath>``. ``dry_run``:
-    the report of a run, and ``out`` left as it is (the staging copy is removed).
+    the report of a run, and ``out`` left as it is (the staging folder is removed).
     """
     import shutil
     import tempfile
@@ -616,9 +770,15 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.", suffix=".bytecast-tmp", dir=parent)
     try:
-        origin = _copy_into(sources, staging)
-        report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs,
-                         dry_run=dry_run, progress=progress)
+        origin: dict[str, str] = {}
+        report = None
+        if len(sources) == 1 and os.path.isdir(os.fspath(sources[0])):
+            report = _build_direct(os.fspath(sources[0]), staging, target=target, optimize=optimize, keep=keep,
+                                   baked=baked, jobs=jobs, dry_run=dry_run, progress=progress)
+        if report is None:  # several sources merged, files, or links to folders: convert a copy
+            origin = _copy_into(sources, staging)
+            report = convert(staging, target=target, optimize=optimize, keep=keep, baked=baked, jobs=jobs,
+                             dry_run=dry_run, progress=progress)
         report = Report(report.compiled, report.kept,
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.warnings],
                         [_relocated(p, staging, os.fspath(out), origin) for p in report.problems],
@@ -633,6 +793,38 @@ def build(sources: Sequence[Path | str], out: Path | str, *, target: Target, opt
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
+
+
+def _build_direct(source: str, staging: str, *, target: Target, optimize: int, keep: Sequence[str],
+                  baked: Callable[[str], str], jobs: int | None, dry_run: bool,
+                  progress: Callable[[int, int], None] | None) -> Report | None:
+    """:func:`build` of one folder compiled where it is: the workers read its sources, the pycs
+    are written in ``staging``, which gets a copy of every other file (the sources compiled and
+    the old pycs are never copied; saves reading and writing each source once more, and removing
+    it). None when the folder reaches sources through a link to a folder, or the folder or
+    ``staging`` is in a git work tree (its ignore files decide what the walk finds): then a copy
+    is converted, as for several sources."""
+    import shutil
+
+    from bytecast.discover import _root_context
+
+    if _root_context(source) != (None, False) or _root_context(staging) != (None, False):
+        return None  # a git work tree's ignore files would judge the input and its copy apart
+    tree = Tree(source, target=target, optimize=optimize, keep=keep, baked=baked,
+                mode="dry-run" if dry_run else "write", dest=staging)
+    if not tree.direct():
+        return None
+    if not dry_run:
+        left_out = {rel for _, rel in tree.chosen}.union(tree.pycs)
+
+        def skip(folder: str, names: list[str]) -> set[str]:
+            rel = _posix(os.path.relpath(folder, source))
+            at = "" if rel == "." else rel + "/"
+            return {name for name in names if name == "__pycache__" or at + name in left_out}
+
+        shutil.copytree(source, staging, symlinks=True, ignore=skip, dirs_exist_ok=True)
+    compile_trees([tree], jobs=jobs, progress=progress)
+    return tree.finish()
 
 
 def _umask() -> int:

@@ -2,9 +2,9 @@
 
 The only layout importlib loads without sources (``SourcelessFileLoader``): ``__pycache__``
 without a source beside it is ignored. One target and one optimization level per tree (a
-sourceless module ignores the interpreter's ``-O``). The workers write each pyc atomically
-beside its source, in a tree the caller owns (a staging copy, or a tree slimmed in place),
-under a staged name (:func:`staged_name`): nothing of the tree is replaced until
+sourceless module ignores the interpreter's ``-O``). Each pyc is written atomically where its
+source is in the tree being made (a build's staging folder, or a tree slimmed in place), under
+a staged name (:func:`staged_name`): nothing of the tree is replaced until
 :mod:`bytecast.sourceless` has read every one back; it then renames them to ``NAME.pyc`` and
 removes the sources.
 From Python 3.7 on the pycs are unchecked-hash: no mtime in them (the same source gives the
@@ -51,6 +51,9 @@ class SourcelessLayout:
     layout writes each file, then calls ``written(job, None)``: the caller reads it back while
     the workers compile the next ones (the parent is otherwise idle, waiting on them). With
     ``write=False`` (a dry run) nothing is written: ``written(job, data)`` gets the bytes.
+    With ``several`` it serves several trees at once, each of one target (``written`` tells
+    them apart): then the targets may differ. ``failed(job, problem)`` is told of each job
+    whose compile failed, as it fails.
     The workers check their own bytes and send what the code names (:meth:`accept_checked`):
     then ``written(job, data, facts)`` is called, with the bytes written to the file.
     """
@@ -59,15 +62,18 @@ class SourcelessLayout:
     takes_files = False
     mode: Mode | None = "unchecked-hash"  # before 3.7 the planner writes timestamp pycs (flags 0)
 
-    def __init__(self, written: Callable[..., None] | None = None, write: bool = True) -> None:
+    def __init__(self, written: Callable[..., None] | None = None, write: bool = True,
+                 several: bool = False, failed: Callable[[Job, Problem], None] | None = None) -> None:
         self._target: Target | None = None
+        self._several = several  # several trees, one target each (bytecast.sourceless.compile_trees)
+        self._failed = failed
         self._written = written
         self._write = write
         self.in_worker = written is None
         self.problems: list[Problem] = []
 
     def levels(self, target: Target, levels: Sequence[int]) -> list[int]:
-        if self._target is not None and self._target != target:
+        if self._target is not None and self._target != target and not self._several:
             raise UsageError("a sourceless tree holds bytecode of one target, not several", "targets")
         if len(levels) != 1:
             raise UsageError("a sourceless tree holds one optimization level", "optimize")
@@ -107,6 +113,11 @@ class SourcelessLayout:
             self.problems.append(Problem(job.source.path, "PlacementError", message))
             return False
         return True
+
+    def failed(self, job: Job, problem: Problem) -> None:
+        """A job whose compile failed (the engine says so as it happens)."""
+        if self._failed is not None:
+            self._failed(job, problem)
 
     def copy(self, entry: Entry) -> None:  # pragma: no cover - takes_files is False
         raise AssertionError("the sourceless layout copies no files: the tree is the caller's")

@@ -9,11 +9,13 @@ other wheels and targets go on.
 
 from __future__ import annotations
 
+import os
+
 from bytecast._frozen import Frozen, init
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from bytecast.problem import Problem
     from bytecast.targets import Target
@@ -57,7 +59,6 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
                    prefix: str | None = None, keep: Sequence[str] = (), jobs: int | None = None) -> WheelReport:
     """Convert each input (a ``.whl`` file, or a project folder built with pypa/build) for each
     target into ``output_dir``. Missing inputs and bad arguments raise UsageError before any work."""
-    import os
     import shutil
     import tempfile
 
@@ -100,7 +101,7 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
                 wheels.append(wheel_path)
             else:
                 wheels.append(path)
-        results = [_convert_one(w, targets, output_dir, optimize, prefix, keep, jobs) for w in wheels]
+        results = _convert_all(wheels, targets, output_dir, optimize, prefix, keep, jobs)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -123,25 +124,96 @@ def convert_wheels(inputs: Sequence[str], output_dir: str, *, targets: Sequence[
     return WheelReport(tuple(written), tuple(problems), built)
 
 
-def _convert_one(wheel_path: str, targets: Sequence[Target], output_dir: str, optimize: int, prefix: str | None,
-                 keep: Sequence[str], jobs: int | None) -> tuple[list[Converted], list[Problem]]:
-    """The conversions of one wheel for every target, and its problems."""
-    from bytecast.wheels.convert import convert_wheel
+def _convert_all(wheel_paths: Sequence[str], targets: Sequence[Target], output_dir: str, optimize: int,
+                 prefix: str | None, keep: Sequence[str], jobs: int | None
+                 ) -> list[tuple[list[Converted], list[Problem]]]:
+    """The conversions of every wheel for every target, and the problems of each wheel.
+
+    One run of the workers compiles the modules of every wheel and target: the pool starts
+    once, and each wheel is read and staged only when the workers need more work (while the
+    ones before it compile). A wheel's archive is written and verified by a thread as soon as
+    its last module is in, while the others compile (deflate, inflate and sha256 release the GIL).
+    """
+    import shutil
+    import tempfile
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from bytecast.engine import usable_cpus
+    from bytecast.sourceless import Tree, compile_trees
+    from bytecast.wheels.convert import Pending, prepare, staging_parent
     from bytecast.wheels.reader import WheelError, read_wheel
 
-    problems: list[Problem] = []
-    done: list[Converted] = []
+    # per input, in target order: its problems, or a wheel to write (problems, then its writing)
+    slots: list[list[Problem | tuple[Pending, list[Problem]]]] = [[] for _ in wheel_paths]
+    writing: dict[int, Future[Converted]] = {}  # id of a Pending -> the thread writing it
+    waiting: dict[int, tuple[Pending, list[Problem], set[int]]] = {}  # id of a tree -> its wheel, trees left
+    staging = tempfile.mkdtemp(prefix="bytecast-wheel-", dir=staging_parent())
+    pool = ThreadPoolExecutor(max(1, min(2, jobs or usable_cpus())))
+
+    def finished(one: Pending, problems: list[Problem]) -> None:
+        if one.finish(problems):
+            writing[id(one)] = pool.submit(one.write)
+
+    def done(tree: Tree) -> None:
+        one, problems, left = waiting.pop(id(tree))
+        left.discard(id(tree))
+        if not left:
+            finished(one, problems)
+
+    def trees() -> Iterator[Tree]:
+        for number, wheel_path in enumerate(wheel_paths):
+            try:
+                wheel = read_wheel(wheel_path)
+            except WheelError as exc:
+                slots[number].append(_problem(exc, wheel_path))
+                continue
+            for k, target in enumerate(targets):
+                folder = os.path.join(staging, f"{number}-{k}")
+                os.mkdir(folder)
+                try:
+                    one = prepare(wheel, target, output_dir, folder, optimize=optimize, prefix=prefix, keep=keep)
+                except WheelError as exc:
+                    slots[number].append(_problem(exc, wheel_path, target.label))
+                    continue
+                problems: list[Problem] = []
+                slots[number].append((one, problems))
+                mine = [tree for _, _, tree in one.trees]
+                if not mine:
+                    finished(one, problems)
+                left = {id(tree) for tree in mine}
+                for tree in mine:
+                    waiting[id(tree)] = (one, problems, left)
+                yield from mine
+
     try:
-        wheel = read_wheel(wheel_path)
-    except WheelError as exc:
-        return done, [_problem(exc, wheel_path)]
-    for target in targets:
-        try:
-            converted = convert_wheel(wheel, target, output_dir, optimize=optimize, prefix=prefix, keep=keep,
-                                      jobs=jobs, problems=problems)
-        except WheelError as exc:
-            problems.append(_problem(exc, wheel_path, target.label))
-            continue
-        if converted is not None:
-            done.append(converted)
-    return done, problems
+        compile_trees(trees(), jobs=jobs, targets=targets, done=done)
+        if waiting:  # never expected: every tree lands
+            raise AssertionError(f"{len(waiting)} library trees were never compiled")
+        results: list[tuple[list[Converted], list[Problem]]] = []
+        for slot in slots:
+            converted: list[Converted] = []
+            problems = []
+            for item in slot:
+                if not isinstance(item, tuple):
+                    problems.append(item)
+                    continue
+                one, found = item
+                problems.extend(found)
+                future = writing.get(id(one))
+                if future is None:
+                    continue
+                try:
+                    converted.append(future.result())
+                except WheelError as exc:
+                    problems.append(_problem(exc, one.wheel.path, one.target.label))
+                except OSError as exc:  # this output cannot be written: the others are
+                    from bytecast.problem import Problem
+
+                    problems.append(Problem(one.wheel.path, "OSError",
+                                            f"{one.output} cannot be written: {exc.strerror or exc}",
+                                            target=one.target.label))
+            results.append((converted, problems))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    return results
