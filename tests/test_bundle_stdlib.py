@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import marshal
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,17 @@ def test_the_table_holds_only_source_modules_compiled_as_the_interpreter_compile
         assert count == len(modules) and same == count
         if version in ("3.11", "3.12"):
             assert bytes_same == count
+
+
+def test_inspect_says_how_many_stdlib_modules_each_target_serves(fast: Path) -> None:
+    shown = subprocess.run([sys.executable, "-m", "bytecast", "inspect", str(fast)], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    header = lines[1].split()
+    assert header[-1] == "STDLIB"
+    for version, line in zip(WANTED, lines[2:]):
+        cells = line.split()
+        assert cells[0] == version and int(cells[-1]) == len(_index(fast, version)["stdlib"]["modules"]) > 0
 
 
 def test_same_inputs_same_bytes_with_the_stdlib(fast: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory

@@ -112,12 +112,13 @@ def show(name: str, as_json: bool, document: Any) -> int:
     out(escape(f"{name}: bundle of {about.get('name')} (format {about.get('format')}), "
                f"{about['size'] / 1e6:.1f} MB, Requires-Python {about.get('requires_python') or 'any'}"
                f"{', fast start' if about.get('fast_start') else ''}") + "\n")
-    rows = [("PYTHON", "ENTRY POINT", "MODULES", "CODE", "DISTRIBUTIONS", "NATIVE")]
+    rows = [("PYTHON", "ENTRY POINT", "MODULES", "CODE", "DISTRIBUTIONS", "NATIVE", "STDLIB")]
     for t in about["targets"]:
         entry = t.get("entry", {})
         point = f"{entry.get('module')}:{entry.get('attribute')}" if entry.get("attribute") else f"-m {entry.get('module')}"
         rows.append((str(t.get("python")), point, str(t.get("modules")), f"{t.get('index_bytes', 0) / 1e6:.1f} MB",
-                     str(len(t.get("distributions", []))), str(len(t.get("native", [])))))
+                     str(len(t.get("distributions", []))), str(len(t.get("native", []))),
+                     str(t.get("stdlib_modules", 0))))
     print_rows([[escape(c) for c in row] for row in rows])
     newest = about["targets"][-1] if about["targets"] else {}  # listed oldest first
     for dist in newest.get("distributions", []):
