@@ -172,8 +172,7 @@ def build(
                                 wanted=sorted(wanted))
             if log:
                 log(f"compiling for {target.label}")
-            index, about = make_index(folder, target, dists, entry, fast, app, files, report, jobs,
-                                      serve_stdlib=fast)
+            index, about = make_index(folder, target, dists, entry, fast, app, files, report, jobs)
             archive.add(f"{INDEX_DIR}/{target.cache_tag}", index)
             described.insert(0, about)
             held.append(target)

@@ -22,12 +22,11 @@ __all__ = ["make_index"]
 
 
 def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fast: bool, app: str,
-           files: dict[str, tuple[bytes, bool]], report: BundleReport, jobs: int, serve_stdlib: bool = True
+           files: dict[str, tuple[bytes, bool]], report: BundleReport, jobs: int
            ) -> tuple[bytes, dict[str, Any]]:
     """Compile a stage and make its index, as the bytes of its member (and its entry in
-    ``bundle.json``); with
-    ``serve_stdlib``, the standard-library modules the application loads are in it too
-    (:mod:`bytecast.bundle.stdlib`)."""
+    ``bundle.json``); with ``fast`` (``--fast-start``), the standard-library modules the
+    application loads are in it too (:mod:`bytecast.bundle.stdlib`)."""
     import hashlib
     import shutil
     import zlib
@@ -125,7 +124,7 @@ def make_index(folder: str, target: Target, dists: list[_Dist], entry: Entry, fa
     index["modules"] = _packed(modules, code)
     index["code_size"] = len(code)
     served: dict[str, Any] = {}
-    if serve_stdlib and not report.problems:
+    if fast and not report.problems:
         from bytecast.bundle.stdlib import named_imports, stdlib_table
 
         named: list[tuple[str, tuple[str, ...]]] = []

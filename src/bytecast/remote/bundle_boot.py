@@ -22,8 +22,8 @@ What it does, in order:
 - files that need a real path (native extensions and their ``.libs``, data files) live in a
   folder per distribution under the user cache, named by the hash of what it holds: written
   once through a temporary name and a rename, each file checked against the size and CRC-32
-  recorded at build time, read-only, shared by every app and version holding the same files. An unwritable cache falls back to a private
-  temporary folder, removed at exit;
+  recorded at build time, read-only, shared by every app and version holding the same files.
+  An unwritable cache falls back to a private temporary folder, removed at exit;
 - ``importlib.metadata`` and ``importlib.resources`` see the bundled distributions (the
   metadata finder is built on first use only: importing ``importlib.metadata`` is not free);
 - runs the entry point; its result is the process's exit status, as a console script's is.
@@ -241,18 +241,7 @@ def _stdlib_table(index):
     """The index's standard-library modules, or an empty table unless this interpreter is
     exactly the one the bundle was built with (:func:`stdlib_guard`)."""
     held = index.get("stdlib")
-    if not held:
-        return {}
-    guard = held["guard"]
-    if sys.version != guard[0] or sys.implementation.cache_tag != guard[1] or tuple(sys.path) != guard[2]:
-        return {}
-    try:
-        st = os.stat(guard[3])
-    except OSError:
-        return {}
-    if st.st_size != guard[4] or st.st_mtime_ns != guard[5]:
-        return {}
-    if sys.flags.optimize != guard[6] or sys.pycache_prefix != guard[7]:
+    if not held or stdlib_guard() != held["guard"]:
         return {}
     return held["modules"]
 
@@ -265,7 +254,7 @@ class BundleFinder:
         size = index["code_size"]
         self.code = memoryview(data)[len(data) - size:]
         """The code of every module, after the index's table: entries hold (offset, size)."""
-        self.stdlib = {}
+        self.stdlib = _stdlib_table(index)
         """Standard-library modules served from the index: name -> (is a package, source path,
         (offset, size) of its code, source size, source mtime in ns, ``__cached__``); empty
         unless the guard held."""
@@ -338,8 +327,7 @@ class BundleFinder:
         return None
 
     def exec_module(self, module):
-        at, size = self.modules[module.__spec__.name][2]
-        exec(loads(self.code[at:at + size]), module.__dict__)
+        exec(self.get_code(module.__spec__.name), module.__dict__)
 
     def get_code(self, fullname):
         entry = self.modules.get(fullname)
@@ -451,7 +439,6 @@ def install(index, archive, data):
     if "site" not in sys.modules:
         _site_builtins()
     finder = BundleFinder(index, archive, data)
-    finder.stdlib = _stdlib_table(index)
     sys.meta_path.insert(0, finder)
     return finder
 
