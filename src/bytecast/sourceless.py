@@ -57,8 +57,8 @@ if TYPE_CHECKING:
 
     TreeMode = Literal["write", "dry-run", "memory"]
 
-__all__ = ["Report", "VerifyReport", "Tree", "compile_trees", "convert", "build", "verify_tree", "default_baked", "prefix_baked",
-           "read_back", "read_code", "record_hash"]
+__all__ = ["Report", "VerifyReport", "Tree", "compile_trees", "convert", "build", "verify_tree", "default_baked",
+           "prefix_baked", "read_back", "read_code", "record_hash"]
 
 # Code naming these looks for packages or for what ``-m`` runs (runpy loads those sourceless), not
 # for a file it opens or runs by path.
@@ -490,7 +490,8 @@ class Tree:
             if write:
                 shutil.rmtree(os.path.join(top, rel.replace("/", os.sep)), ignore_errors=True)
             removed.append(rel)
-        records = _rewrite_records(self.dest if self.dest is not None and write else top, gone, set(removed), problems, self.mode, self.pycs_made, self.records_made)
+        records = _rewrite_records(self.dest if self.dest is not None and write else top, gone, set(removed),
+                                   problems, self.mode, self.pycs_made, self.records_made)
         warnings.sort(key=lambda p: p.path)
         return Report(compiled, dict(sorted(kept.items())), warnings, sorted(problems, key=lambda p: p.path),
                       sorted(removed), records)

@@ -2,7 +2,8 @@
 
 :func:`convert_wheels` is the library's one entry: it reads each wheel once with
 :func:`~bytecast.wheels.reader.read_wheel` (untrusted input, checked), writes one output per
-target with :func:`~bytecast.wheels.convert.convert_wheel`, and never changes an input. A wheel
+target (:func:`~bytecast.wheels.convert.prepare`, then
+:class:`~bytecast.wheels.convert.Pending`), and never changes an input. A wheel
 that cannot be read, or is not for a target, is one :class:`~bytecast.problem.Problem`; the
 other wheels and targets go on.
 """

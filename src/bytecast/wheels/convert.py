@@ -1,7 +1,8 @@
 """One wheel, one target: the pyc-only wheel.
 
 The input's library files (the wheel root, ``.data/purelib``, ``.data/platlib``) are staged in
-a private folder and made sourceless there by :func:`bytecast.sourceless.convert`; every other
+a private folder by :func:`prepare`, each folder a :class:`bytecast.sourceless.Tree` kept in
+memory, compiled with every other wheel's (:func:`bytecast.wheels.convert_wheels`); every other
 member (``.data/scripts``, ``.data/data``, ``.data/headers``) goes through untouched with its
 executable bit. Then the ``.dist-info`` edits: ``WHEEL`` retagged, ``top_level.txt`` added
 when missing (Python 3.11's ``packages_distributions()`` sees a pyc-only install only through
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from bytecast.targets import Target
     from bytecast.wheels.reader import Member, Wheel
 
-__all__ = ["Converted", "Pending", "convert_wheel", "output_name", "prepare", "staging_parent"]
+__all__ = ["Converted", "Pending", "output_name", "prepare", "staging_parent"]
 
 _SIGNATURES = ("RECORD.jws", "RECORD.p7s")
 
@@ -322,27 +323,3 @@ def prepare(wheel: Wheel, target: Target, output_dir: str, staging: str, *, opti
         trees.append((lib, root, Tree(root, target=target, optimize=optimize, keep=keep, baked=baked,
                                       mode="memory")))
     return Pending(wheel, target, output, tags, trees)
-
-
-def convert_wheel(wheel: Wheel, target: Target, output_dir: str, *, optimize: int = 0,
-                  prefix: str | None = None, keep: Sequence[str] = (), jobs: int | None = None,
-                  problems: list[Problem]) -> Converted | None:
-    """Write the pyc-only wheel of ``wheel`` for ``target`` into ``output_dir``.
-
-    A wheel that is not for ``target`` raises WheelError; files that could not be converted are
-    added to ``problems`` and no wheel is written (None). (:func:`bytecast.wheels.convert_wheels`
-    converts many wheels in one run of the workers with :func:`prepare` and :class:`Pending`.)
-    """
-    import shutil
-    import tempfile
-
-    from bytecast.sourceless import compile_trees
-
-    staging = tempfile.mkdtemp(prefix="bytecast-wheel-", dir=staging_parent())
-    try:
-        pending = prepare(wheel, target, output_dir, staging, optimize=optimize, prefix=prefix, keep=keep)
-        compile_trees([tree for _, _, tree in pending.trees], jobs=jobs)
-        ok = pending.finish(problems)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return pending.write() if ok else None
