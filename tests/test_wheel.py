@@ -217,10 +217,13 @@ def test_record_verifier_finds_what_is_wrong(demo: Path, tmp_path: Path) -> None
         f"demo/core.pyc,{digest(members['demo/core.pyc'])},{len(members['demo/core.pyc'])}", lying)
     relisted = _zip(tmp_path / "relisted.whl", {**members, record: text.encode()})
     assert verify_record(str(relisted), record, made) == [f"{relisted}: {record}: demo/core.pyc is not what it lists"]
-    for change in ("edit", "drop", "extra"):
+    for change in ("edit", "flip", "drop", "extra"):
         broken = dict(members)
         if change == "edit":
             broken["demo/core.pyc"] += b"\0"
+        elif change == "flip":  # the same size: only the CRC-32 in the directory tells
+            data = broken["demo/core.pyc"]
+            broken["demo/core.pyc"] = data[:-1] + bytes([data[-1] ^ 1])
         elif change == "drop":
             del broken["demo/data.txt"]
         else:

@@ -2,6 +2,7 @@
 
 :func:`make_record` writes it for the members of an output wheel (RECORD itself unhashed, the
 signatures of an older RECORD never listed); :func:`verify_record` reads a written archive back
+(its directory and RECORD; the members too, unless the bytes they were written from are given)
 and checks it as ``installer --validate-record all`` would, and more: every member listed,
 every entry present, hash and size right.
 """
@@ -42,16 +43,19 @@ def verify_record(path: str, record_name: str,
     """What is wrong with the RECORD of the wheel at ``path`` (nothing: an empty list).
 
     ``made``: the members the archive was written from and the digests :func:`make_record`
-    listed for them. A member read back equal to the bytes those digests were made of, listed
-    with that digest and size, is right without hashing it again (half the sha256 work of a
-    conversion); anything else is hashed, as without ``made``."""
+    listed for them. A member whose entry in the archive's directory, read back from ``path``,
+    has the size and CRC-32 of the bytes those digests were made of holds those bytes: it is
+    right when RECORD lists that digest and size, without inflating or hashing it again (a
+    conversion's writer did both once already). Anything else is read and hashed, as without
+    ``made``."""
     import csv
     import io
     import zipfile
+    import zlib
 
     wrong: list[str] = []
     with zipfile.ZipFile(path) as zf:
-        names = [i.filename for i in zf.infolist()]
+        infos = {i.filename: i for i in zf.infolist()}
         try:
             text = zf.read(record_name).decode("utf-8")
         except KeyError:
@@ -69,15 +73,18 @@ def verify_record(path: str, record_name: str,
                 if hashed or size:
                     wrong.append(f"{path}: {record_name} lists a hash or size for itself")
                 continue
-            if name not in names:
+            info = infos.get(name)
+            if info is None:
                 wrong.append(f"{path}: {record_name} lists {name}, which the archive does not hold")
                 continue
-            data = zf.read(name)
-            if made is not None and name in made[1] and data == made[0].get(name):
-                right = hashed == made[1][name] and size == str(len(data))
+            ours, ours_listed = (made[0].get(name), made[1].get(name)) if made is not None else (None, None)
+            if (ours is not None and ours_listed is not None and info.file_size == len(ours)
+                    and info.CRC == zlib.crc32(ours)):
+                right = hashed == ours_listed and size == str(len(ours))
             else:
+                data = zf.read(name)
                 right = hashed == digest(data) and size == str(len(data))
             if not right:
                 wrong.append(f"{path}: {record_name}: {name} is not what it lists")
-        wrong.extend(f"{path}: {name} is not in {record_name}" for name in names if name not in listed)
+        wrong.extend(f"{path}: {name} is not in {record_name}" for name in infos if name not in listed)
     return wrong
