@@ -200,6 +200,43 @@ def test_prefix_is_baked(demo: Path, tmp_path: Path) -> None:
     assert b"/opt/app/demo/core.py" in code and b"demo-1.0/" not in code
 
 
+def _stream(path: Path, name: str) -> bytes:
+    """The compressed bytes of member ``name`` as the archive holds them."""
+    import struct
+
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as f:
+        info = zf.getinfo(name)
+        f.seek(info.header_offset)
+        head = f.read(30)
+        f.seek(sum(struct.unpack_from("<HH", head, 26)), 1)
+        return f.read(info.compress_size)
+
+
+def test_unchanged_members_keep_the_inputs_deflate_stream(tmp_path: Path) -> None:
+    from bytecast.place.zipraw import deflate
+
+    members = {**_members(), "demo/table.bin": bytes(range(256)) * 400}
+    source = tmp_path / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(source, "w") as zf:  # deflated at level 1, as some tool might
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, (2024, 5, 6, 7, 8, 10))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data, compresslevel=1)
+    report = convert_wheels([str(source)], str(tmp_path / "out"), targets=[current()])
+    assert report.ok, report.problems
+    out = Path(report.wheels[0].output)
+    for name in ("demo/table.bin", "demo/data.txt", "demo-1.0.data/scripts/demo-run"):
+        assert _stream(out, name) == _stream(source, name)  # copied, not made again
+    assert _stream(source, "demo/table.bin") != deflate(members["demo/table.bin"])  # level 1 is not level 6
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        assert zf.read("demo/table.bin") == members["demo/table.bin"]
+        wheel_text, core = zf.read("demo-1.0.dist-info/WHEEL"), zf.read("demo/core.pyc")
+    for name, data in (("demo-1.0.dist-info/WHEEL", wheel_text), ("demo/core.pyc", core)):  # made: level 6
+        assert _stream(out, name) == deflate(data)
+    assert verify_record(str(out), "demo-1.0.dist-info/RECORD") == []
+
+
 def test_record_verifier_finds_what_is_wrong(demo: Path, tmp_path: Path) -> None:
     report = convert_wheels([str(demo)], str(tmp_path / "out"), targets=[current()])
     good = Path(report.wheels[0].output)
@@ -282,6 +319,35 @@ def test_not_a_zip_and_truncated(tmp_path: Path, demo: Path) -> None:
     assert [p["path"] for p in document["problems"]] == [str(junk), str(cut)]
     assert all("zip" in p["message"] for p in document["problems"])
     assert proc.stderr == ""  # --json: the problems are in the document
+
+
+@pytest.mark.parametrize("how", ["crc", "stream"])
+def test_a_damaged_member_is_one_line(tmp_path: Path, demo: Path, how: str) -> None:
+    import struct
+
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    bad = bad_dir / demo.name
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in _members().items():
+            info = zipfile.ZipInfo(name, (2024, 5, 6, 7, 8, 10))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+        table = zf.getinfo("demo/data.txt")
+    raw = bytearray(bad.read_bytes())
+    if how == "crc":  # another CRC-32 in the local header and the directory
+        struct.pack_into("<L", raw, table.header_offset + 14, table.CRC ^ 1)
+        entry = raw.index(b"demo/data.txt", raw.index(b"PK\x01\x02")) - 46  # its directory entry
+        assert raw[entry:entry + 4] == b"PK\x01\x02"
+        struct.pack_into("<L", raw, entry + 16, table.CRC ^ 1)
+    else:  # its deflate stream broken
+        raw[table.header_offset + 30 + len("demo/data.txt")] ^= 0xFF
+    bad.write_bytes(bytes(raw))
+    proc = run_cli("wheel", str(bad), str(demo), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "member 'demo/data.txt' cannot be read" in lines[0], lines
+    assert len(list((tmp_path / "out").iterdir())) == 1  # the good one is written
 
 
 def test_usage_errors_exit_2(tmp_path: Path, demo: Path) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from packaging.tags import Tag
 
+    from bytecast.place.zipraw import Stream
     from bytecast.problem import Problem
     from bytecast.sourceless import Tree
     from bytecast.targets import Target
@@ -191,6 +192,8 @@ class Pending:
         """``(library prefix, staging root, tree)`` of each library folder."""
         self.members: dict[str, bytes] = {}
         """After :meth:`finish`: every member of the output but RECORD, name -> bytes."""
+        self.streams: dict[str, Stream] = {}
+        """After :meth:`finish`: the input's compressed bytes of each member it passes unchanged."""
         self.compiled: list[str] = []
         self.kept: dict[str, str] = {}
         self.warnings: list[str] = []
@@ -236,6 +239,8 @@ class Pending:
         if f"{info}/top_level.txt" not in out:
             out[f"{info}/top_level.txt"] = _top_level(library)
         self.members = out
+        # a member that is still the input's bytes object is unchanged: its stream is copied
+        self.streams = {m.name: m.stream for m in wheel.members if m.stream is not None and out.get(m.name) is m.data}
         return True
 
     def write(self) -> Converted:
@@ -252,8 +257,9 @@ class Pending:
         digests: dict[str, str] = {}
         record_bytes = make_record(self.members, record, digests)  # last: after every other edit
         archive = ReproducibleZip()
+        streams = self.streams
         for name, data in self.members.items():
-            archive.add(name, data, name in executable)
+            archive.add(name, data, name in executable, streams.get(name))
         archive.add(record, record_bytes)
         archive.write(output, date_time=_date_time(wheel.members),
                       order=lambda name: (name.startswith(info + "/"), name == record, name))

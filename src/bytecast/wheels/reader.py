@@ -19,10 +19,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
+    from bytecast.place.zipraw import Stream
+
 __all__ = ["Member", "Wheel", "WheelError", "read_wheel", "MAX_BYTES"]
 
 MAX_BYTES = 4 << 30
-"""The most uncompressed bytes a wheel may declare (zipfile never inflates past a declared size)."""
+"""The most uncompressed bytes a wheel may declare (no member is inflated past its declared size)."""
 
 
 class WheelError(DataError):
@@ -32,7 +34,7 @@ class WheelError(DataError):
 class Member(Frozen):
     """One file of a wheel."""
 
-    __slots__ = ("name", "data", "executable", "date_time")
+    __slots__ = ("name", "data", "executable", "date_time", "stream")
 
     name: str
     """``/``-separated path inside the archive, checked to be relative and inside it."""
@@ -42,13 +44,18 @@ class Member(Frozen):
     """True when the archive recorded an executable bit (scripts keep it)."""
     date_time: tuple[int, int, int, int, int, int]
     """The member's zip timestamp."""
+    stream: Stream | None
+    """Its deflate stream in the wheel, when an archive can hold it as it is (one whole stream,
+    nothing after it): an output copies it for a member it does not change."""
 
     def __init__(self, name: str, data: bytes, executable: bool = False,
-                 date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)) -> None:
+                 date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0),
+                 stream: Stream | None = None) -> None:
         init(self, "name", name)
         init(self, "data", data)
         init(self, "executable", executable)
         init(self, "date_time", date_time)
+        init(self, "stream", stream)
 
 
 class Wheel(Frozen):
@@ -125,6 +132,8 @@ def read_wheel(path: str) -> Wheel:
 
     from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+    from bytecast.place.zipraw import read_member
+
     filename = os.path.basename(path)
     try:
         dist, _version, build_tag, tags = parse_wheel_filename(filename)
@@ -139,7 +148,7 @@ def read_wheel(path: str) -> Wheel:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise WheelError(f"{path}: not a readable zip archive ({exc})") from None
     members: list[Member] = []
-    with zf:
+    with zf, open(path, "rb") as raw:
         infos = zf.infolist()
         if sum(i.file_size for i in infos) > MAX_BYTES:
             raise WheelError(f"{path}: declares more than {MAX_BYTES >> 30} GiB of contents; refusing it")
@@ -160,13 +169,14 @@ def read_wheel(path: str) -> Wheel:
                 raise WheelError(f"{path}: member {name_in!r} appears twice")
             seen.add(name_in)
             try:
-                data = zf.read(info)
+                read = read_member(raw, info)  # stored or deflate: read here, with its stream
+                data, stream = read if read is not None else (zf.read(info), None)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise WheelError(f"{path}: member {name_in!r} cannot be read ({exc})") from None
             except Exception as exc:  # zlib.error, lzma/bz2 errors of a corrupt stream
                 raise WheelError(f"{path}: member {name_in!r} cannot be read ({type(exc).__name__}: {exc})") from None
             executable = info.create_system == 3 and bool(mode & 0o111)
-            members.append(Member(name_in, data, executable, info.date_time))
+            members.append(Member(name_in, data, executable, info.date_time, stream))
     tops = sorted({m.name.split("/", 1)[0] for m in members if m.name.split("/", 1)[0].endswith(".dist-info")})
     wanted = canonicalize_name(dist)
     ours = [t for t in tops if canonicalize_name(t[: -len(".dist-info")].rsplit("-", 1)[0]) == wanted]

@@ -79,7 +79,7 @@ def verify_record(path: str, record_name: str,
                 continue
             ours, ours_listed = (made[0].get(name), made[1].get(name)) if made is not None else (None, None)
             if (ours is not None and ours_listed is not None and info.file_size == len(ours)
-                    and info.CRC == zlib.crc32(ours)):
+                    and zlib.crc32(ours) == info.CRC):
                 right = hashed == ours_listed and size == str(len(ours))
             else:
                 data = zf.read(name)
