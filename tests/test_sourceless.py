@@ -129,6 +129,15 @@ def test_a_folder_is_compiled_where_it_is_and_out_is_what_a_copy_gives(
         return real_copyfile(src, dst, **kwargs)
 
     monkeypatch.setattr(shutil, "copyfile", copyfile)
+    from bytecast.place import treecopy
+
+    real_file = treecopy._Copier.file
+
+    def file(self: treecopy._Copier, src: str, dst: str) -> None:  # the copy of a folder compiled in place
+        copied.append(os.path.relpath(src, app).replace(os.sep, "/"))
+        real_file(self, src, dst)
+
+    monkeypatch.setattr(treecopy._Copier, "file", file)
     direct = sourceless.build([app], tmp_path / "a" / "out", target=current())
     assert direct.ok, direct.problems
     assert not set(copied) & set(direct.compiled) and not [c for c in copied if c.endswith(".pyc")]

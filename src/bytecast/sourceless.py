@@ -805,9 +805,8 @@ def _build_direct(source: str, staging: str, *, target: Target, optimize: int, k
     it). None when the folder reaches sources through a link to a folder, or the folder or
     ``staging`` is in a git work tree (its ignore files decide what the walk finds): then a copy
     is converted, as for several sources."""
-    import shutil
-
     from bytecast.discover import _root_context
+    from bytecast.place.treecopy import copy_tree
 
     if _root_context(source) != (None, False) or _root_context(staging) != (None, False):
         return None  # a git work tree's ignore files would judge the input and its copy apart
@@ -823,7 +822,7 @@ def _build_direct(source: str, staging: str, *, target: Target, optimize: int, k
             at = "" if rel == "." else rel + "/"
             return {name for name in names if name == "__pycache__" or at + name in left_out}
 
-        shutil.copytree(source, staging, symlinks=True, ignore=skip, dirs_exist_ok=True)
+        copy_tree(source, staging, skip)
     compile_trees([tree], jobs=jobs, progress=progress)
     return tree.finish()
 
