@@ -81,7 +81,14 @@ def test_the_copy_is_shutils(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ke
             raise OSError(errno.EXDEV, "cross-device")
 
         monkeypatch.setattr(os, "copy_file_range", refuse)
-    copy_tree(str(src), str(got), _skip)
+    seen: list[str] = []
+
+    def skip(rel: str, names: list[str]) -> set[str]:
+        seen.append(rel)
+        return _skip(rel, names)
+
+    copy_tree(str(src), str(got), skip)
+    assert sorted(seen) == ["", "bin", "empty", "pkg", "pkg/json", "private"]  # each folder, by its path in src
     expected = _snapshot(want)
     assert "pkg/json/decoder.py" in expected and "pkg/skipped.py" not in expected and "empty" in expected
     assert _snapshot(got) == expected

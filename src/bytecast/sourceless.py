@@ -817,9 +817,8 @@ def _build_direct(source: str, staging: str, *, target: Target, optimize: int, k
     if not dry_run:
         left_out = {rel for _, rel in tree.chosen}.union(tree.pycs)
 
-        def skip(folder: str, names: list[str]) -> set[str]:
-            rel = _posix(os.path.relpath(folder, source))
-            at = "" if rel == "." else rel + "/"
+        def skip(rel: str, names: list[str]) -> set[str]:
+            at = rel + "/" if rel else ""
             return {name for name in names if name == "__pycache__" or at + name in left_out}
 
         copy_tree(source, staging, skip)

@@ -36,23 +36,28 @@ _XATTR_IGNORED = {errno.EPERM, errno.ENOTSUP, errno.ENODATA, errno.EINVAL, errno
 
 def copy_tree(source: str, dest: str, skip: Callable[[str, list[str]], set[str]]) -> None:
     """Copy the folder ``source`` into ``dest`` (made if missing; files already there are not
-    overwritten: OSError), leaving out the names ``skip(folder, names)`` returns for each folder."""
+    overwritten: OSError), leaving out the names ``skip(rel, names)`` returns for each folder,
+    ``rel`` its ``/``-separated path in ``source`` (``""`` for ``source`` itself)."""
     if not _FAST:  # pragma: no cover - Linux has the calls
         import shutil
 
-        shutil.copytree(source, dest, symlinks=True, ignore=skip, dirs_exist_ok=True)
+        def ignore(folder: str, names: list[str]) -> set[str]:
+            rel = os.path.relpath(folder, source).replace(os.sep, "/")
+            return skip("" if rel == "." else rel, names)
+
+        shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
         return
-    _Copier().folder(source, dest, skip)
+    _Copier().folder(source, dest, "", skip)
 
 
 class _Copier:
     def __init__(self) -> None:
         self.kernel = True  # copy_file_range works here (until it says otherwise)
 
-    def folder(self, source: str, dest: str, skip: Callable[[str, list[str]], set[str]]) -> None:
+    def folder(self, source: str, dest: str, rel: str, skip: Callable[[str, list[str]], set[str]]) -> None:
         with os.scandir(source) as it:
             entries = list(it)
-        left_out = skip(source, [e.name for e in entries])
+        left_out = skip(rel, [e.name for e in entries])
         os.makedirs(dest, exist_ok=True)
         for entry in entries:
             if entry.name in left_out:
@@ -62,7 +67,7 @@ class _Copier:
                 os.symlink(os.readlink(entry.path), target)
                 self._link_stat(entry.path, target)
             elif entry.is_dir(follow_symlinks=False):
-                self.folder(entry.path, target, skip)
+                self.folder(entry.path, target, f"{rel}/{entry.name}" if rel else entry.name, skip)
             elif entry.is_file(follow_symlinks=False):
                 self.file(entry.path, target)
             else:
