@@ -10,7 +10,10 @@ medians of several runs are printed with their ratios:
     ``.py`` and ``__pycache__`` (no check, nothing kept, RECORD left wrong);
   - the tool-free limit: ``cp -a IN OUT``, then one plain process per core, each compiling an
     even share of the modules (largest first, dealt round) and writing its ``NAME.pyc`` files
-    (temporary file + rename) and removing the sources. No tool does less and ships the tree.
+    (temporary file + rename) and removing the sources. No tool does less and ships the tree;
+  - limit+check: the same, each process also doing per module what a tree safe to ship needs
+    and the limit leaves out: the pyc read back and compared with the bytes written, loaded
+    with ``marshal.loads`` and hashed with sha256 (RECORD lists it).
 
 Every command runs under the same interpreter (the real binary behind ``sys.executable``, in a
 fresh virtual environment, bytecast from this checkout). Wall and CPU seconds (user + system of
@@ -59,6 +62,19 @@ LIMIT = textwrap.dedent(
 )
 """One share of the limit: compile, write NAME.pyc atomically (unchecked-hash), remove the source."""
 
+LIMIT_CHECKED = LIMIT.replace(
+    "    os.replace(tmp, cfile)\n",
+    "    os.replace(tmp, cfile)\n"
+    "    with open(cfile, 'rb') as f:\n"
+    "        back = f.read()\n"
+    "    assert back == head + importlib.util.source_hash(data) + body\n"
+    "    marshal.loads(back[16:])\n"
+    "    hashlib.sha256(back).digest()\n",
+).replace("import importlib.util, marshal, os, sys", "import hashlib, importlib.util, marshal, os, sys")
+"""The limit, and what a tree safe to ship needs of each module that it leaves out: the pyc read
+back and compared, loaded (``marshal.loads``) and hashed (sha256, for RECORD)."""
+assert "sha256" in LIMIT_CHECKED and "hashlib" in LIMIT_CHECKED  # the limit's text changed: say so here
+
 MANUAL = ('cp -a "$1" "$2" && "$0" -m compileall -q -b -j0 "$2" >/dev/null && '
           'find "$2" -name "*.py" -delete && find "$2" -name __pycache__ -prune -exec rm -rf {} +')
 
@@ -89,9 +105,9 @@ def install_app(py: str, app: str, dest: Path, env: dict[str, str]) -> int:
     return sum(1 for _ in dest.rglob("*.py"))
 
 
-def limit_argv(py: str, inp: Path, out: Path, shares: int) -> list[str]:
+def limit_argv(py: str, inp: Path, out: Path, shares: int, script: str = LIMIT) -> list[str]:
     each = " ".join(f'"$0" -I -S -c "$1" "$3" {i} {shares} &' for i in range(shares))
-    return ["sh", "-c", f'cp -a "$2" "$3" && {{ {each} wait; }}', py, LIMIT, str(inp), str(out)]
+    return ["sh", "-c", f'cp -a "$2" "$3" && {{ {each} wait; }}', py, script, str(inp), str(out)]
 
 
 def main() -> int:
@@ -107,12 +123,13 @@ def main() -> int:
         inp = work / "app"
         modules = install_app(os.path.realpath(sys.executable), args.app, inp, pip_env)
         n = cores()
-        runs: dict[str, list[float]] = {"bytecast": [], "manual": [], "limit": []}
+        runs: dict[str, list[float]] = {"bytecast": [], "manual": [], "limit": [], "limit+check": []}
         cpu: dict[str, list[float]] = {name: [] for name in runs}
         argvs = {
             "bytecast": lambda out: [py, "-m", "bytecast", "sourceless", str(inp), "-o", str(out), "-q"],
             "manual": lambda out: ["sh", "-c", MANUAL, py, str(inp), str(out)],
             "limit": lambda out: limit_argv(py, inp, out, n),
+            "limit+check": lambda out: limit_argv(py, inp, out, n, LIMIT_CHECKED),
         }
         for i in range(args.runs):
             for name, argv in argvs.items():
@@ -135,6 +152,7 @@ def main() -> int:
                 print(f"  {label:<4} {name:<9} {med[name]:.3f} s  ({spread})")
             print(f"  {label:<4} bytecast / manual: {med['bytecast'] / med['manual']:.2f}x   "
                   f"bytecast / limit: {med['bytecast'] / med['limit']:.2f}x   "
+                  f"bytecast / limit+check: {med['bytecast'] / med['limit+check']:.2f}x   "
                   f"manual / limit: {med['manual'] / med['limit']:.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
