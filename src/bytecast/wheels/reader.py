@@ -112,17 +112,14 @@ def _check_name(path: str, name: str) -> None:
         raise WheelError(f"{path}: member {name!r} is not a plain relative path; refusing the wheel")
 
 
-def _headers(path: str, text: bytes, what: str) -> dict[str, list[str]]:
-    """The ``Key: value`` lines of WHEEL or METADATA (the email header format, body ignored)."""
-    from email.parser import BytesHeaderParser
+def _headers(text: bytes) -> dict[str, list[str]]:
+    """The ``Key: value`` fields of WHEEL or METADATA (the email header format, body ignored),
+    by lower-case name."""
+    from bytecast.wheels.headers import parse
 
-    try:
-        message = BytesHeaderParser().parsebytes(text)
-    except Exception as exc:  # the email package's own errors on very broken input
-        raise WheelError(f"{path}: {what} cannot be read: {exc}") from None
     found: dict[str, list[str]] = {}
-    for key, value in message.items():
-        found.setdefault(key.lower(), []).append(str(value).strip())
+    for key, value in parse(text):
+        found.setdefault(key.lower(), []).append(value.strip())
     return found
 
 
@@ -188,11 +185,11 @@ def read_wheel(path: str) -> Wheel:
     for needed in ("WHEEL", "METADATA", "RECORD"):
         if f"{dist_info}/{needed}" not in by_name:
             raise WheelError(f"{path}: {dist_info}/{needed} is missing")
-    wheel = _headers(path, by_name[f"{dist_info}/WHEEL"].data, "WHEEL")
+    wheel = _headers(by_name[f"{dist_info}/WHEEL"].data)
     wheel_version = (wheel.get("wheel-version") or [""])[0]
     if wheel_version.split(".")[0] != "1":
         raise WheelError(f"{path}: Wheel-Version {wheel_version or '(none)'} is not one bytecast knows (1.x)")
     purelib = (wheel.get("root-is-purelib") or ["false"])[0].lower() == "true"
-    metadata = _headers(path, by_name[f"{dist_info}/METADATA"].data, "METADATA")
+    metadata = _headers(by_name[f"{dist_info}/METADATA"].data)
     requires = next(iter(metadata.get("requires-python") or ()), None)
     return Wheel(path, name, version, build, frozenset(tags), dist_info, purelib, requires or None, tuple(members))
