@@ -54,6 +54,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_compile import instructions  # a sibling script, not a package
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "tests" / "data" / "bundleapp"
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -124,18 +127,6 @@ def cpu_of(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, i
     done = subprocess.run(list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.returncode
-
-
-def instructions(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> float:
-    """Instructions of every process of one run, as counted by callgrind."""
-    env = dict(env, PYTHONHASHSEED="0")
-    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           "--trace-children=yes", *cmd], env=env, cwd=cwd,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    counts = [int(n.replace(",", "")) for n in re.findall(r"Collected : ([\d,]+)", done.stderr)]
-    if not counts:
-        raise RuntimeError(f"callgrind counted nothing: {done.stderr.strip()[-300:]}")
-    return float(sum(counts))
 
 
 class Variant:

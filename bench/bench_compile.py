@@ -134,6 +134,21 @@ PEAK = textwrap.dedent(
 )
 
 
+def instructions(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+    """Instructions of every process of one run of ``cmd``, as callgrind counts them: the same
+    every run, whatever else the machine does (``PYTHONHASHSEED=0``; kernel work not counted)."""
+    import re
+
+    env = dict(env, PYTHONHASHSEED="0")
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           "--trace-children=yes", *cmd], env=env, cwd=cwd,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    counts = [int(n.replace(",", "")) for n in re.findall(r"Collected : ([\d,]+)", done.stderr)]
+    if not counts:
+        raise RuntimeError(f"callgrind counted nothing: {done.stderr.strip()[-300:]}")
+    return float(sum(counts))
+
+
 def cores() -> int:
     try:
         return len(os.sched_getaffinity(0))

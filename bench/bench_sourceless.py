@@ -20,7 +20,7 @@ fresh virtual environment, bytecast from this checkout). Wall and CPU seconds (u
 the command and every process it started) are both printed: on a shared machine the wall time
 mostly says how busy the other users are.
 
-    python bench/bench_sourceless.py [--runs 5] [--dir /dev/shm] [--app flask]
+    python bench/bench_sourceless.py [--runs 5] [--dir /dev/shm] [--app flask] [--instructions]
 """
 
 from __future__ import annotations
@@ -36,19 +36,19 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_compile import bench_env, cores  # a sibling script, not a package
+from bench_compile import bench_env, cores, instructions  # a sibling script, not a package
 
 LIMIT = textwrap.dedent(
     """
     import importlib.util, marshal, os, sys
-    root, share, shares = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    paths = []
-    for folder, dirs, files in os.walk(root):
+    source, root, share, shares = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    rels = []
+    for folder, dirs, files in os.walk(source):  # IN, which nobody changes: the same list in every share
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        paths += [os.path.join(folder, n) for n in sorted(files) if n.endswith(".py")]
-    paths.sort(key=lambda p: -os.path.getsize(p))  # dealt largest first: even shares
+        rels += [os.path.relpath(os.path.join(folder, n), source) for n in sorted(files) if n.endswith(".py")]
+    rels.sort(key=lambda r: -os.path.getsize(os.path.join(source, r)))  # dealt largest first: even shares
     head = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little")
-    for path in paths[share::shares]:
+    for path in [os.path.join(root, r) for r in rels[share::shares]]:
         with open(path, "rb") as f:
             data = f.read()
         body = marshal.dumps(compile(data, path, "exec", dont_inherit=True))
@@ -106,7 +106,7 @@ def install_app(py: str, app: str, dest: Path, env: dict[str, str]) -> int:
 
 
 def limit_argv(py: str, inp: Path, out: Path, shares: int, script: str = LIMIT) -> list[str]:
-    each = " ".join(f'"$0" -I -S -c "$1" "$3" {i} {shares} &' for i in range(shares))
+    each = " ".join(f'"$0" -I -S -c "$1" "$2" "$3" {i} {shares} &' for i in range(shares))
     return ["sh", "-c", f'cp -a "$2" "$3" && {{ {each} wait; }}', py, script, str(inp), str(out)]
 
 
@@ -115,6 +115,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dir", default=None, help="folder to hold the trees (default: the system's temp)")
     parser.add_argument("--app", default="flask", help="what pip installs as the application (default flask)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions once with callgrind (every process; "
+                             "the same every run: the steadiest figure on a shared machine)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-sourceless-", dir=args.dir))
     try:
@@ -139,8 +142,8 @@ def main() -> int:
                 cpu[name].append(used)
                 left = sum(1 for _ in out.rglob("*.py"))
                 pycs = sum(1 for _ in out.rglob("*.pyc"))
-                if pycs == 0:
-                    raise SystemExit(f"bench_sourceless: {name} made no pyc")
+                if pycs + (left if name == "bytecast" else 0) != modules:  # bytecast keeps what is data
+                    raise SystemExit(f"bench_sourceless: {name} made {pycs} pycs of {modules} modules")
                 if i == 0:
                     print(f"  {name:<9} {pycs} pyc, {left} .py left")
                 shutil.rmtree(out)
@@ -154,6 +157,18 @@ def main() -> int:
                   f"bytecast / limit: {med['bytecast'] / med['limit']:.2f}x   "
                   f"bytecast / limit+check: {med['bytecast'] / med['limit+check']:.2f}x   "
                   f"manual / limit: {med['manual'] / med['limit']:.2f}x")
+        if args.instructions:
+            counted = {}
+            for name, argv in argvs.items():
+                out = work / f"out-{name}-callgrind"
+                counted[name] = instructions(argv(out), env)
+                if sum(1 for _ in out.rglob("*.pyc")) + sum(1 for _ in out.rglob("*.py")) != modules:
+                    raise SystemExit(f"bench_sourceless: {name} did not make every pyc under callgrind")
+                shutil.rmtree(out)
+            print("  instructions (callgrind, every process, kernel work not counted):")
+            for name, count in counted.items():
+                print(f"  {name:<12} {count / 1e9:.3f} G  {count / counted['limit']:.3f}x limit  "
+                      f"{count / counted['limit+check']:.3f}x limit+check")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

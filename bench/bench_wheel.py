@@ -23,7 +23,7 @@ Every tool runs with its own modules already compiled (bytecast's are compiled i
 system of every process a tool starts; for the limits, the CPU time of their timed parts
 (start-up and loading the inputs left out, which favours them).
 
-    python bench/bench_wheel.py [--runs 5] [--cache DIR]
+    python bench/bench_wheel.py [--runs 5] [--cache DIR] [--instructions]
 """
 
 from __future__ import annotations
@@ -200,6 +200,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bytecast-bench-wheel")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the instructions of bytecast and of the limits' processes once with "
+                             "callgrind (whole processes, start-up and loading included: the same every run)")
     args = parser.parse_args()
     inputs = download(args.cache)
     anchors = {name: anchor_venv(args.cache, name, req) for name, req in ANCHORS.items()}
@@ -245,7 +248,32 @@ def main() -> int:
         print(f"{name:<17}{wall[name]:>9.3f}{wall[name] / wall['limit']:>9.2f}"
               f"{wall[name] / wall['limit+read+hash']:>9.2f}{cpu[name]:>9.3f}{cpu[name] / cpu['limit']:>9.2f}"
               f"{cpu[name] / cpu['limit+read+hash']:>9.2f}")
+    if args.instructions:
+        count_instructions(inputs, env, bytecast_env)
     return 0
+
+
+def count_instructions(inputs: list[Path], env: dict[str, str], bytecast_env: dict[str, str]) -> None:
+    """bytecast's instructions against the limits' (their compile shares and writers, whole processes)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_compile import instructions  # a sibling script, not a package
+
+    n = cores()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "work"
+        copies = fresh(inputs, work)
+        shares = sum(instructions([sys.executable, "-c", LIMIT_COMPILE, str(i), str(n), *copies], env)
+                     for i in range(n))
+        plain = shares + instructions([sys.executable, "-c", LIMIT_WRITE, str(work / "out"), *copies], env)
+        full = shares + instructions([sys.executable, "-c", LIMIT_WRITE_FULL, str(work / "out"), *copies], env)
+        copies = fresh(inputs, work)
+        ours = instructions([sys.executable, "-m", "bytecast", "wheel", "-q", *copies, "-o", str(work / "out")],
+                            bytecast_env)
+        if len(list((work / "out").glob("*.whl"))) != len(inputs):
+            raise SystemExit("bench_wheel: bytecast wrote fewer wheels under callgrind")
+    print("instructions (callgrind, every process, kernel work not counted):")
+    for name, count in (("limit", plain), ("limit+read+hash", full), ("bytecast", ours)):
+        print(f"{name:<17}{count / 1e9:>8.2f} G{count / plain:>9.3f}x limit{count / full:>9.3f}x l+r+h")
 
 
 if __name__ == "__main__":
