@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,60 @@ def test_other_targets_import_and_name_their_frames(tmp_path: Path, version: str
     assert ran.stdout == "main ran\n", ran.stderr
     if target.version >= (3, 7):
         assert int.from_bytes((out / "pkg" / "mod.pyc").read_bytes()[4:8], "little") == 0b01
+
+
+@pytest.mark.parametrize("version", ["2.7", "3.8", "3.12"])
+def test_another_targets_bytes_are_checked_by_its_own_marshal(tmp_path: Path, version: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another Python's pycs are loaded by a helper process of that Python, not by the compile
+    worker and not by the pure-Python reader; what it refuses is refused; with no helper, the
+    reader checks them."""
+    import marshal
+
+    from bytecast.errors import PycFormatError
+    from bytecast.process import Helper
+
+    (target,) = resolve([require(version)])
+    if target.magic == current().magic:
+        pytest.skip("the running Python's own bytes are checked in this process")
+    tree = tmp_path / "in"
+    _write(tree / "pkg" / "__init__.py", "")
+    _write(tree / "pkg" / "mod.py", "def f(x):\n    return [x, 1.5, (2, 'y'), b'z']\n")
+    asked: list[tuple[str, int]] = []
+    real_ask = Helper.ask
+
+    def ask(self: Helper, items: Sequence[object]) -> list[object]:
+        asked.append((self.service, len(items)))
+        return real_ask(self, items)
+
+    read: list[str] = []
+    real_read = sourceless.read_code
+    monkeypatch.setattr(Helper, "ask", ask)
+    def read_code(data: bytes, t: Target, name: str) -> object:
+        read.append(name)
+        return real_read(data, t, name)
+
+    monkeypatch.setattr(sourceless, "read_code", read_code)
+    report = sourceless.build([tree], tmp_path / "out", target=target)
+    assert report.ok, report.problems
+    assert asked == [("load", 1), ("load", 1)] and read == []  # each pyc, by the target's own marshal
+    assert sourceless._loaders == {}  # closed with the run
+    good = (tmp_path / "out" / "pkg" / "mod.pyc").read_bytes()
+    size = 8 if target.version < (3, 7) else 16
+    for bad, said in ((good[:-3], "no code object"), (good[:size] + marshal.dumps(7, 2), "holds a int")):
+        with pytest.raises(PycFormatError, match=said):
+            sourceless._check_written("", bad, target)
+    sourceless._close_loaders()
+
+    def no_helper(self: Helper, target: object, service: str) -> None:
+        raise OSError(2, "cannot start")
+
+    monkeypatch.setattr(Helper, "__init__", no_helper)
+    report = sourceless.build([tree], tmp_path / "out2", target=target)
+    assert report.ok and sorted(os.path.basename(n).split(".")[0] for n in read) == ["__init__", "mod"]  # the reader
+    with pytest.raises(ValueError, match="truncated|ends"):  # the reader's verdict
+        sourceless._check_written("", good[:-3], target)
+    sourceless._close_loaders()
 
 
 @pytest.mark.parametrize("version", ["2.7", "3.6", "3.11", "3.13"])

@@ -18,14 +18,12 @@ from __future__ import annotations
 import struct
 import sys
 
-from bytecast.errors import WorkerError
 from bytecast.fileio import read_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
 
-    from bytecast.process import Child
+    from bytecast.process import Helper
     from bytecast.targets import Target
 
 __all__ = ["source_hash", "hash_bytes", "siphash", "close_helpers"]
@@ -58,9 +56,9 @@ def source_hash(path: str, magic: bytes, version: tuple[int, int], target: Targe
     """
     if target is not None and not target.is_current and \
             _new_family(version) != _new_family(sys.version_info[:2]):
-        got = _helper(target).hash([path])[0]
-        if got is None:
-            read_regular(path)  # the helper could not read it: say why, as we would
+        got = _helper(target).ask([path])[0]
+        if not isinstance(got, bytes):
+            read_regular(path)  # the helper could not read it (None): say why, as we would
             raise OSError(0, "cannot be read", path)
         return got
     return hash_bytes(read_regular(path), magic, version)
@@ -108,17 +106,19 @@ def siphash(c_rounds: int, d_rounds: int, k0: int, k1: int, data: bytes) -> int:
 
 # --- helper processes -------------------------------------------------------------------------
 
-_helpers: dict[Target, _Helper] = {}
+_helpers: dict[Target, Helper] = {}
 
 
-def _helper(target: Target) -> _Helper:
+def _helper(target: Target) -> Helper:
     h = _helpers.get(target)
     if h is None:
+        from bytecast.process import Helper
+
         if not _helpers:
             import atexit
 
             atexit.register(close_helpers)
-        h = _helpers[target] = _Helper(target)
+        h = _helpers[target] = Helper(target, "hash")
     return h
 
 
@@ -127,37 +127,3 @@ def close_helpers() -> None:
     while _helpers:
         _, h = _helpers.popitem()
         h.close()
-
-
-class _Helper:
-    """A worker of ``target`` serving source hashes (:mod:`bytecast.remote.worker`, ``hash``)."""
-
-    def __init__(self, target: Target) -> None:
-        from bytecast.process import Child, worker_command
-
-        self.target = target
-        argv, env = worker_command(target, args=["hash"])
-        self.proc: Child = Child(argv, env)
-
-    def close(self) -> None:
-        from bytecast.process import stop_process
-
-        stop_process(self.proc, grace=5.0)
-
-    def hash(self, paths: Sequence[str]) -> list[bytes | None]:
-        import marshal
-
-        from bytecast.process import read_exact, write_all
-
-        proc = self.proc
-        payload = marshal.dumps(list(paths), 2)
-        try:
-            write_all(proc.stdin, len(payload).to_bytes(4, "little") + payload)
-            head = read_exact(proc.stdout, 4)
-            body = read_exact(proc.stdout, int.from_bytes(head, "little")) if len(head) == 4 else b""
-            answer = marshal.loads(body)
-        except (OSError, EOFError, ValueError) as exc:
-            raise WorkerError(f"{self.target.label}: the source-hash helper failed: {exc}") from None
-        if not isinstance(answer, list) or len(answer) != len(paths):
-            raise WorkerError(f"{self.target.label}: the source-hash helper answered badly")
-        return answer

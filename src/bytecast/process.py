@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 from bytecast.errors import WorkerError
 
-__all__ = ["Child", "isolated_command", "worker_command", "stop_process", "read_exact", "write_all", "exit_description"]
+__all__ = ["Child", "Helper", "isolated_command", "worker_command", "stop_process", "read_exact", "write_all",
+           "exit_description"]
 
 
 def isolated_command(
@@ -244,3 +245,35 @@ def exit_description(code: int) -> str:
             name = str(-code)
         return f"was killed by signal {-code} ({name})"
     return f"exited with status {code}"
+
+
+class Helper:
+    """A long-lived worker of ``target`` serving one of :mod:`bytecast.remote.worker`'s services
+    (``hash``: source hashes of paths; ``load``: the check of pyc payloads): a list in, one
+    answer per item out, a pipe round trip each call. WorkerError when it fails or answers
+    something else."""
+
+    def __init__(self, target: Target, service: str) -> None:
+        self.target = target
+        self.service = service
+        argv, env = worker_command(target, args=[service])
+        self.proc = Child(argv, env)
+
+    def close(self) -> None:
+        stop_process(self.proc, grace=5.0)
+
+    def ask(self, items: Sequence[object]) -> list[object]:
+        import marshal
+
+        proc = self.proc
+        payload = marshal.dumps(list(items), 2)
+        try:
+            write_all(proc.stdin, len(payload).to_bytes(4, "little") + payload)
+            head = read_exact(proc.stdout, 4)
+            body = read_exact(proc.stdout, int.from_bytes(head, "little")) if len(head) == 4 else b""
+            answer = marshal.loads(body)
+        except (OSError, EOFError, ValueError) as exc:
+            raise WorkerError(f"{self.target.label}: the {self.service} helper failed: {exc}") from None
+        if not isinstance(answer, list) or len(answer) != len(items):
+            raise WorkerError(f"{self.target.label}: the {self.service} helper answered badly")
+        return answer

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from bytecast.compiler.protocol import CodeFacts
     from bytecast.discover import Source
     from bytecast.plan import Job
+    from bytecast.process import Helper
     from bytecast.targets import Target
 
     TreeMode = Literal["write", "dry-run", "memory"]
@@ -187,14 +188,16 @@ def _header_size(data: bytes, target: Target, name: str) -> int:
 def _check_written(path: str, data: bytes, target: Target) -> None:
     """The read-back of a pyc the target's own worker made (its bytes and what its code names
     came with it): the header is ``target``'s, the bytes are one code object, and the file at
-    ``path`` holds exactly ``data`` (unless ``path`` is empty: a dry run). For the running
-    Python the bytes go to ``marshal.loads`` (ours, not read from the tree), which saves the
-    pure-Python reader (about 0.2 s of CPU on flask and its dependencies); another Python's
-    go to the reader. Every pyc that is not our own is read by the reader (``verify_tree``)."""
+    ``path`` holds exactly ``data`` (unless ``path`` is empty: a dry run). The bytes go to
+    ``marshal.loads`` of their own Python (bytecast's output, not read from the tree): this
+    process's for the running Python, a ``load`` helper of the target's for another (a process
+    of its own, never the compile worker), which saves the pure-Python reader (0.45 s of CPU
+    for 7 wheels converted for 3.12 from 3.11); the reader when no helper can be started.
+    Every pyc that is not our own is read by the reader (``verify_tree``)."""
     import marshal
     import types
 
-    from bytecast.errors import PycFormatError
+    from bytecast.errors import PycFormatError, WorkerError
     from bytecast.fileio import read_regular
 
     size = _header_size(data, target, path or "pyc")
@@ -206,11 +209,48 @@ def _check_written(path: str, data: bytes, target: Target) -> None:
         if not isinstance(code, types.CodeType):
             raise PycFormatError(f"{path}: holds a {type(code).__name__}, expected a code object")
     else:
-        read_code(data, target, path)
+        try:
+            (why,) = _loader(target).ask([data[size:]])
+        except WorkerError:
+            _loaders[target] = None  # not started, or gone: the reader, for the rest of the run too
+            read_code(data, target, path)
+        else:
+            if why is not None:
+                raise PycFormatError(f"{path}: the bytes made for it are no code object: {why}")
     if path:
         found = read_regular(path, limit=len(data))
         if found != data:
             raise PycFormatError(f"{path}: holds {len(found)} bytes that are not the {len(data)} written")
+
+
+_loaders: dict[Target, Helper | None] = {}
+"""The ``load`` helpers of a run's other targets (None: it could not start), closed at its end."""
+
+
+def _loader(target: Target) -> Helper:
+    """The ``load`` helper of ``target`` (WorkerError when it cannot start: then not tried again)."""
+    from bytecast.errors import WorkerError
+    from bytecast.process import Helper
+
+    if target in _loaders:
+        helper = _loaders[target]
+        if helper is None:
+            raise WorkerError(f"{target.label}: no load helper")
+        return helper
+    try:
+        helper = Helper(target, "load")
+    except (OSError, WorkerError):
+        _loaders[target] = None
+        raise WorkerError(f"{target.label}: no load helper") from None
+    _loaders[target] = helper
+    return helper
+
+
+def _close_loaders() -> None:
+    while _loaders:
+        _, helper = _loaders.popitem()
+        if helper is not None:
+            helper.close()
 
 
 def _running_magic() -> bytes:
@@ -595,6 +635,8 @@ def compile_trees(trees: Iterable[Tree], *, jobs: int | None = None,
         for each in seen:
             each.discard()
         raise
+    finally:
+        _close_loaders()
     told = {id(p) for each in seen for p in each._failed}
     for problem in result.problems:
         if id(problem) in told:

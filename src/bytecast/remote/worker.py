@@ -425,7 +425,11 @@ def main(argv=None):
     By default each request is a list of units and one outcome per unit is written. With
     ``hash`` as the argument each request is a list of paths and the answer one list of
     their source hashes (``None`` for a file that cannot be read): planning uses it for
-    targets whose hash function the running interpreter does not have.
+    targets whose hash function the running interpreter does not have. With ``load`` each
+    request is a list of marshal payloads (what follows a pyc header) and the answer one list
+    of ``None`` (one code object) or why not: the check of bytes a compile worker of this
+    interpreter made, by another process of it (the worker itself never loads its own output:
+    what it holds would change the bytes of the next file's marshal).
     """
     # Compiler warnings change no byte of the output; keep them off the pipe and never let an
     # inherited "-W error" turn them into failures: a unit that wants them records them.
@@ -440,9 +444,24 @@ def main(argv=None):
         raise
 
 
+def load_check(body):
+    """None when ``body`` is one code object of this interpreter's marshal, else why not."""
+    try:
+        code = marshal.loads(body)
+    except Exception as exc:  # EOFError, ValueError, TypeError: bad marshal data
+        return "%s: %s" % (type(exc).__name__, exc)
+    if type(code) is not _CODE_TYPE:
+        return "holds a %s, expected a code object" % type(code).__name__
+    return None
+
+
+_CODE_TYPE = type(compile("", "", "exec"))
+
+
 def serve(argv):
     """The request loop of :func:`main`."""
     hashing = argv[:1] == ["hash"]
+    loading = argv[:1] == ["load"]
     stdin = getattr(sys.stdin, "buffer", sys.stdin)
     stdout = getattr(sys.stdout, "buffer", sys.stdout)
     while True:
@@ -452,8 +471,9 @@ def serve(argv):
         payload = _read_exact(stdin, struct.unpack("<I", head)[0])
         if payload is None:
             return 0
-        if hashing:
-            data = marshal.dumps([hash_file(p) for p in marshal.loads(payload)], 2)
+        if hashing or loading:
+            answer = [hash_file(p) if hashing else load_check(p) for p in marshal.loads(payload)]
+            data = marshal.dumps(answer, 2)
             stdout.write(struct.pack("<I", len(data)) + data)
             stdout.flush()
             continue
