@@ -73,3 +73,16 @@ _env = env
 def pyc_files(root: Path) -> dict[str, bytes]:
     """Every .pyc under ``root`` by relative path, with its bytes."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.pyc"))}
+
+
+def member_stream(path: Path, name: str) -> bytes:
+    """The compressed bytes of member ``name`` as the zip archive at ``path`` holds them."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as f:
+        info = zf.getinfo(name)
+        f.seek(info.header_offset)
+        head = f.read(30)
+        f.seek(sum(struct.unpack_from("<HH", head, 26)), 1)
+        return f.read(info.compress_size)

@@ -19,7 +19,7 @@ from bytecast.wheels import convert_wheels
 from bytecast.wheels.reader import Wheel, WheelError, read_wheel
 from bytecast.wheels.record import digest, make_record, verify_record
 from bytecast.wheels.tags import output_tags
-from conftest import run_cli
+from conftest import member_stream, run_cli
 from interpreters import require
 from json_schema import SCHEMAS, errors
 
@@ -200,18 +200,6 @@ def test_prefix_is_baked(demo: Path, tmp_path: Path) -> None:
     assert b"/opt/app/demo/core.py" in code and b"demo-1.0/" not in code
 
 
-def _stream(path: Path, name: str) -> bytes:
-    """The compressed bytes of member ``name`` as the archive holds them."""
-    import struct
-
-    with zipfile.ZipFile(path) as zf, open(path, "rb") as f:
-        info = zf.getinfo(name)
-        f.seek(info.header_offset)
-        head = f.read(30)
-        f.seek(sum(struct.unpack_from("<HH", head, 26)), 1)
-        return f.read(info.compress_size)
-
-
 def test_unchanged_members_keep_the_inputs_deflate_stream(tmp_path: Path) -> None:
     from bytecast.place.zipraw import deflate
 
@@ -226,14 +214,14 @@ def test_unchanged_members_keep_the_inputs_deflate_stream(tmp_path: Path) -> Non
     assert report.ok, report.problems
     out = Path(report.wheels[0].output)
     for name in ("demo/table.bin", "demo/data.txt", "demo-1.0.data/scripts/demo-run"):
-        assert _stream(out, name) == _stream(source, name)  # copied, not made again
-    assert _stream(source, "demo/table.bin") != deflate(members["demo/table.bin"])  # level 1 is not level 6
+        assert member_stream(out, name) == member_stream(source, name)  # copied, not made again
+    assert member_stream(source, "demo/table.bin") != deflate(members["demo/table.bin"])  # level 1 is not level 6
     with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None
         assert zf.read("demo/table.bin") == members["demo/table.bin"]
         wheel_text, core = zf.read("demo-1.0.dist-info/WHEEL"), zf.read("demo/core.pyc")
     for name, data in (("demo-1.0.dist-info/WHEEL", wheel_text), ("demo/core.pyc", core)):  # made: level 6
-        assert _stream(out, name) == deflate(data)
+        assert member_stream(out, name) == deflate(data)
     assert verify_record(str(out), "demo-1.0.dist-info/RECORD") == []
 
 

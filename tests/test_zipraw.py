@@ -16,6 +16,7 @@ import pytest
 from bytecast.place import zipraw
 from bytecast.place.archive import ReproducibleZip
 from bytecast.place.zipraw import MemberError, deflate, fits, read_member
+from conftest import member_stream
 
 STAMP = (2024, 5, 6, 7, 8, 10)
 
@@ -64,35 +65,26 @@ def _archive(path: Path, members: dict[str, tuple[bytes, int, int]]) -> Path:
     return path
 
 
-def _raw(path: Path, name: str) -> bytes:
-    with zipfile.ZipFile(path) as zf, open(path, "rb") as f:
-        info = zf.getinfo(name)
-        f.seek(info.header_offset)
-        head = f.read(30)
-        f.seek(sum(struct.unpack_from("<HH", head, 26)), 1)
-        return f.read(info.compress_size)
-
-
 def test_a_deflate_stream_is_copied_as_it_is(tmp_path: Path) -> None:
     text = b"".join(b"line %d of a data file\n" % i for i in range(5000))
     source = _archive(tmp_path / "in.zip", {"fast.txt": (text, zipfile.ZIP_DEFLATED, 1),
                                             "stored.txt": (text, zipfile.ZIP_STORED, 0)})
-    assert _raw(source, "fast.txt") != deflate(text)  # level 1: not what bytecast writes
+    assert member_stream(source, "fast.txt") != deflate(text)  # level 1: not what bytecast writes
     found = {}
     with zipfile.ZipFile(source) as zf, open(source, "rb") as f:
         for info in zf.infolist():
             read = read_member(f, info)
             assert read is not None
             found[info.filename] = read
-    assert found["fast.txt"] == (text, _raw(source, "fast.txt"))
+    assert found["fast.txt"] == (text, member_stream(source, "fast.txt"))
     assert found["stored.txt"] == (text, None)  # stored: deflated when written
     archive = ReproducibleZip()
     for name, (data, stream) in found.items():
         archive.add(name, data, stream=stream)
     out = tmp_path / "out.zip"
     archive.write(str(out))
-    assert _raw(out, "fast.txt") == _raw(source, "fast.txt")
-    assert _raw(out, "stored.txt") == deflate(text)
+    assert member_stream(out, "fast.txt") == member_stream(source, "fast.txt")
+    assert member_stream(out, "stored.txt") == deflate(text)
     with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None
         assert [i.compress_type for i in zf.infolist()] == [zipfile.ZIP_DEFLATED] * 2
