@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import interpreters
-from bytecast import hashing
+from bytecast import hashing, process
 from bytecast.errors import TargetError
 from bytecast.hashing import hash_bytes, siphash, source_hash
 from bytecast.magic import for_version
@@ -126,11 +126,11 @@ def test_source_hash_with_target_uses_its_helper(tmp_path: Path, version: str) -
         files.append(path)
     expected = [hash_bytes(data, target.magic, target.version) for data in SOURCES]
     got = [source_hash(str(p), target.magic, target.version, target) for p in files]
-    assert target in hashing._helpers  # the target itself hashed, in its helper process
-    helper = hashing._helpers[target]
+    assert (target, "hash") in process._helpers  # the target itself hashed, in its helper process
+    helper = process._helpers[(target, "hash")]
     assert got == expected
     assert [source_hash(str(p), target.magic, target.version) for p in files] == expected
-    assert hashing._helpers[target] is helper  # one long-lived helper per target
+    assert process._helpers[(target, "hash")] is helper  # one long-lived helper per target
     with pytest.raises(FileNotFoundError):
         source_hash(str(tmp_path / "absent.py"), target.magic, target.version, target)
     # the helper still serves after a file it could not read
@@ -147,7 +147,7 @@ def test_same_family_target_needs_no_helper(tmp_path: Path) -> None:
     path.write_bytes(b"x = 1\n")
     assert source_hash(str(path), target.magic, target.version, target) == \
         _imp.source_hash(int.from_bytes(target.magic, "little"), b"x = 1\n")
-    assert target not in hashing._helpers
+    assert (target, "hash") not in process._helpers
 
 
 # A FIFO or a folder: OSError at once, never a wait for a writer. Run in a child with a

@@ -23,7 +23,6 @@ from bytecast.fileio import read_regular
 TYPE_CHECKING = False
 if TYPE_CHECKING:
 
-    from bytecast.process import Helper
     from bytecast.targets import Target
 
 __all__ = ["source_hash", "hash_bytes", "siphash", "close_helpers"]
@@ -56,7 +55,9 @@ def source_hash(path: str, magic: bytes, version: tuple[int, int], target: Targe
     """
     if target is not None and not target.is_current and \
             _new_family(version) != _new_family(sys.version_info[:2]):
-        got = _helper(target).ask([path])[0]
+        from bytecast.process import helper
+
+        got = helper(target, "hash").ask([path])[0]
         if not isinstance(got, bytes):
             read_regular(path)  # the helper could not read it (None): say why, as we would
             raise OSError(0, "cannot be read", path)
@@ -106,24 +107,9 @@ def siphash(c_rounds: int, d_rounds: int, k0: int, k1: int, data: bytes) -> int:
 
 # --- helper processes -------------------------------------------------------------------------
 
-_helpers: dict[Target, Helper] = {}
-
-
-def _helper(target: Target) -> Helper:
-    h = _helpers.get(target)
-    if h is None:
-        from bytecast.process import Helper
-
-        if not _helpers:
-            import atexit
-
-            atexit.register(close_helpers)
-        h = _helpers[target] = Helper(target, "hash")
-    return h
-
 
 def close_helpers() -> None:
     """Stop the source-hash helpers started so far (they also stop when this process ends)."""
-    while _helpers:
-        _, h = _helpers.popitem()
-        h.close()
+    from bytecast.process import close_helpers
+
+    close_helpers("hash")

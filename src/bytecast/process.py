@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 from bytecast.errors import WorkerError
 
-__all__ = ["Child", "Helper", "isolated_command", "worker_command", "stop_process", "read_exact", "write_all",
-           "exit_description"]
+__all__ = ["Child", "Helper", "helper", "close_helpers", "isolated_command", "worker_command", "stop_process",
+           "read_exact", "write_all", "exit_description"]
 
 
 def isolated_command(
@@ -277,3 +277,28 @@ class Helper:
         if not isinstance(answer, list) or len(answer) != len(items):
             raise WorkerError(f"{self.target.label}: the {self.service} helper answered badly")
         return answer
+
+
+_helpers: dict[tuple[Target, str], Helper] = {}
+_at_exit = False
+
+
+def helper(target: Target, service: str) -> Helper:
+    """The long-lived :class:`Helper` of ``target`` for ``service``, started on first use (OSError
+    when it cannot start); stopped by :func:`close_helpers`, or when this process ends."""
+    global _at_exit
+    h = _helpers.get((target, service))
+    if h is None:
+        if not _at_exit:
+            import atexit
+
+            atexit.register(close_helpers)
+            _at_exit = True
+        h = _helpers[(target, service)] = Helper(target, service)
+    return h
+
+
+def close_helpers(service: str | None = None, target: Target | None = None) -> None:
+    """Stop the helpers started so far: every one, or those of ``service`` (and ``target``)."""
+    for key in [k for k in _helpers if service in (None, k[1]) and target in (None, k[0])]:
+        _helpers.pop(key).close()

@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from bytecast.compiler.protocol import CodeFacts
     from bytecast.discover import Source
     from bytecast.plan import Job
-    from bytecast.process import Helper
     from bytecast.targets import Target
 
     TreeMode = Literal["write", "dry-run", "memory"]
@@ -209,48 +208,35 @@ def _check_written(path: str, data: bytes, target: Target) -> None:
         if not isinstance(code, types.CodeType):
             raise PycFormatError(f"{path}: holds a {type(code).__name__}, expected a code object")
     else:
-        try:
-            (why,) = _loader(target).ask([data[size:]])
-        except WorkerError:
-            _loaders[target] = None  # not started, or gone: the reader, for the rest of the run too
+        why: object = None
+        if target not in _no_loader:
+            from bytecast.process import close_helpers, helper
+
+            try:
+                (why,) = helper(target, "load").ask([data[size:]])
+            except (OSError, WorkerError):  # not started, or gone: the reader, for the rest of the run
+                _no_loader.add(target)
+                close_helpers("load", target)
+        if target in _no_loader:
             read_code(data, target, path)
-        else:
-            if why is not None:
-                raise PycFormatError(f"{path}: the bytes made for it are no code object: {why}")
+        elif why is not None:
+            raise PycFormatError(f"{path}: the bytes made for it are no code object: {why}")
     if path:
         found = read_regular(path, limit=len(data))
         if found != data:
             raise PycFormatError(f"{path}: holds {len(found)} bytes that are not the {len(data)} written")
 
 
-_loaders: dict[Target, Helper | None] = {}
-"""The ``load`` helpers of a run's other targets (None: it could not start), closed at its end."""
-
-
-def _loader(target: Target) -> Helper:
-    """The ``load`` helper of ``target`` (WorkerError when it cannot start: then not tried again)."""
-    from bytecast.errors import WorkerError
-    from bytecast.process import Helper
-
-    if target in _loaders:
-        helper = _loaders[target]
-        if helper is None:
-            raise WorkerError(f"{target.label}: no load helper")
-        return helper
-    try:
-        helper = Helper(target, "load")
-    except (OSError, WorkerError):
-        _loaders[target] = None
-        raise WorkerError(f"{target.label}: no load helper") from None
-    _loaders[target] = helper
-    return helper
+_no_loader: set[Target] = set()
+"""Targets whose ``load`` helper could not start or failed in this run: the reader checks theirs."""
 
 
 def _close_loaders() -> None:
-    while _loaders:
-        _, helper = _loaders.popitem()
-        if helper is not None:
-            helper.close()
+    """The end of a run: its ``load`` helpers stop, and the next run tries them again."""
+    from bytecast.process import close_helpers
+
+    close_helpers("load")
+    _no_loader.clear()
 
 
 def _running_magic() -> bytes:
