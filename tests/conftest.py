@@ -86,3 +86,19 @@ def member_stream(path: Path, name: str) -> bytes:
         head = f.read(30)
         f.seek(sum(struct.unpack_from("<HH", head, 26)), 1)
         return f.read(info.compress_size)
+
+
+@pytest.fixture
+def compile_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item for every run of the workers (``bytecast.engine.compile_chunks``) from now on."""
+    import bytecast.engine
+
+    runs: list[int] = []
+    real = bytecast.engine.compile_chunks
+
+    def counted(*args: object, **kwargs: object) -> object:
+        runs.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bytecast.engine, "compile_chunks", counted)
+    return runs

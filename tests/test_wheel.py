@@ -360,12 +360,9 @@ def test_output_never_replaces_the_input(tmp_path: Path) -> None:
     assert _sha(path) == before
 
 
-def test_many_wheels_and_targets_in_one_run_are_each_as_alone(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_wheels_and_targets_in_one_run_are_each_as_alone(tmp_path: Path, compile_runs: list[int]) -> None:
     """Every wheel and target compiled by one run of the workers; each output the same bytes as
     that wheel converted alone, and a broken wheel fails itself only."""
-    import bytecast.engine
-
     other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
     (second,) = resolve([require(other)])
     good = _zip(tmp_path / "demo-1.0-py3-none-any.whl", _members())
@@ -374,17 +371,9 @@ def test_many_wheels_and_targets_in_one_run_are_each_as_alone(tmp_path: Path,
     broken = tmp_path / "broken"
     broken.mkdir()
     bad = _zip(broken / "demo-1.0-py3-none-any.whl", _members(**{"demo__broken.py": b"def (:\n"}))
-    runs = []
-    real = bytecast.engine.compile_chunks
-
-    def counted(*args: object, **kwargs: object) -> object:
-        runs.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(bytecast.engine, "compile_chunks", counted)
     together = convert_wheels([str(good), str(bad), str(more)], str(tmp_path / "together"),
                               targets=[current(), second])
-    assert runs == [1]
+    assert compile_runs == [1]
     assert [p.path for p in together.problems] == [f"{bad}/demo/broken.py"] * 2
     assert "was also written" not in str(together.problems)
     alone = {}
@@ -393,7 +382,7 @@ def test_many_wheels_and_targets_in_one_run_are_each_as_alone(tmp_path: Path,
             report = convert_wheels([str(path)], str(tmp_path / folder), targets=[target])
             assert report.ok, report.problems
             alone[(str(path), target.label)] = _sha(Path(report.wheels[0].output))
-    assert len(runs) == 5
+    assert len(compile_runs) == 5
     assert {(w.source, w.target): _sha(Path(w.output)) for w in together.wheels} == alone
     assert len(set(alone.values())) == 4
 

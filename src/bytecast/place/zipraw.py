@@ -68,10 +68,11 @@ def _name(name: str) -> tuple[bytes, int]:
 
 def write_zip(fp: BinaryIO, members: Sequence[tuple[str, bytes, int, Stream | None]],
               date_time: tuple[int, int, int, int, int, int], start: int = 0) -> None:
-    """Write the archive of ``members`` — ``(name, contents, external attributes, stream)``, in
-    order, every one deflated: ``stream`` the deflate stream of the contents when there is one
-    already, else they are deflated here — to ``fp``, whose position is ``start`` (bytes before the archive count in its offsets).
-    Every member gets ``date_time`` and a Unix creator; :func:`fits` must hold."""
+    """Write the archive of ``members``, in order, to ``fp``, whose position is ``start`` (bytes
+    before the archive count in its offsets). Each member is ``(name, contents, external
+    attributes, stream)``, every one deflated: ``stream`` is the contents' deflate stream when
+    there is one already, else they are deflated here. Every member gets ``date_time`` and a
+    Unix creator; :func:`fits` must hold."""
     dt = date_time
     dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
     dostime = dt[3] << 11 | dt[4] << 5 | (dt[5] // 2)
@@ -103,9 +104,9 @@ def read_member(fp: BinaryIO, info: ZipInfo) -> tuple[bytes, Stream | None] | No
     """The contents of the member ``info`` (from ``zipfile.ZipFile.infolist``) of the archive open
     as ``fp``, and its deflate stream when another archive can hold it as it is (a stored
     member has none: its output is deflated); None for a method other than stored or deflate
-    (read it with ``ZipFile.read``). MemberError when the
-    member is not what the directory says: another name in its local header, bytes missing,
-    another size or CRC-32. Never inflates more than the declared size."""
+    (read it with ``ZipFile.read``). MemberError when the member is not what the directory
+    says: another name in its local header, bytes missing, another size or CRC-32. Never
+    inflates more than the declared size."""
     if info.compress_type not in (STORED, DEFLATED):
         return None
     fp.seek(info.header_offset)
